@@ -1,0 +1,77 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// WeComConnectionSpec says which WeCom corp and app the operator talks to.
+type WeComConnectionSpec struct {
+	// corpID is the WeCom corp (enterprise) ID, shown in the admin console under 我的企业; it
+	// usually starts with "ww". 1 to 64 letters and digits.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9]+$`
+	CorpID string `json:"corpID"`
+
+	// agentID is the id of a self-built app (应用 AgentId). Needed for app messages, app chats
+	// and schedules; leave it out for the contacts-sync (通讯录同步) secret, which has no agent.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=2147483647
+	// +optional
+	AgentID *int64 `json:"agentID,omitempty"`
+
+	// secretRef selects the key of a Secret in the same namespace that holds this app's secret
+	// (corpsecret). Rotating the Secret takes effect without a restart.
+	SecretRef SecretKeySelector `json:"secretRef"`
+
+	// apiURL is the base URL of the WeCom server API, without /cgi-bin. Override it for the
+	// simulator or an egress proxy. Defaults to https://qyapi.weixin.qq.com.
+	// +kubebuilder:default="https://qyapi.weixin.qq.com"
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.matches('^https?://[^/?#\\\\s]+(/[^?#\\\\s]*)?$')",message="apiURL must be an http(s) URL without query or fragment, for example https://qyapi.weixin.qq.com"
+	// +optional
+	APIURL string `json:"apiURL,omitempty"`
+}
+
+// WeComConnectionStatus reports whether the credentials work.
+type WeComConnectionStatus struct {
+	ResourceStatus `json:",inline"`
+	// lastCheckedTime is when a token was last fetched or refused with these credentials.
+	// +optional
+	LastCheckedTime *metav1.Time `json:"lastCheckedTime,omitempty"`
+	// secretVersion is the resourceVersion of the Secret last used, so a rotation is visible.
+	// +optional
+	SecretVersion string `json:"secretVersion,omitempty"`
+}
+
+// WeComConnection holds the corp, app and Secret the other wecom.dev objects use to reach WeCom.
+// It is Ready when an access token can be fetched with its Secret.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=wecomconn;wcc,categories=wecom
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Synced",type=string,JSONPath=`.status.conditions[?(@.type=="Synced")].status`
+// +kubebuilder:printcolumn:name="Corp",type=string,JSONPath=`.spec.corpID`
+// +kubebuilder:printcolumn:name="Agent",type=integer,JSONPath=`.spec.agentID`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type WeComConnection struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   WeComConnectionSpec   `json:"spec"`
+	Status WeComConnectionStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// WeComConnectionList contains a list of WeComConnection.
+type WeComConnectionList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []WeComConnection `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&WeComConnection{}, &WeComConnectionList{})
+}

@@ -1,0 +1,29 @@
+// Package controller holds the reconcilers of the wecom.dev kinds.
+package controller
+
+import (
+	"flag"
+	"time"
+)
+
+// Options are the manager's tuning knobs; each is a flag and a Helm value.
+type Options struct {
+	// DriftInterval is how often a Ready object is compared with WeCom again.
+	DriftInterval time.Duration
+	// Concurrency is the number of concurrent reconciles per kind.
+	Concurrency int
+	// ClientQPS and ClientBurst bound the calls per second per corp and WeCom endpoint.
+	ClientQPS   float64
+	ClientBurst int
+	// AlertmanagerAddr is where the Alertmanager webhook receiver listens; empty disables it.
+	AlertmanagerAddr string
+}
+
+// BindFlags registers the options as command-line flags with their defaults.
+func BindFlags(fs *flag.FlagSet, o *Options) {
+	fs.DurationVar(&o.DriftInterval, "drift-interval", 10*time.Minute, "How often Ready objects are compared with WeCom again to repair hand-made changes.")
+	fs.IntVar(&o.Concurrency, "concurrency", 4, "Concurrent reconciles per kind.")
+	fs.Float64Var(&o.ClientQPS, "wecom-qps", 40, "WeCom calls per second allowed per corp and endpoint (WeCom allows 10,000/min per API).")
+	fs.IntVar(&o.ClientBurst, "wecom-burst", 20, "Burst of WeCom calls allowed per corp and endpoint above wecom-qps.")
+	fs.StringVar(&o.AlertmanagerAddr, "alertmanager-bind-address", ":9094", "Address the Alertmanager webhook receiver binds to; empty disables it.")
+}
