@@ -33,14 +33,15 @@ func init() {
 
 func main() {
 	var (
-		metricsAddr, probeAddr, watchNamespaces string
-		leaderElect, secureMetrics             bool
-		opts                                    controller.Options
+		metricsAddr, probeAddr, watchNamespaces, leaderNS string
+		leaderElect, secureMetrics                        bool
+		opts                                              controller.Options
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; 0 disables it.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", false, "Serve metrics over HTTPS with authn/authz (needs a TLS cert or uses a self-signed one).")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader so only one replica reconciles at a time.")
+	flag.StringVar(&leaderNS, "leader-election-namespace", "", "Namespace of the leader election Lease; defaults to the pod's namespace in a cluster.")
 	flag.StringVar(&watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all namespaces.")
 	controller.BindFlags(flag.CommandLine, &opts)
 	zapOpts := zap.Options{Development: false}
@@ -67,6 +68,7 @@ func main() {
 		HealthProbeBindAddress:        probeAddr,
 		LeaderElection:                leaderElect,
 		LeaderElectionID:              "wecom-operator.wecom.dev",
+		LeaderElectionNamespace:       leaderNS,
 		LeaderElectionReleaseOnCancel: true,
 		GracefulShutdownTimeout:       durationPtr(30 * time.Second),
 	})
