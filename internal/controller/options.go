@@ -12,6 +12,9 @@ type Options struct {
 	DriftInterval time.Duration
 	// Concurrency is the number of concurrent reconciles per kind.
 	Concurrency int
+	// DeepDriftEvery is how many drift intervals pass between full reads of a member that
+	// list calls cannot check (see the WeComUser docs).
+	DeepDriftEvery int
 	// ClientQPS and ClientBurst bound the calls per second per corp and WeCom endpoint.
 	ClientQPS   float64
 	ClientBurst int
@@ -22,8 +25,14 @@ type Options struct {
 // BindFlags registers the options as command-line flags with their defaults.
 func BindFlags(fs *flag.FlagSet, o *Options) {
 	fs.DurationVar(&o.DriftInterval, "drift-interval", 10*time.Minute, "How often Ready objects are compared with WeCom again to repair hand-made changes.")
+	fs.IntVar(&o.DeepDriftEvery, "deep-drift-every", 6, "Drift intervals between full reads (user/get) of each WeComUser; list calls check the rest every interval.")
 	fs.IntVar(&o.Concurrency, "concurrency", 4, "Concurrent reconciles per kind.")
 	fs.Float64Var(&o.ClientQPS, "wecom-qps", 40, "WeCom calls per second allowed per corp and endpoint (WeCom allows 10,000/min per API).")
 	fs.IntVar(&o.ClientBurst, "wecom-burst", 20, "Burst of WeCom calls allowed per corp and endpoint above wecom-qps.")
 	fs.StringVar(&o.AlertmanagerAddr, "alertmanager-bind-address", ":9094", "Address the Alertmanager webhook receiver binds to; empty disables it.")
+}
+
+// DeepDriftInterval is the time between full reads of each member.
+func (o Options) DeepDriftInterval() time.Duration {
+	return o.DriftInterval * time.Duration(max(o.DeepDriftEvery, 1))
 }

@@ -1,12 +1,105 @@
 package controller
 
 import (
+	"context"
+	"net/http"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/wecom"
 )
 
-// SetupWithManager registers every reconciler with the manager.
+// SetupWithManager registers every reconciler and the field indexes they use.
 func SetupWithManager(mgr ctrl.Manager, o Options) error {
-	_ = mgr
-	_ = o
-	return nil
+	ctx := context.Background()
+	idx := mgr.GetFieldIndexer()
+	if err := idx.IndexField(ctx, &v1.WeComConnection{}, indexSecret, func(obj client.Object) []string {
+		return []string{obj.(*v1.WeComConnection).Spec.SecretRef.Name}
+	}); err != nil {
+		return err
+	}
+	for _, list := range []client.Object{&v1.WeComDepartment{}, &v1.WeComUser{}, &v1.WeComAppChat{}, &v1.ContactWay{}, &v1.Schedule{}} {
+		if err := idx.IndexField(ctx, list, indexConnection, func(obj client.Object) []string {
+			return []string{obj.(v1.Managed).GetConnectionName()}
+		}); err != nil {
+			return err
+		}
+	}
+
+	limiters := wecom.NewLimiters(wecom.LimitersOptions{Default: wecom.RateLimit{PerSecond: o.ClientQPS, Burst: o.ClientBurst}})
+	connector := &Connector{
+		Client:     mgr.GetClient(),
+		APIReader:  mgr.GetAPIReader(),
+		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}},
+		Tokens:     wecom.DefaultTokenCache,
+		Limiters:   limiters,
+	}
+	recorder := mgr.GetEventRecorder("wecom-operator")
+
+	if err := (&ConnectionReconciler{Client: mgr.GetClient(), Connector: connector, Recorder: recorder, CheckInterval: o.DriftInterval}).SetupWithManager(mgr, o); err != nil {
+		return err
+	}
+	snaps := &snapshots{}
+	if err := setupDepartments(mgr, o, connector, recorder, snaps); err != nil {
+		return err
+	}
+	return setupUsers(mgr, o, connector, recorder, snaps)
+}
+
+func controllerOptions(o Options) controller.Options {
+	return controller.Options{MaxConcurrentReconciles: max(o.Concurrency, 1)}
+}
+
+// dependants lists the objects of list's kind in namespace whose field index matches value.
+func dependants(ctx context.Context, c client.Client, list client.ObjectList, namespace, index, value string) []reconcile.Request {
+	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{index: value}); err != nil {
+		return nil
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(items))
+	for _, it := range items {
+		o := it.(client.Object)
+		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}})
+	}
+	return out
+}
+
+// connectionDependants enqueues the objects of list's kind that use a connection.
+func connectionDependants(c client.Client, list func() client.ObjectList) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		return dependants(ctx, c, list(), obj.GetNamespace(), indexConnection, obj.GetName())
+	})
+}
+
+// readyChanged passes connection updates whose Ready condition changed, and new or deleted
+// connections: what dependants waiting on a connection need to hear about.
+var readyChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return readyStatus(e.ObjectOld) != readyStatus(e.ObjectNew)
+	},
+}
+
+func readyStatus(obj client.Object) string {
+	conn, ok := obj.(*v1.WeComConnection)
+	if !ok {
+		return ""
+	}
+	c := meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionReady)
+	if c == nil {
+		return ""
+	}
+	return string(c.Status) + "/" + conn.Status.SecretVersion
 }

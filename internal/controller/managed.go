@@ -1,0 +1,309 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/wecom"
+)
+
+// Finalizer keeps an object until its WeCom counterpart is deleted or released.
+const Finalizer = "wecom.dev/finalizer"
+
+// Event reasons.
+const (
+	EventCreated       = "Created"
+	EventUpdated       = "Updated"
+	EventDeleted       = "Deleted"
+	EventOrphaned      = "Orphaned"
+	EventAdopted       = "Adopted"
+	EventCreateFailed  = "CreateFailed"
+	EventUpdateFailed  = "UpdateFailed"
+	EventDeleteFailed  = "DeleteFailed"
+	EventObserveFailed = "ObserveFailed"
+	EventDeleteBlocked = "DeleteBlocked"
+)
+
+// Observation is what Observe found in WeCom.
+type Observation struct {
+	// Exists is true when the WeCom object exists (found by its id, or adopted).
+	Exists bool
+	// UpToDate is true when it matches the spec.
+	UpToDate bool
+	// Adopted is true when Observe found an object the operator did not create and
+	// recorded its id in the status.
+	Adopted bool
+}
+
+// External is one kind's part of the reconcile: Observe (read-only), Create, Update and
+// Delete of one object in WeCom. Implementations write WeCom ids into the object's status,
+// never its spec; Delete of an object that is already gone succeeds.
+type External[T v1.Managed] interface {
+	Observe(ctx context.Context, c *Connection, obj T) (Observation, error)
+	Create(ctx context.Context, c *Connection, obj T) error
+	Update(ctx context.Context, c *Connection, obj T) error
+	Delete(ctx context.Context, c *Connection, obj T) error
+}
+
+// deleteBlockedError is returned by Delete when WeCom refuses for a reason that time may
+// remove (a department that still has members or children).
+type deleteBlockedError struct{ err error }
+
+func (e *deleteBlockedError) Error() string { return e.err.Error() }
+func (e *deleteBlockedError) Unwrap() error { return e.err }
+
+// ManagedReconciler is the one reconcile skeleton every WeCom-backed kind shares: connection
+// and Secret, finalizer, deletion policy, conditions, events, requeue and drift checks.
+type ManagedReconciler[T v1.Managed] struct {
+	Client        client.Client
+	Connector     *Connector
+	Recorder      events.EventRecorder
+	External      External[T]
+	NewObject     func() T
+	DriftInterval time.Duration
+}
+
+// Reconcile brings one object and its WeCom counterpart in line and writes status once.
+func (r *ManagedReconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	obj := r.NewObject()
+	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := obj.DeepCopyObject().(T)
+
+	var (
+		res ctrl.Result
+		err error
+	)
+	if !obj.GetDeletionTimestamp().IsZero() {
+		res, err = r.reconcileDelete(ctx, obj)
+	} else {
+		res, err = r.reconcileNormal(ctx, obj)
+	}
+	res, err = r.setConditions(ctx, obj, res, err)
+
+	if obj.GetDeletionTimestamp().IsZero() || controllerutil.ContainsFinalizer(obj, Finalizer) {
+		if perr := r.Client.Status().Patch(ctx, obj, client.MergeFrom(before)); perr != nil && !apierrors.IsNotFound(perr) {
+			return ctrl.Result{}, errors.Join(err, perr)
+		}
+	}
+	return res, err
+}
+
+func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj T) (ctrl.Result, error) {
+	conn, err := r.Connector.Connect(ctx, obj.GetNamespace(), obj.GetConnectionName())
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if controllerutil.AddFinalizer(obj, Finalizer) {
+		// Patch only metadata, keeping the status changes of this reconcile for the end.
+		status := obj.DeepCopyObject().(T)
+		if err := r.Client.Patch(ctx, obj, client.MergeFrom(withoutFinalizer(obj))); err != nil {
+			return ctrl.Result{}, err
+		}
+		*obj.GetResourceStatus() = *status.GetResourceStatus()
+	}
+
+	obs, err := r.External.Observe(ctx, conn, obj)
+	if err != nil {
+		return ctrl.Result{}, r.failed(obj, EventObserveFailed, "observe", err)
+	}
+	if obs.Adopted {
+		r.event(obj, "Normal", EventAdopted, "Adopt", "Adopted the existing WeCom object instead of creating another")
+	}
+	switch {
+	case !obs.Exists:
+		if err := r.External.Create(ctx, conn, obj); err != nil {
+			return ctrl.Result{}, r.failed(obj, EventCreateFailed, "create", err)
+		}
+		r.event(obj, "Normal", EventCreated, "Create", "Created in WeCom")
+	case !obs.UpToDate:
+		if err := r.External.Update(ctx, conn, obj); err != nil {
+			return ctrl.Result{}, r.failed(obj, EventUpdateFailed, "update", err)
+		}
+		r.event(obj, "Normal", EventUpdated, "Update", "Updated in WeCom to match the spec")
+	}
+	r.setReady(obj, metav1.ConditionTrue, v1.ReasonAvailable, "The WeCom object exists and matches the spec")
+	return ctrl.Result{RequeueAfter: jitter(r.DriftInterval)}, nil
+}
+
+func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(obj, Finalizer) {
+		return ctrl.Result{}, nil
+	}
+	if obj.GetDeletionPolicy() == v1.DeletionOrphan {
+		r.event(obj, "Normal", EventOrphaned, "Orphan", orphanMessage(obj))
+		return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+	}
+	r.setReady(obj, metav1.ConditionFalse, v1.ReasonDeleting, "Deleting the WeCom object")
+	conn, err := r.Connector.Connect(ctx, obj.GetNamespace(), obj.GetConnectionName())
+	if err != nil {
+		var dep *dependencyError
+		if errors.As(err, &dep) {
+			return ctrl.Result{}, waitFor(dep.reason, "cannot delete the WeCom object: %s. Restore the connection, or set deletionPolicy: Orphan to release it", dep.msg)
+		}
+		return ctrl.Result{}, err
+	}
+	if err := r.External.Delete(ctx, conn, obj); err != nil {
+		return ctrl.Result{}, r.failed(obj, EventDeleteFailed, "delete", err)
+	}
+	// Deletion is confirmed by Observe before the finalizer goes.
+	obs, err := r.External.Observe(ctx, conn, obj)
+	if err != nil {
+		return ctrl.Result{}, r.failed(obj, EventObserveFailed, "observe", err)
+	}
+	if obs.Exists {
+		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
+	}
+	r.event(obj, "Normal", EventDeleted, "Delete", "Deleted from WeCom")
+	return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+}
+
+func orphanMessage(obj v1.Managed) string {
+	if _, ok := any(obj).(*v1.WeComAppChat); ok {
+		return "Released the chat: WeCom has no API to dissolve an app chat, so it stays in WeCom"
+	}
+	return "Left the WeCom object in place (deletionPolicy: Orphan)"
+}
+
+func (r *ManagedReconciler[T]) removeFinalizer(ctx context.Context, obj T) error {
+	orig := obj.DeepCopyObject().(T)
+	if controllerutil.RemoveFinalizer(obj, Finalizer) {
+		return client.IgnoreNotFound(r.Client.Patch(ctx, obj, client.MergeFrom(orig)))
+	}
+	return nil
+}
+
+func withoutFinalizer[T v1.Managed](obj T) T {
+	c := obj.DeepCopyObject().(T)
+	controllerutil.RemoveFinalizer(c, Finalizer)
+	return c
+}
+
+// failed records a Warning event for a WeCom failure and passes the error on.
+func (r *ManagedReconciler[T]) failed(obj T, reason, action string, err error) error {
+	var dep *dependencyError
+	if !errors.As(err, &dep) {
+		r.event(obj, "Warning", reason, action, describe(err))
+	}
+	return err
+}
+
+func (r *ManagedReconciler[T]) event(obj T, typ, reason, action, note string) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(obj, nil, typ, reason, action, "%s", note)
+	}
+}
+
+// setConditions sorts the reconcile's error by what comes next and records it in Synced
+// (and in Ready when the object is not known to be in WeCom):
+//   - dependencies not there yet: wait, with a short requeue; watches usually come first;
+//   - credentials, permissions and WeCom refusing the spec: terminal, no retry until the
+//     spec, connection or Secret changes (plus a slow safety requeue at the drift interval);
+//   - WeCom busy, rate limits and network errors: returned, so the queue backs off.
+func (r *ManagedReconciler[T]) setConditions(ctx context.Context, obj T, res ctrl.Result, err error) (ctrl.Result, error) {
+	status := obj.GetResourceStatus()
+	status.ObservedGeneration = obj.GetGeneration()
+	if err == nil {
+		r.setSynced(obj, metav1.ConditionTrue, v1.ReasonReconcileSuccess, "")
+		return res, nil
+	}
+
+	var (
+		dep     *dependencyError
+		blocked *deleteBlockedError
+		limited *wecom.RateLimitError
+	)
+	switch {
+	case errors.As(err, &dep):
+		r.setSynced(obj, metav1.ConditionFalse, dep.reason, dep.msg)
+		r.setReadyUnlessKnown(obj, dep.reason, dep.msg)
+		return ctrl.Result{RequeueAfter: 10 * time.Second}, nil
+	case errors.As(err, &blocked):
+		msg := describe(err) + "; the delete is retried every 30s"
+		r.setSynced(obj, metav1.ConditionFalse, v1.ReasonDeleteBlocked, msg)
+		r.event(obj, "Warning", EventDeleteBlocked, "Delete", msg)
+		return ctrl.Result{RequeueAfter: 30 * time.Second}, nil
+	case errors.As(err, &limited):
+		r.setSynced(obj, metav1.ConditionFalse, v1.ReasonRetrying, "Waiting for the operator's own WeCom rate limit")
+		return ctrl.Result{RequeueAfter: 5 * time.Second}, nil
+	case wecom.IsCredential(err):
+		reason := v1.ReasonCredentialsInvalid
+		if wecom.Code(err) == wecom.ErrCodeNoAPIPermission || wecom.Code(err) == wecom.ErrCodeAgentNotOwned {
+			reason = v1.ReasonPermissionDenied
+		}
+		r.setSynced(obj, metav1.ConditionFalse, reason, describe(err))
+		r.setReadyUnlessKnown(obj, reason, describe(err))
+		return ctrl.Result{RequeueAfter: jitter(r.DriftInterval)}, nil
+	case wecom.IsTerminal(err):
+		r.setSynced(obj, metav1.ConditionFalse, v1.ReasonWeComRejected, describe(err))
+		r.setReadyUnlessKnown(obj, v1.ReasonWeComRejected, describe(err))
+		return ctrl.Result{RequeueAfter: jitter(r.DriftInterval)}, nil
+	default:
+		logf.FromContext(ctx).V(1).Info("retrying", "error", describe(err))
+		r.setSynced(obj, metav1.ConditionFalse, v1.ReasonRetrying, describe(err)+"; retrying with backoff")
+		return ctrl.Result{}, err
+	}
+}
+
+func (r *ManagedReconciler[T]) setSynced(obj T, status metav1.ConditionStatus, reason, msg string) {
+	setCondition(obj, v1.ConditionSynced, status, reason, msg)
+}
+
+func (r *ManagedReconciler[T]) setReady(obj T, status metav1.ConditionStatus, reason, msg string) {
+	setCondition(obj, v1.ConditionReady, status, reason, msg)
+}
+
+// setReadyUnlessKnown marks the object not Ready when no observation has said it is; a
+// failure to update an object that exists does not make it vanish.
+func (r *ManagedReconciler[T]) setReadyUnlessKnown(obj T, reason, msg string) {
+	if c := meta.FindStatusCondition(obj.GetResourceStatus().Conditions, v1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue {
+		setCondition(obj, v1.ConditionReady, metav1.ConditionFalse, reason, msg)
+	}
+}
+
+func setCondition(obj v1.Managed, typ string, status metav1.ConditionStatus, reason, msg string) {
+	meta.SetStatusCondition(&obj.GetResourceStatus().Conditions, metav1.Condition{
+		Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: obj.GetGeneration(),
+	})
+}
+
+// describe renders an error for a condition or event: the WeCom errcode, its meaning and
+// what to do. The client guarantees no token, secret or key is in err.
+func describe(err error) string {
+	if code := wecom.Code(err); code != 0 {
+		if hint := wecom.Hint(err); hint != "" {
+			return fmt.Sprintf("%v. %s", err, hint)
+		}
+	}
+	return err.Error()
+}
+
+// jitter spreads periodic drift checks by ±10% so objects do not all wake together.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d - d/10 + time.Duration(rand.Int64N(int64(d/5)+1))
+}
+
+// readyAndCurrent says whether the last reconcile found the object matching this generation
+// of its spec.
+func readyAndCurrent(obj v1.Managed) bool {
+	c := meta.FindStatusCondition(obj.GetResourceStatus().Conditions, v1.ConditionReady)
+	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == obj.GetGeneration() &&
+		meta.IsStatusConditionTrue(obj.GetResourceStatus().Conditions, v1.ConditionSynced)
+}

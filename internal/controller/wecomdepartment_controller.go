@@ -1,0 +1,275 @@
+package controller
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/wecom"
+)
+
+const indexParent = "spec.parentRef.name"
+
+// WeCom's root department.
+const rootDepartmentID = 1
+
+// +kubebuilder:rbac:groups=wecom.dev,resources=wecomdepartments,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=wecom.dev,resources=wecomdepartments/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=wecom.dev,resources=wecomdepartments/finalizers,verbs=update
+
+// departments is the WeComDepartment part of the reconcile. Drift checks read one
+// department/list per connection per interval, shared by every department object.
+type departments struct {
+	kube      client.Client
+	snapshots *snapshots
+	// maxAge is how old a list may be before a drift check lists again.
+	maxAge time.Duration
+}
+
+type deptIndex = index[int, wecom.Department]
+
+func (d *departments) index(ctx context.Context, c *Connection) (*deptIndex, error) {
+	v, err := d.snapshots.get(ctx, c.Scope+"|departments", d.maxAge, func(ctx context.Context) (any, error) {
+		list, err := c.Client.ListDepartments(ctx, 0)
+		if err != nil {
+			return nil, err
+		}
+		idx := newIndex[int, wecom.Department]()
+		for _, dep := range list {
+			idx.m[dep.ID] = dep
+		}
+		return idx, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*deptIndex), nil
+}
+
+// parentID resolves the spec's parent to a WeCom id, waiting for a parentRef to get one.
+func (d *departments) parentID(ctx context.Context, obj *v1.WeComDepartment) (int, error) {
+	switch {
+	case obj.Spec.ParentRef != nil:
+		return departmentID(ctx, d.kube, obj.Namespace, obj.Spec.ParentRef.Name)
+	case obj.Spec.ParentID != nil:
+		return int(*obj.Spec.ParentID), nil
+	default:
+		return rootDepartmentID, nil
+	}
+}
+
+// departmentID returns the WeCom id of the WeComDepartment name, or a dependency error.
+func departmentID(ctx context.Context, kube client.Client, namespace, name string) (int, error) {
+	p := &v1.WeComDepartment{}
+	if err := kube.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, p); err != nil {
+		if client.IgnoreNotFound(err) == nil {
+			return 0, waitFor(v1.ReasonDependencyNotReady, "waiting for WeComDepartment %q (not found in namespace %q)", name, namespace)
+		}
+		return 0, err
+	}
+	if p.Status.ID == 0 {
+		return 0, waitFor(v1.ReasonDependencyNotReady, "waiting for WeComDepartment %q to get a WeCom id", name)
+	}
+	return int(p.Status.ID), nil
+}
+
+func (d *departments) Observe(ctx context.Context, c *Connection, obj *v1.WeComDepartment) (Observation, error) {
+	idx, err := d.index(ctx, c)
+	if err != nil {
+		return Observation{}, err
+	}
+	deleting := !obj.DeletionTimestamp.IsZero()
+	var parent int
+	if !deleting {
+		if parent, err = d.parentID(ctx, obj); err != nil {
+			return Observation{}, err
+		}
+	}
+
+	obs := Observation{}
+	id := int(obj.Status.ID)
+	if id == 0 && obj.Spec.ID != nil {
+		id = int(*obj.Spec.ID)
+	}
+	var found wecom.Department
+	var ok bool
+	switch {
+	case id != 0:
+		found, ok = idx.get(id)
+		if !ok && !deleting {
+			// Not in the last list: created since, or deleted by hand. One get decides.
+			got, err := c.Client.GetDepartment(ctx, id)
+			if err != nil && !wecom.IsNotFound(err) {
+				return Observation{}, err
+			}
+			if err == nil {
+				found, ok = *got, true
+				idx.set(found.ID, found)
+			}
+		}
+		if !ok && obj.Spec.ID == nil {
+			obj.Status.ID = 0 // deleted by hand: create again, with a new id
+		}
+	case !deleting:
+		// Adoption: a department with the same name under the same parent, without case.
+		found, ok = idx.find(func(dep wecom.Department) bool {
+			return dep.ParentID == parent && strings.EqualFold(dep.Name, obj.Spec.Name)
+		})
+		obs.Adopted = ok
+	}
+	if !ok {
+		return obs, nil
+	}
+	obj.Status.ID = int64(found.ID)
+	obs.Exists = true
+	if deleting {
+		return obs, nil
+	}
+	obj.Status.ParentID = int64(found.ParentID)
+	obs.UpToDate = found.Name == obj.Spec.Name && found.ParentID == parent &&
+		(obj.Spec.NameEn == "" || found.NameEn == obj.Spec.NameEn) &&
+		(obj.Spec.Order == nil || int64(found.Order) == *obj.Spec.Order)
+	return obs, nil
+}
+
+func (d *departments) Create(ctx context.Context, c *Connection, obj *v1.WeComDepartment) error {
+	parent, err := d.parentID(ctx, obj)
+	if err != nil {
+		return err
+	}
+	req := wecom.CreateDepartmentRequest{Name: obj.Spec.Name, NameEn: obj.Spec.NameEn, ParentID: parent, Order: order(obj.Spec.Order)}
+	if obj.Spec.ID != nil {
+		req.ID = int(*obj.Spec.ID)
+	}
+	id, err := c.Client.CreateDepartment(ctx, req)
+	if wecom.IsAlreadyExists(err) {
+		// Made by hand since the last list, or our own create whose reply was lost and was
+		// retried: list again and adopt it rather than fail or create twice.
+		d.snapshots.invalidate(c.Scope + "|departments")
+		obs, oerr := d.Observe(ctx, c, obj)
+		if oerr != nil || !obs.Exists {
+			return err
+		}
+		if obs.UpToDate {
+			return nil
+		}
+		return d.Update(ctx, c, obj)
+	}
+	if err != nil {
+		return err
+	}
+	obj.Status.ID, obj.Status.ParentID = int64(id), int64(parent)
+	if idx, err := d.index(ctx, c); err == nil {
+		idx.set(id, wecom.Department{ID: id, Name: req.Name, NameEn: req.NameEn, ParentID: parent, Order: derefOrder(req.Order)})
+	}
+	return nil
+}
+
+func (d *departments) Update(ctx context.Context, c *Connection, obj *v1.WeComDepartment) error {
+	parent, err := d.parentID(ctx, obj)
+	if err != nil {
+		return err
+	}
+	id := int(obj.Status.ID)
+	req := wecom.UpdateDepartmentRequest{ID: id, Name: &obj.Spec.Name, ParentID: &parent, Order: order(obj.Spec.Order)}
+	if obj.Spec.NameEn != "" {
+		req.NameEn = &obj.Spec.NameEn
+	}
+	if err := c.Client.UpdateDepartment(ctx, req); err != nil {
+		return err
+	}
+	obj.Status.ParentID = int64(parent)
+	if idx, err := d.index(ctx, c); err == nil {
+		dep, _ := idx.get(id)
+		dep.ID, dep.Name, dep.ParentID = id, obj.Spec.Name, parent
+		if req.NameEn != nil {
+			dep.NameEn = *req.NameEn
+		}
+		if req.Order != nil {
+			dep.Order = *req.Order
+		}
+		idx.set(id, dep)
+	}
+	return nil
+}
+
+func (d *departments) Delete(ctx context.Context, c *Connection, obj *v1.WeComDepartment) error {
+	id := int(obj.Status.ID)
+	if id == 0 {
+		return nil // never created
+	}
+	err := c.Client.DeleteDepartment(ctx, id)
+	switch code := wecom.Code(err); {
+	case err == nil || wecom.IsNotFound(err):
+	case code == wecom.ErrCodeDeptHasMembers || code == wecom.ErrCodeDeptHasChildren:
+		return &deleteBlockedError{err: err}
+	default:
+		return err
+	}
+	if idx, err := d.index(ctx, c); err == nil {
+		idx.remove(id)
+	}
+	return nil
+}
+
+func order(o *int64) *uint32 {
+	if o == nil {
+		return nil
+	}
+	v := uint32(*o)
+	return &v
+}
+
+func derefOrder(o *uint32) uint32 {
+	if o == nil {
+		return 0
+	}
+	return *o
+}
+
+// idChanged passes department updates whose WeCom id changed: what children wait for.
+var idChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		o, n := e.ObjectOld.(*v1.WeComDepartment), e.ObjectNew.(*v1.WeComDepartment)
+		return o.Status.ID != n.Status.ID
+	},
+	CreateFunc: func(event.CreateEvent) bool { return false },
+}
+
+func setupDepartments(mgr ctrl.Manager, o Options, connector *Connector, recorder events.EventRecorder, snaps *snapshots) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1.WeComDepartment{}, indexParent, func(obj client.Object) []string {
+		if ref := obj.(*v1.WeComDepartment).Spec.ParentRef; ref != nil {
+			return []string{ref.Name}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	kube := mgr.GetClient()
+	r := &ManagedReconciler[*v1.WeComDepartment]{
+		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval,
+		NewObject: func() *v1.WeComDepartment { return &v1.WeComDepartment{} },
+		External:  &departments{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval)},
+	}
+	children := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		return dependants(ctx, kube, &v1.WeComDepartmentList{}, obj.GetNamespace(), indexParent, obj.GetName())
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1.WeComDepartment{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&v1.WeComDepartment{}, children, builder.WithPredicates(idChanged)).
+		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.WeComDepartmentList{} }), builder.WithPredicates(readyChanged)).
+		WithOptions(controllerOptions(o)).
+		Named("wecomdepartment").
+		Complete(r)
+}
