@@ -34,7 +34,10 @@ help: ## Display this help.
 .PHONY: manifests
 manifests: controller-gen ## Generate CRDs and RBAC from the API types and kubebuilder markers.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/...;./internal/controller/..." output:crd:artifacts:config=config/crd/bases
-	@mkdir -p charts/wecom-operator/crds && cp config/crd/bases/*.yaml charts/wecom-operator/crds/
+	@mkdir -p charts/wecom-operator/crds charts/wecom-operator/files
+	@cp config/crd/bases/*.yaml charts/wecom-operator/crds/
+	@# The chart's RBAC rules are the generated ones, so the two cannot drift apart.
+	@sed -n '/^rules:/,$$p' config/rbac/role.yaml | tail -n +2 > charts/wecom-operator/files/rules.yaml
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
@@ -74,6 +77,16 @@ build: manifests generate fmt vet ## Build the manager and the simulator binarie
 	go build -o $(LOCALBIN)/manager ./cmd/manager
 	go build -o $(LOCALBIN)/wecom-sim ./cmd/wecom-sim
 
+.PHONY: build-installer
+build-installer: manifests ## Write dist/install.yaml (CRDs, RBAC, manager) for `kubectl apply`.
+	@mkdir -p dist
+	kubectl kustomize config/default > dist/install.yaml
+	@echo "wrote dist/install.yaml"
+
+.PHONY: demo
+demo: build envtest ## Run the operator on an embedded default: API server, WeCom simulator, manager, samples.
+	go run ./hack/demo -bin $(LOCALBIN)
+
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the cluster in your kubeconfig.
 	go run ./cmd/manager
@@ -87,6 +100,11 @@ $(LOCALBIN):
 controller-gen: $(CONTROLLER_GEN) ## Install controller-gen into ./bin.
 $(CONTROLLER_GEN): | $(LOCALBIN)
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+
+.PHONY: helm
+helm: $(HELM) ## Install helm into ./bin.
+$(HELM): | $(LOCALBIN)
+	GOBIN=$(LOCALBIN) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
 .PHONY: envtest
 envtest: | $(LOCALBIN) ## Build kube-apiserver and etcd from Go module sources into bin/k8s.
