@@ -38,6 +38,7 @@ manifests: controller-gen ## Generate CRDs and RBAC from the API types and kubeb
 	@cp config/crd/bases/*.yaml charts/wecom-operator/crds/
 	@# The chart's RBAC rules are the generated ones, so the two cannot drift apart.
 	@sed -n '/^rules:/,$$p' config/rbac/role.yaml | tail -n +2 > charts/wecom-operator/files/rules.yaml
+	@go run ./hack/apidocs
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
@@ -53,9 +54,9 @@ vet: ## Run go vet.
 
 .PHONY: verify
 verify: manifests generate ## Fail when `make manifests generate` changes any tracked file.
-	@if [ -n "$$(git status --porcelain -- api config charts internal cmd)" ]; then \
+	@if [ -n "$$(git status --porcelain -- api config charts internal cmd docs/api-reference.md)" ]; then \
 		echo "generated files are out of date; run 'make manifests generate' and commit:"; \
-		git status --porcelain -- api config charts internal cmd; git --no-pager diff --stat; exit 1; fi
+		git status --porcelain -- api config charts internal cmd docs/api-reference.md; git --no-pager diff --stat; exit 1; fi
 
 .PHONY: test
 test: manifests generate fmt vet envtest ## Run every test: unit, simulator, fuzz, envtest, end-to-end.

@@ -1,0 +1,305 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gexec"
+	appsv1 "k8s.io/api/apps/v1"
+	authv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/testenv"
+	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
+)
+
+const (
+	release    = "wecom"
+	releaseNS  = "wecom-system"
+	chartDir   = "charts/wecom-operator"
+	chartSA    = "wecom-wecom-operator"
+	samplesDir = "config/samples"
+)
+
+func root() string { return testenv.Root() }
+
+// run runs a command from the repository root and returns its combined output.
+func run(name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = root()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+func helm(args ...string) (string, error) {
+	return run(filepath.Join(root(), "bin", "helm"), append(args, "--kubeconfig", kubeconfig)...)
+}
+
+func kubectl(stdin string, args ...string) (string, error) {
+	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	cmd.Dir = root()
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// docs splits a multi-document YAML stream into objects.
+func docs(stream string) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(stream), 4096)
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			break
+		}
+		if len(u.Object) > 0 {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func adminClient() client.Client {
+	s := scheme.Scheme
+	Expect(v1.AddToScheme(s)).To(Succeed())
+	c, err := client.New(cfg, client.Options{Scheme: s})
+	Expect(err).NotTo(HaveOccurred())
+	return c
+}
+
+func ensureNS(c client.Client, name string, labels map[string]string) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
+	if err := c.Create(ctx, ns); err != nil {
+		Expect(client.IgnoreAlreadyExists(err)).To(Succeed())
+	}
+}
+
+var _ = Describe("installing", Ordered, func() {
+	var k client.Client
+	BeforeAll(func() {
+		k = adminClient()
+		ensureNS(k, releaseNS, nil)
+	})
+
+	It("passes helm lint", func() {
+		out, err := run(filepath.Join(root(), "bin", "helm"), "lint", chartDir, "--strict")
+		Expect(err).NotTo(HaveOccurred(), out)
+		Expect(out).To(ContainSubstring("1 chart(s) linted, 0 chart(s) failed"))
+	})
+
+	It("renders a chart the API server accepts (server-side dry run), in both RBAC modes", func() {
+		for _, extra := range [][]string{nil, {"--set", "watchNamespaces={team-a,team-b}", "--set", "metrics.serviceMonitor.enabled=false"}} {
+			args := append([]string{"template", release, chartDir, "-n", releaseNS, "--include-crds"}, extra...)
+			out, err := run(filepath.Join(root(), "bin", "helm"), args...)
+			Expect(err).NotTo(HaveOccurred(), out)
+			if extra != nil {
+				ensureNS(k, "team-a", nil)
+				ensureNS(k, "team-b", nil)
+				Expect(out).To(ContainSubstring("kind: Role\n"))
+				Expect(out).NotTo(ContainSubstring("kind: ClusterRole\n"))
+				Expect(out).To(ContainSubstring("--watch-namespaces=team-a,team-b"))
+			}
+			res, err := kubectl(out, "apply", "--server-side", "--dry-run=server", "-f", "-")
+			Expect(err).NotTo(HaveOccurred(), res)
+			Expect(res).To(ContainSubstring("deployment.apps/wecom-wecom-operator serverside-applied (server dry run)"))
+		}
+	})
+
+	It("refuses values the schema rejects", func() {
+		out, err := run(filepath.Join(root(), "bin", "helm"), "template", release, chartDir, "--set", "concurrency=0")
+		Expect(err).To(HaveOccurred())
+		Expect(out).To(ContainSubstring("concurrency"))
+	})
+
+	It("writes dist/install.yaml that the API server accepts (server-side dry run)", func() {
+		out, err := run("make", "-s", "build-installer")
+		Expect(err).NotTo(HaveOccurred(), out)
+		data, err := os.ReadFile(filepath.Join(root(), "dist", "install.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		ensureNS(k, "wecom-operator-system", nil)
+		res, err := kubectl(string(data), "apply", "--server-side", "--dry-run=server", "-f", "-")
+		Expect(err).NotTo(HaveOccurred(), res)
+		Expect(res).To(ContainSubstring("customresourcedefinition.apiextensions.k8s.io/wecomusers.wecom.dev serverside-applied (server dry run)"))
+		Expect(res).To(ContainSubstring("deployment.apps/wecom-operator-controller-manager serverside-applied (server dry run)"))
+	})
+
+	It("installs with helm install", func() {
+		out, err := helm("install", release, chartDir, "-n", releaseNS)
+		Expect(err).NotTo(HaveOccurred(), out)
+		Expect(out).To(ContainSubstring("STATUS: deployed"))
+		Expect(out).To(ContainSubstring("kubectl get wecom"))
+		dep := &appsv1.Deployment{}
+		Expect(k.Get(ctx, client.ObjectKey{Namespace: releaseNS, Name: chartSA}, dep)).To(Succeed())
+		Expect(dep.Spec.Template.Spec.ServiceAccountName).To(Equal(chartSA))
+	})
+
+	It("grants no verb beyond the operator's own kinds, read-only Secrets, Events and Leases", func() {
+		cr := &rbacv1.ClusterRole{}
+		Expect(k.Get(ctx, client.ObjectKey{Name: chartSA + "-manager"}, cr)).To(Succeed())
+		Expect(cr.Rules).NotTo(BeEmpty())
+		for _, r := range cr.Rules {
+			for _, g := range r.APIGroups {
+				Expect(g).To(BeElementOf("wecom.dev", "", "events.k8s.io"), "rule %v", r)
+			}
+			for _, res := range r.Resources {
+				Expect(res).NotTo(ContainSubstring("*"))
+				if r.APIGroups[0] == "" {
+					Expect(res).To(BeElementOf("secrets", "events"), "core resource %q", res)
+				}
+				if res == "secrets" {
+					Expect(r.Verbs).To(ConsistOf("get", "list", "watch"))
+				}
+			}
+			Expect(r.Verbs).NotTo(ContainElement("*"))
+		}
+		sa := "system:serviceaccount:" + releaseNS + ":" + chartSA
+		for _, tc := range []struct {
+			group, resource, verb, ns string
+			allowed               bool
+		}{
+			{"", "secrets", "get", "default", true},
+			{"", "secrets", "create", "default", false},
+			{"", "secrets", "update", "default", false},
+			{"", "configmaps", "get", "default", false},
+			{"", "pods", "list", "default", false},
+			{"wecom.dev", "wecomusers", "update", "default", true},
+			{"wecom.dev", "notifications", "create", "default", true},
+			{"coordination.k8s.io", "leases", "update", releaseNS, true},
+			{"coordination.k8s.io", "leases", "update", "default", false},
+			{"apps", "deployments", "get", releaseNS, false},
+		} {
+			sar := &authv1.SubjectAccessReview{Spec: authv1.SubjectAccessReviewSpec{
+				User:   sa,
+				Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + releaseNS, "system:authenticated"},
+				ResourceAttributes: &authv1.ResourceAttributes{
+					Group: tc.group, Resource: tc.resource, Verb: tc.verb, Namespace: tc.ns,
+				},
+			}}
+			Expect(k.Create(ctx, sar)).To(Succeed())
+			Expect(sar.Status.Allowed).To(Equal(tc.allowed), "%s %s/%s in %q", tc.verb, tc.group, tc.resource, tc.ns)
+		}
+	})
+
+	It("runs the manager as the chart's ServiceAccount and converges the samples", func() {
+		sim := wecomsim.Start(wecomsim.Options{ActivateCreatedUsers: true})
+		DeferCleanup(sim.Close)
+
+		// The manager's kubeconfig impersonates the chart's ServiceAccount, so every call it
+		// makes is checked against the chart's RBAC by the API server.
+		raw, err := os.ReadFile(kubeconfig)
+		Expect(err).NotTo(HaveOccurred())
+		var kc map[string]any
+		Expect(yaml.Unmarshal(raw, &kc)).To(Succeed())
+		for _, u := range kc["users"].([]any) {
+			user := u.(map[string]any)["user"].(map[string]any)
+			user["as"] = "system:serviceaccount:" + releaseNS + ":" + chartSA
+			user["as-groups"] = []any{"system:serviceaccounts", "system:serviceaccounts:" + releaseNS, "system:authenticated"}
+		}
+		saKubeconfig := filepath.Join(GinkgoT().TempDir(), "sa-kubeconfig")
+		out, err := yaml.Marshal(kc)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(os.WriteFile(saKubeconfig, out, 0o600)).To(Succeed())
+
+		ns := "rbac-samples"
+		ensureNS(k, ns, nil)
+		for name, secret := range map[string]string{"wecom-contacts": wecomsim.DemoContactsSecret, "wecom-app": wecomsim.DemoAppSecret, "wecom-robot": wecomsim.DemoRobotKey} {
+			Expect(k.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, StringData: map[string]string{"secret": secret, "key": secret}})).To(Succeed())
+		}
+		names := applySamples(k, ns, sim.URL)
+
+		cmd := exec.Command(managerPath, "--kubeconfig", saKubeconfig,
+			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", freePort()),
+			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", freePort()),
+			fmt.Sprintf("--alertmanager-bind-address=127.0.0.1:%d", freePort()),
+			"--leader-elect", "--leader-election-namespace="+releaseNS)
+		session, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() {
+			session.Signal(syscall.SIGTERM)
+			Eventually(session, 30*time.Second).Should(gexec.Exit())
+		})
+
+		Eventually(func(g Gomega) {
+			for _, u := range names {
+				got := u.DeepCopy()
+				g.Expect(k.Get(ctx, client.ObjectKeyFromObject(u), got)).To(Succeed())
+				g.Expect(readyOrSent(got)).To(BeTrue(), "%s/%s: %v", got.GetKind(), got.GetName(), got.Object["status"])
+			}
+		}, 3*time.Minute, time.Second).Should(Succeed())
+		Expect(session.Err.Contents()).NotTo(ContainSubstring("forbidden"))
+	})
+
+	It("admits the Deployment's pod template in a namespace enforcing Pod Security restricted", func() {
+		ns := "psa-restricted"
+		ensureNS(k, ns, map[string]string{"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest"})
+		Expect(k.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: chartSA, Namespace: ns}})).To(Succeed())
+
+		out, err := run(filepath.Join(root(), "bin", "helm"), "template", release, chartDir, "-n", ns, "--show-only", "templates/deployment.yaml")
+		Expect(err).NotTo(HaveOccurred(), out)
+		dep := &appsv1.Deployment{}
+		Expect(yaml.Unmarshal([]byte(out), dep)).To(Succeed())
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "manager", Namespace: ns}, Spec: dep.Spec.Template.Spec}
+		Expect(k.Create(ctx, pod)).To(Succeed(), "the restricted profile refused the chart's pod")
+
+		// The same namespace refuses a pod that breaks the profile: admission is really on.
+		bad := pod.DeepCopy()
+		bad.Name = "privileged"
+		bad.ResourceVersion = ""
+		bad.Spec.Containers[0].SecurityContext.Capabilities = &corev1.Capabilities{Add: []corev1.Capability{"NET_ADMIN"}}
+		err = k.Create(ctx, bad)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring(`violates PodSecurity "restricted:latest"`))
+	})
+})
+
+// applySamples creates config/samples in ns with the connections pointed at the simulator.
+func applySamples(k client.Client, ns, simURL string) []*unstructured.Unstructured {
+	files, err := filepath.Glob(filepath.Join(root(), samplesDir, "wecom_*.yaml"))
+	Expect(err).NotTo(HaveOccurred())
+	var all []*unstructured.Unstructured
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		Expect(err).NotTo(HaveOccurred())
+		for _, u := range docs(string(data)) {
+			u.SetNamespace(ns)
+			if u.GetKind() == "WeComConnection" {
+				Expect(unstructured.SetNestedField(u.Object, simURL, "spec", "apiURL")).To(Succeed())
+			}
+			Expect(k.Create(ctx, u)).To(Succeed(), "%s %s", u.GetKind(), u.GetName())
+			all = append(all, u)
+		}
+	}
+	return all
+}
+
+func readyOrSent(u *unstructured.Unstructured) bool {
+	if u.GetKind() == "Notification" {
+		phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
+		return phase == "Sent"
+	}
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		if m, ok := c.(map[string]any); ok && m["type"] == "Ready" {
+			return m["status"] == "True"
+		}
+	}
+	return false
+}
