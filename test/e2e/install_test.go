@@ -107,7 +107,7 @@ var _ = Describe("installing", Ordered, func() {
 
 	It("renders a chart the API server accepts (server-side dry run), in both RBAC modes", func() {
 		for _, extra := range [][]string{nil, {"--set", "watchNamespaces={team-a,team-b}", "--set", "metrics.serviceMonitor.enabled=false"}} {
-			args := append([]string{"template", release, chartDir, "-n", releaseNS, "--include-crds"}, extra...)
+			args := append([]string{"template", release, chartDir, "-n", releaseNS, "--include-crds", "--kube-version", "1.36.0"}, extra...)
 			out, err := run(filepath.Join(root(), "bin", "helm"), args...)
 			Expect(err).NotTo(HaveOccurred(), out)
 			if extra != nil {
@@ -124,7 +124,7 @@ var _ = Describe("installing", Ordered, func() {
 	})
 
 	It("refuses values the schema rejects", func() {
-		out, err := run(filepath.Join(root(), "bin", "helm"), "template", release, chartDir, "--set", "concurrency=0")
+		out, err := run(filepath.Join(root(), "bin", "helm"), "template", release, chartDir, "--kube-version", "1.36.0", "--set", "concurrency=0")
 		Expect(err).To(HaveOccurred())
 		Expect(out).To(ContainSubstring("concurrency"))
 	})
@@ -252,7 +252,7 @@ var _ = Describe("installing", Ordered, func() {
 		ensureNS(k, ns, map[string]string{"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest"})
 		Expect(k.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: chartSA, Namespace: ns}})).To(Succeed())
 
-		out, err := run(filepath.Join(root(), "bin", "helm"), "template", release, chartDir, "-n", ns, "--show-only", "templates/deployment.yaml")
+		out, err := run(filepath.Join(root(), "bin", "helm"), "template", release, chartDir, "-n", ns, "--kube-version", "1.36.0", "--show-only", "templates/deployment.yaml")
 		Expect(err).NotTo(HaveOccurred(), out)
 		dep := &appsv1.Deployment{}
 		Expect(yaml.Unmarshal([]byte(out), dep)).To(Succeed())

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseFlagsAndFaults(t *testing.T) {
+	cfg, err := parseFlags([]string{"-addr", "127.0.0.1:0", "-error-rate", "0.2", "-latency", "10ms", "-fault-endpoints", "message/send, oa/*"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := faultRequest(cfg)
+	if len(req.Rules) != 1 || req.Rules[0].ErrorRate != 0.2 || req.Rules[0].LatencyMS != 10 ||
+		strings.Join(req.Rules[0].Endpoints, ",") != "message/send,oa/*" || *req.Down {
+		t.Fatalf("fault request %+v", req)
+	}
+	cfg, _ = parseFlags(nil, io.Discard)
+	if req := faultRequest(cfg); req.Rules != nil || cfg.addr != "127.0.0.1:8989" || cfg.tokenTTL != 7200*time.Second {
+		t.Fatalf("defaults: %+v %+v", cfg, req)
+	}
+	if _, err := parseFlags([]string{"extra"}, io.Discard); err == nil {
+		t.Fatal("stray argument accepted")
+	}
+}
+
+func TestLoadSeed(t *testing.T) {
+	if seed, creds, err := loadSeed("demo"); err != nil || creds == nil || seed.Corp.ID == "" {
+		t.Fatalf("demo: %v %v", creds, err)
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "seed.json")
+	os.WriteFile(good, []byte(`{"corp":{"corp_id":"wwfile","name":"F"},"apps":[{"name":"a","secret":"s","agent_id":7}]}`), 0o600)
+	if seed, creds, err := loadSeed(good); err != nil || creds != nil || seed.Apps[0].AgentID != 7 {
+		t.Fatalf("file: %+v %v", seed, err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"corp":{"corp_id":"x"},"aps":[]}`), 0o600)
+	if _, _, err := loadSeed(bad); err == nil {
+		t.Fatal("unknown field accepted")
+	}
+}
+
+func TestSelfSignedCert(t *testing.T) {
+	_, pemBytes, err := selfSignedCert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(pemBytes)
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil || cert.VerifyHostname("127.0.0.1") != nil {
+		t.Fatalf("cert: %v", err)
+	}
+}

@@ -1,0 +1,91 @@
+package wecom
+
+import "net/http"
+
+// Endpoint paths below /cgi-bin/. They are what APIError.API and the metric labels carry.
+const (
+	apiGetToken             = "gettoken"
+	apiDepartmentCreate     = "department/create"
+	apiDepartmentUpdate     = "department/update"
+	apiDepartmentDelete     = "department/delete"
+	apiDepartmentList       = "department/list"
+	apiDepartmentSimpleList = "department/simplelist"
+	apiDepartmentGet        = "department/get"
+	apiUserCreate           = "user/create"
+	apiUserUpdate           = "user/update"
+	apiUserDelete           = "user/delete"
+	apiUserGet              = "user/get"
+	apiUserListID           = "user/list_id"
+	apiUserSimpleList       = "user/simplelist"
+	apiAppChatCreate        = "appchat/create"
+	apiAppChatUpdate        = "appchat/update"
+	apiAppChatGet           = "appchat/get"
+	apiAppChatSend          = "appchat/send"
+	apiAddContactWay        = "externalcontact/add_contact_way"
+	apiGetContactWay        = "externalcontact/get_contact_way"
+	apiUpdateContactWay     = "externalcontact/update_contact_way"
+	apiDelContactWay        = "externalcontact/del_contact_way"
+	apiListContactWay       = "externalcontact/list_contact_way"
+	apiCalendarAdd          = "oa/calendar/add"
+	apiCalendarUpdate       = "oa/calendar/update"
+	apiCalendarGet          = "oa/calendar/get"
+	apiCalendarDel          = "oa/calendar/del"
+	apiScheduleAdd          = "oa/schedule/add"
+	apiScheduleUpdate       = "oa/schedule/update"
+	apiScheduleGet          = "oa/schedule/get"
+	apiScheduleDel          = "oa/schedule/del"
+	apiMessageSend          = "message/send"
+	apiMessageRecall        = "message/recall"
+	apiWebhookSend          = "webhook/send"
+)
+
+// endpoint describes one API. write marks calls that change WeCom, for which a failure after
+// the request went out is ambiguous (CallError.Ambiguous).
+type endpoint struct {
+	path   string
+	method string
+	write  bool
+}
+
+func get(path string) endpoint      { return endpoint{path: path, method: http.MethodGet} }
+func getWrite(path string) endpoint { return endpoint{path: path, method: http.MethodGet, write: true} }
+func post(path string) endpoint     { return endpoint{path: path, method: http.MethodPost} }
+func postWrite(path string) endpoint {
+	return endpoint{path: path, method: http.MethodPost, write: true}
+}
+
+var (
+	epGetToken             = get(apiGetToken)
+	epDepartmentCreate     = postWrite(apiDepartmentCreate)
+	epDepartmentUpdate     = postWrite(apiDepartmentUpdate)
+	epDepartmentDelete     = getWrite(apiDepartmentDelete) // a GET that deletes (§2)
+	epDepartmentList       = get(apiDepartmentList)
+	epDepartmentSimpleList = get(apiDepartmentSimpleList)
+	epDepartmentGet        = get(apiDepartmentGet)
+	epUserCreate           = postWrite(apiUserCreate)
+	epUserUpdate           = postWrite(apiUserUpdate)
+	epUserDelete           = getWrite(apiUserDelete) // a GET that deletes (§3)
+	epUserGet              = get(apiUserGet)
+	epUserListID           = post(apiUserListID) // a POST that only reads
+	epUserSimpleList       = get(apiUserSimpleList)
+	epAppChatCreate        = postWrite(apiAppChatCreate)
+	epAppChatUpdate        = postWrite(apiAppChatUpdate)
+	epAppChatGet           = get(apiAppChatGet)
+	epAppChatSend          = postWrite(apiAppChatSend)
+	epAddContactWay        = postWrite(apiAddContactWay)
+	epGetContactWay        = post(apiGetContactWay)
+	epUpdateContactWay     = postWrite(apiUpdateContactWay)
+	epDelContactWay        = postWrite(apiDelContactWay)
+	epListContactWay       = post(apiListContactWay)
+	epCalendarAdd          = postWrite(apiCalendarAdd)
+	epCalendarUpdate       = postWrite(apiCalendarUpdate)
+	epCalendarGet          = post(apiCalendarGet)
+	epCalendarDel          = postWrite(apiCalendarDel)
+	epScheduleAdd          = postWrite(apiScheduleAdd)
+	epScheduleUpdate       = postWrite(apiScheduleUpdate)
+	epScheduleGet          = post(apiScheduleGet)
+	epScheduleDel          = postWrite(apiScheduleDel)
+	epMessageSend          = postWrite(apiMessageSend)
+	epMessageRecall        = postWrite(apiMessageRecall)
+	epWebhookSend          = postWrite(apiWebhookSend)
+)

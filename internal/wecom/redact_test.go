@@ -1,0 +1,154 @@
+package wecom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://qyapi.weixin.qq.com/cgi-bin/user/get?access_token=SECRETTOKEN&userid=x": "https://qyapi.weixin.qq.com/cgi-bin/user/get",
+		"https://qyapi.weixin.qq.com/cgi-bin/gettoken?corpid=ww1&corpsecret=S3CRET":      "https://qyapi.weixin.qq.com/cgi-bin/gettoken",
+		"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=ROBOTKEY#frag":             "https://qyapi.weixin.qq.com/cgi-bin/webhook/send",
+		"https://user:pass@example.com/x?":                                               "https://example.com/x",
+		"http://[::1]:namedport/x?access_token=SECRETTOKEN":                              "http://[::1]:namedport/x",
+		"no url at all": "no url at all",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRedactText(t *testing.T) {
+	in := `Get "https://h/cgi-bin/x?access_token=TOK123&id=2": EOF; corpsecret=S3C key=K3Y`
+	got := redactText(in)
+	for _, secret := range []string{"TOK123", "S3C", "K3Y"} {
+		if strings.Contains(got, secret) {
+			t.Fatalf("redactText left %q in %q", secret, got)
+		}
+	}
+	if !strings.Contains(got, "id=2") {
+		t.Fatalf("redactText removed a harmless parameter: %q", got)
+	}
+}
+
+// assertClean fails if any of the secrets appears in s.
+func assertClean(t *testing.T, what, s string, secrets ...string) {
+	t.Helper()
+	for _, sec := range secrets {
+		if sec != "" && strings.Contains(s, sec) {
+			t.Fatalf("%s contains a credential %q: %s", what, sec, s)
+		}
+	}
+}
+
+// everyPrint formats err in every way a caller might log it.
+func everyPrint(err error) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v|%+v|%s|%q|%#v", err, err, err, err, err)
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		b.WriteString("|" + e.Error())
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		b.WriteString("|" + ue.URL + "|" + ue.Error())
+	}
+	b.WriteString("|" + Hint(err))
+	return b.String()
+}
+
+func TestNoCredentialInTransportErrors(t *testing.T) {
+	t.Run("API call whose connection drops", func(t *testing.T) {
+		f := newFake(t)
+		f.on("department/get", dropConnection)
+		c := newTestClient(t, f)
+		_, err := c.GetDepartment(context.Background(), 2)
+		var ue *url.Error
+		if !errors.As(err, &ue) {
+			t.Fatalf("want the *url.Error kept in the chain, got %#v", err)
+		}
+		if ue.URL != f.srv.URL+"/cgi-bin/department/get" {
+			t.Fatalf("url.Error.URL = %q, want the URL without query", ue.URL)
+		}
+		assertClean(t, "error", everyPrint(err), "tok-1", "access_token=", testSecret)
+	})
+	t.Run("gettoken whose connection drops", func(t *testing.T) {
+		f := newFake(t)
+		f.tokenReply = dropConnection
+		c := newTestClient(t, f)
+		err := c.CheckCredentials(context.Background())
+		if err == nil {
+			t.Fatal("want an error")
+		}
+		assertClean(t, "error", everyPrint(err), testSecret, "corpsecret=")
+	})
+	t.Run("gettoken on a closed port", func(t *testing.T) {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		addr := ln.Addr().String()
+		_ = ln.Close()
+		c, _ := New(Config{BaseURL: "http://" + addr, CorpID: testCorp, Secret: testSecret, Retry: RetryPolicy{MaxAttempts: 1},
+			Tokens: NewTokenCache(TokenCacheOptions{}), Limiters: unlimited()})
+		_, err := c.GetUser(context.Background(), "zhangsan")
+		if err == nil {
+			t.Fatal("want an error")
+		}
+		assertClean(t, "error", everyPrint(err), testSecret, "corpsecret=")
+	})
+	t.Run("webhook on a dropped connection", func(t *testing.T) {
+		f := newFake(t)
+		f.on("webhook/send", dropConnection)
+		w, _ := NewWebhookClient(WebhookConfig{BaseURL: f.srv.URL, HTTPClient: f.srv.Client(), Retry: fastRetry, Limiters: unlimited()})
+		const key = "ROBOT-KEY-0000-secret"
+		err := w.Send(context.Background(), key, WebhookMessage{Text: &Text{Content: "hi"}})
+		if err == nil {
+			t.Fatal("want an error")
+		}
+		assertClean(t, "error", everyPrint(err), key, "key=")
+	})
+	t.Run("redirect is not followed", func(t *testing.T) {
+		f := newFake(t)
+		var leaked bool
+		other := newFake(t)
+		other.on("department/get", func(w http.ResponseWriter, r *http.Request) { leaked = true })
+		f.on("department/get", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.srv.URL+r.URL.RequestURI(), http.StatusFound)
+		})
+		c := newTestClient(t, f)
+		_, err := c.GetDepartment(context.Background(), 2)
+		var te *TransportError
+		if !errors.As(err, &te) || te.StatusCode != http.StatusFound || leaked {
+			t.Fatalf("err = %v, leaked = %v; a redirect would carry the token elsewhere", err, leaked)
+		}
+		assertClean(t, "error", everyPrint(err), "tok-1")
+	})
+	t.Run("errmsg that echoes a credential", func(t *testing.T) {
+		f := newFake(t)
+		f.on("department/get", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, `{"errcode":40058,"errmsg":"bad request GET /cgi-bin/department/get?access_token=`+r.URL.Query().Get("access_token")+`"}`)
+		})
+		c := newTestClient(t, f)
+		_, err := c.GetDepartment(context.Background(), 2)
+		if Code(err) != ErrCodeInvalidParameter {
+			t.Fatalf("err = %v", err)
+		}
+		assertClean(t, "error", everyPrint(err), "tok-1")
+	})
+}
+
+func TestConfigDoesNotPrintSecret(t *testing.T) {
+	cfg := Config{BaseURL: "https://qyapi.weixin.qq.com", CorpID: testCorp, Secret: testSecret}
+	s := fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg)
+	assertClean(t, "Config", s, testSecret)
+	if !strings.Contains(s, testCorp) {
+		t.Fatalf("the corp ID is not secret and helps debugging: %s", s)
+	}
+	c, _ := New(cfg)
+	assertClean(t, "Client", fmt.Sprintf("%v %+v", c, c), testSecret)
+}

@@ -1,0 +1,56 @@
+package wecomsim
+
+import (
+	"cmp"
+	"slices"
+)
+
+func sortStrings(v []string) { slices.Sort(v) }
+
+// State returns a deep copy of the simulator's objects.
+func (s *Sim) State() Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := Snapshot{Now: s.Now(), Corp: s.corp}
+	for _, a := range s.apps {
+		snap.Apps = append(snap.Apps, a.info())
+	}
+	leaders := s.leaderIndex()
+	for _, d := range s.subtree(rootDeptID) {
+		cp := *d
+		cp.Leaders = slices.Clone(leaders[d.ID])
+		snap.Departments = append(snap.Departments, cp)
+	}
+	for _, u := range s.sortedUsers() {
+		cp := u.clone()
+		cp.Status = u.status()
+		snap.Users = append(snap.Users, cp)
+	}
+	tagIDs := make([]int64, 0, len(s.tags))
+	for id := range s.tags {
+		tagIDs = append(tagIDs, id)
+	}
+	slices.Sort(tagIDs)
+	for _, id := range tagIDs {
+		snap.Tags = append(snap.Tags, s.tags[id].clone())
+	}
+	robots := make([]Robot, 0, len(s.robots))
+	for _, r := range s.robots {
+		robots = append(robots, robotInfo(r))
+	}
+	slices.SortFunc(robots, func(a, b Robot) int { return cmp.Compare(a.Name, b.Name) })
+	snap.Robots = robots
+	for _, ch := range s.sortedChats() {
+		snap.Chats = append(snap.Chats, ch.clone())
+	}
+	for _, w := range s.sortedWays() {
+		snap.ContactWays = append(snap.ContactWays, w.clone())
+	}
+	for _, cal := range s.sortedCalendars() {
+		snap.Calendars = append(snap.Calendars, cal.clone())
+	}
+	for _, sc := range s.sortedSchedules() {
+		snap.Schedules = append(snap.Schedules, sc.clone())
+	}
+	return snap
+}
