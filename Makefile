@@ -59,7 +59,7 @@ verify: manifests generate ## Fail when `make manifests generate` changes any tr
 		git status --porcelain -- api config charts internal cmd docs/api-reference.md; git --no-pager diff --stat; exit 1; fi
 
 .PHONY: test
-test: manifests generate fmt vet envtest ## Run every test: unit, simulator, fuzz, envtest, end-to-end.
+test: manifests generate fmt vet envtest alertmanager ## Run every test: unit, simulator, fuzz, envtest, end-to-end.
 	go test $(GOTEST_FLAGS) ./... -coverprofile cover.out -timeout 25m
 	$(MAKE) fuzz
 
@@ -110,3 +110,8 @@ $(HELM): | $(LOCALBIN)
 .PHONY: envtest
 envtest: | $(LOCALBIN) ## Build kube-apiserver and etcd from Go module sources into bin/k8s.
 	hack/build-envtest.sh
+
+.PHONY: alertmanager
+alertmanager: $(ALERTMANAGER) ## Build Prometheus Alertmanager (for the alerting e2e tests) from Go module sources into ./bin.
+$(ALERTMANAGER): | $(LOCALBIN)
+	ALERTMANAGER=$(ALERTMANAGER) ALERTMANAGER_VERSION=$(ALERTMANAGER_VERSION) hack/build-alertmanager.sh

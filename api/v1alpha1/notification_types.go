@@ -200,6 +200,7 @@ type CardQuote struct {
 }
 
 // CardHorizontalContent is one key/value row.
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 2",message="horizontal content type 2 (an attachment) needs a media id, which Notifications cannot upload; use type 0, 1 or 3"
 type CardHorizontalContent struct {
 	CardLink `json:",inline"`
 	// keyName is the row's label.
@@ -310,6 +311,8 @@ type Message struct {
 // +kubebuilder:validation:XValidation:rule="!(has(self.to) || has(self.chatID)) || has(self.connectionRef)",message="app messages and chatID need connectionRef"
 // +kubebuilder:validation:XValidation:rule="!has(self.robot) || !has(self.message.textCard)",message="group robots cannot send textCard; use markdown or templateCard"
 // +kubebuilder:validation:XValidation:rule="!(has(self.chatRef) || has(self.chatID)) || !has(self.message.templateCard)",message="app chats cannot send templateCard"
+// +kubebuilder:validation:XValidation:rule="!has(self.robot) || !has(self.message.news) || self.message.news.articles.all(a, has(a.url))",message="group robot news articles need url"
+// +kubebuilder:validation:XValidation:rule="!has(self.safe) || !self.safe || !has(self.message.news)",message="news messages cannot be safe (WeCom answers 40074)"
 // +kubebuilder:validation:XValidation:rule="has(self.robot) || !has(self.message.text) || ((!has(self.message.text.mentionedUsers) || size(self.message.text.mentionedUsers) == 0) && (!has(self.message.text.mentionedMobiles) || size(self.message.text.mentionedMobiles) == 0))",message="mentions only work with a group robot"
 type NotificationSpec struct {
 	// connectionRef names the WeComConnection (same namespace) for app messages and app chats.
@@ -391,10 +394,34 @@ type NotificationStatus struct {
 	// truncated is true when the content was cut to fit WeCom's size limit.
 	// +optional
 	Truncated bool `json:"truncated,omitempty"`
-	// lastErrorCode is the WeCom errcode of the last failed attempt.
+	// lastErrorCode is the WeCom errcode of the last failed attempt (0 when it failed without
+	// one: a network error or an HTTP status other than 200).
 	// +optional
 	LastErrorCode int `json:"lastErrorCode,omitempty"`
+	// unlicensedUsers are recipients WeCom reported as having no API licence; they did not get
+	// the message.
+	// +optional
+	UnlicensedUsers []string `json:"unlicensedUsers,omitempty"`
+	// completionTime is when the Notification became Sent or Failed; ttlAfterFinished counts
+	// from here.
+	// +optional
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
 }
+
+// Condition reasons and event reasons of Notifications, beyond the shared ones.
+const (
+	// ReasonPending: not sent yet and nothing is in the way.
+	ReasonPending = "Pending"
+	// ReasonDeadlineExceeded: spec.deliveryDeadline passed before WeCom accepted the message.
+	ReasonDeadlineExceeded = "DeadlineExceeded"
+	// ReasonInvalidRecipients: WeCom delivered the message but named some recipients invalid.
+	ReasonInvalidRecipients = "InvalidRecipients"
+	// ReasonAllRecipientsInvalid: WeCom refused the message because every recipient is
+	// invalid (errcode 81013).
+	ReasonAllRecipientsInvalid = "AllRecipientsInvalid"
+	// ReasonTruncated: the content was cut to WeCom's size limit.
+	ReasonTruncated = "Truncated"
+)
 
 // Notification is one message sent once through an app, an app chat or a group robot.
 //

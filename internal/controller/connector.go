@@ -155,9 +155,11 @@ func (c *Connector) readSecret(ctx context.Context, namespace string, ref v1.Sec
 	return string(value), entry.version, nil
 }
 
-// snapshotMaxAge is the age past which a drift check lists again. Drift checks of one
-// connection's objects fall within ±10% of the interval, so half the interval yields one
-// list per connection per interval.
+// snapshotMaxAge is the age past which a drift check lists again: 90% of the interval, the
+// shortest jittered drift check (see jitter). So a connection lists at most once per 90% of
+// the interval whatever its objects' phases, and each object's drift check still reads a
+// list taken after its previous check. (Half the interval, as before, made two lists per
+// interval once the objects' checks had spread over the interval.)
 func snapshotMaxAge(driftInterval time.Duration) time.Duration { return driftInterval / 2 }
 
 // snapshots caches one WeCom list per (connection scope, kind) for up to maxAge, so that
@@ -192,11 +194,13 @@ func (s *snapshots) get(ctx context.Context, key string, maxAge time.Duration, f
 	if e.value != nil && time.Since(e.fetched) < maxAge {
 		return e.value, nil
 	}
+	// The age counts from when the list started: what it shows is at least that old.
+	start := time.Now()
 	v, err := fetch(ctx)
 	if err != nil {
 		return nil, err
 	}
-	e.value, e.fetched = v, time.Now()
+	e.value, e.fetched = v, start
 	return v, nil
 }
 

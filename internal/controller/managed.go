@@ -58,6 +58,19 @@ type External[T v1.Managed] interface {
 	Delete(ctx context.Context, c *Connection, obj T) error
 }
 
+// CreatePreparer is implemented by an External whose Create has no natural key in WeCom
+// (add_contact_way): PrepareCreate records in the status a marker by which a later Observe
+// can find what a Create whose reply was lost made. The skeleton writes that status to the
+// API server before it calls Create, since it otherwise writes status only at the end.
+type CreatePreparer[T v1.Managed] interface {
+	PrepareCreate(ctx context.Context, c *Connection, obj T) error
+}
+
+// errAdopted is returned by a Create that found the object already in WeCom (WeCom said
+// "already exists": made by hand since the last look, or an earlier create whose reply was
+// lost) and adopted it instead of making another. The reconcile counts it as success.
+var errAdopted = errors.New("adopted the existing WeCom object")
+
 // deleteBlockedError is returned by Delete when WeCom refuses for a reason that time may
 // remove (a department that still has members or children).
 type deleteBlockedError struct{ err error }
@@ -96,8 +109,12 @@ func (r *ManagedReconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) 
 	res, err = r.setConditions(ctx, obj, res, err)
 
 	if obj.GetDeletionTimestamp().IsZero() || controllerutil.ContainsFinalizer(obj, Finalizer) {
-		if perr := r.Client.Status().Patch(ctx, obj, client.MergeFrom(before)); perr != nil && !apierrors.IsNotFound(perr) {
-			return ctrl.Result{}, errors.Join(err, perr)
+		// A drift check that changed nothing writes nothing to the API server either.
+		patch := client.MergeFrom(before)
+		if data, derr := patch.Data(obj); derr != nil || string(data) != "{}" {
+			if perr := r.Client.Status().Patch(ctx, obj, patch); perr != nil && !apierrors.IsNotFound(perr) {
+				return ctrl.Result{}, errors.Join(err, perr)
+			}
 		}
 	}
 	return res, err
@@ -126,10 +143,17 @@ func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj T) (ctrl
 	}
 	switch {
 	case !obs.Exists:
-		if err := r.External.Create(ctx, conn, obj); err != nil {
-			return ctrl.Result{}, r.failed(obj, EventCreateFailed, "create", err)
+		if err := r.prepareCreate(ctx, conn, obj); err != nil {
+			return ctrl.Result{}, err
 		}
-		r.event(obj, "Normal", EventCreated, "Create", "Created in WeCom")
+		switch err := r.External.Create(ctx, conn, obj); {
+		case errors.Is(err, errAdopted):
+			r.event(obj, "Normal", EventAdopted, "Adopt", "Adopted the existing WeCom object instead of creating another")
+		case err != nil:
+			return ctrl.Result{}, r.failed(obj, EventCreateFailed, "create", err)
+		default:
+			r.event(obj, "Normal", EventCreated, "Create", "Created in WeCom")
+		}
 	case !obs.UpToDate:
 		if err := r.External.Update(ctx, conn, obj); err != nil {
 			return ctrl.Result{}, r.failed(obj, EventUpdateFailed, "update", err)
@@ -170,6 +194,21 @@ func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl
 	}
 	r.event(obj, "Normal", EventDeleted, "Delete", "Deleted from WeCom")
 	return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+}
+
+// prepareCreate lets a CreatePreparer mark the object and writes the mark to the API server
+// before Create runs. The patch goes through a copy so that its reply does not replace the
+// status changes this reconcile has made so far; those are written at the end as usual.
+func (r *ManagedReconciler[T]) prepareCreate(ctx context.Context, c *Connection, obj T) error {
+	p, ok := r.External.(CreatePreparer[T])
+	if !ok {
+		return nil
+	}
+	orig := obj.DeepCopyObject().(T)
+	if err := p.PrepareCreate(ctx, c, obj); err != nil {
+		return err
+	}
+	return r.Client.Status().Patch(ctx, obj.DeepCopyObject().(T), client.MergeFrom(orig))
 }
 
 func orphanMessage(obj v1.Managed) string {
@@ -233,10 +272,11 @@ func (r *ManagedReconciler[T]) setConditions(ctx context.Context, obj T, res ctr
 		r.setReadyUnlessKnown(obj, dep.reason, dep.msg)
 		return ctrl.Result{RequeueAfter: 10 * time.Second}, nil
 	case errors.As(err, &blocked):
-		msg := describe(err) + "; the delete is retried every 30s"
+		retry := deleteBlockedRetry(r.DriftInterval)
+		msg := fmt.Sprintf("%s; the delete is retried every %s", describe(err), retry)
 		r.setSynced(obj, metav1.ConditionFalse, v1.ReasonDeleteBlocked, msg)
 		r.event(obj, "Warning", EventDeleteBlocked, "Delete", msg)
-		return ctrl.Result{RequeueAfter: 30 * time.Second}, nil
+		return ctrl.Result{RequeueAfter: retry}, nil
 	case errors.As(err, &limited):
 		r.setSynced(obj, metav1.ConditionFalse, v1.ReasonRetrying, "Waiting for the operator's own WeCom rate limit")
 		return ctrl.Result{RequeueAfter: 5 * time.Second}, nil
@@ -290,6 +330,15 @@ func describe(err error) string {
 		}
 	}
 	return err.Error()
+}
+
+// deleteBlockedRetry is how long a blocked delete waits before it is tried again: 30s, or
+// the drift interval when that is shorter. Watches usually bring it back sooner.
+func deleteBlockedRetry(driftInterval time.Duration) time.Duration {
+	if driftInterval > 0 && driftInterval < 30*time.Second {
+		return driftInterval
+	}
+	return 30 * time.Second
 }
 
 // jitter spreads periodic drift checks by ±10% so objects do not all wake together.

@@ -4,6 +4,8 @@ package controller
 import (
 	"flag"
 	"time"
+
+	"github.com/wecom-dev/wecom-operator/internal/notify"
 )
 
 // Options are the manager's tuning knobs; each is a flag and a Helm value.
@@ -20,6 +22,12 @@ type Options struct {
 	ClientBurst int
 	// AlertmanagerAddr is where the Alertmanager webhook receiver listens; empty disables it.
 	AlertmanagerAddr string
+	// NotificationRetryBase is the delay after a Notification's first failed send; it doubles
+	// with every further failure, up to 5 minutes, until the deliveryDeadline.
+	NotificationRetryBase time.Duration
+	// NotificationClock is the clock WeCom's message quotas are measured on when pacing
+	// Notifications; nil is the wall clock. Not a flag: tests set the simulator's clock.
+	NotificationClock notify.Clock
 }
 
 // BindFlags registers the options as command-line flags with their defaults.
@@ -30,6 +38,7 @@ func BindFlags(fs *flag.FlagSet, o *Options) {
 	fs.Float64Var(&o.ClientQPS, "wecom-qps", 40, "WeCom calls per second allowed per corp and endpoint (WeCom allows 10,000/min per API).")
 	fs.IntVar(&o.ClientBurst, "wecom-burst", 20, "Burst of WeCom calls allowed per corp and endpoint above wecom-qps.")
 	fs.StringVar(&o.AlertmanagerAddr, "alertmanager-bind-address", ":9094", "Address the Alertmanager webhook receiver binds to; empty disables it.")
+	fs.DurationVar(&o.NotificationRetryBase, "notification-retry-base", 2*time.Second, "Delay after a Notification's first failed send; doubles per failure up to 5m, until the deliveryDeadline.")
 }
 
 // DeepDriftInterval is the time between full reads of each member.

@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -53,7 +54,20 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 	if err := setupDepartments(mgr, o, connector, recorder, snaps); err != nil {
 		return err
 	}
-	return setupUsers(mgr, o, connector, recorder, snaps)
+	if err := setupUsers(mgr, o, connector, recorder, snaps); err != nil {
+		return err
+	}
+	for _, setup := range []func(ctrl.Manager, Options, *Connector, events.EventRecorder, *snapshots) error{
+		setupAppChats, setupContactWays, setupSchedules,
+	} {
+		if err := setup(mgr, o, connector, recorder, snaps); err != nil {
+			return err
+		}
+	}
+	if err := setupAlerting(mgr, o, connector, recorder); err != nil {
+		return err
+	}
+	return nil
 }
 
 func controllerOptions(o Options) controller.Options {

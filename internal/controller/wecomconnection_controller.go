@@ -32,6 +32,12 @@ const (
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
+// Event reasons of WeComConnection.
+const (
+	EventCredentialsAccepted = "CredentialsAccepted"
+	EventCredentialsRefused  = "CredentialsRefused"
+)
+
 // ConnectionReconciler checks that a WeComConnection's credentials get an access token.
 type ConnectionReconciler struct {
 	Client        client.Client
@@ -80,13 +86,18 @@ func (r *ConnectionReconciler) check(ctx context.Context, conn *v1.WeComConnecti
 	case err == nil:
 		set(metav1.ConditionTrue, v1.ReasonAvailable, "An access token was issued for these credentials")
 		if !wasReady {
-			r.Recorder.Eventf(conn, nil, "Normal", "CredentialsAccepted", "CheckCredentials", "WeCom issued an access token")
+			r.Recorder.Eventf(conn, nil, "Normal", EventCredentialsAccepted, "CheckCredentials", "WeCom issued an access token")
 		}
 		return reconcile.Result{RequeueAfter: jitter(r.CheckInterval)}, nil
 	case wecom.IsCredential(err) || wecom.IsTerminal(err):
 		msg := describe(err)
-		set(metav1.ConditionFalse, v1.ReasonCredentialsInvalid, msg)
-		r.Recorder.Eventf(conn, nil, "Warning", "CredentialsRefused", "CheckCredentials", "%s", msg)
+		// A wrong apiURL (HTTP 404, a reply that is not WeCom's) is not a credential problem.
+		reason := v1.ReasonCredentialsInvalid
+		if !wecom.IsCredential(err) {
+			reason = v1.ReasonWeComRejected
+		}
+		set(metav1.ConditionFalse, reason, msg)
+		r.Recorder.Eventf(conn, nil, "Warning", EventCredentialsRefused, "CheckCredentials", "%s", msg)
 		// Not retried until the connection or its Secret changes (or a slow safety check):
 		// WeCom bans an IP for an hour after repeated wrong secrets.
 		return reconcile.Result{RequeueAfter: jitter(r.CheckInterval)}, nil

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,7 +20,11 @@ import (
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
 )
 
-const indexParent = "spec.parentRef.name"
+const (
+	indexParent = "spec.parentRef.name"
+	// indexDeleting holds "true" for departments with a deletionTimestamp.
+	indexDeleting = "metadata.deleting"
+)
 
 // WeCom's root department.
 const rootDepartmentID = 1
@@ -39,8 +44,16 @@ type departments struct {
 
 type deptIndex = index[int, wecom.Department]
 
-func (d *departments) index(ctx context.Context, c *Connection) (*deptIndex, error) {
-	v, err := d.snapshots.get(ctx, c.Scope+"|departments", d.maxAge, func(ctx context.Context) (any, error) {
+// index returns the connection's department list, listing again when the cached one is
+// older than maxAge or was fetched before notBefore.
+func (d *departments) index(ctx context.Context, c *Connection, notBefore time.Time) (*deptIndex, error) {
+	maxAge := d.maxAge
+	if !notBefore.IsZero() {
+		// A list that started before notBefore is too old (a future notBefore makes every
+		// list too old).
+		maxAge = max(min(maxAge, time.Since(notBefore)), 0)
+	}
+	v, err := d.snapshots.get(ctx, c.Scope+"|departments", maxAge, func(ctx context.Context) (any, error) {
 		list, err := c.Client.ListDepartments(ctx, 0)
 		if err != nil {
 			return nil, err
@@ -85,16 +98,29 @@ func departmentID(ctx context.Context, kube client.Client, namespace, name strin
 }
 
 func (d *departments) Observe(ctx context.Context, c *Connection, obj *v1.WeComDepartment) (Observation, error) {
-	idx, err := d.index(ctx, c)
-	if err != nil {
-		return Observation{}, err
-	}
 	deleting := !obj.DeletionTimestamp.IsZero()
-	var parent int
+	var (
+		parent int
+		err    error
+	)
 	if !deleting {
+		// A department waiting for its parent's id costs no WeCom call.
 		if parent, err = d.parentID(ctx, obj); err != nil {
 			return Observation{}, err
 		}
+	}
+	// Before a first create, adoption needs a list taken after the object was made: a
+	// department made by hand before then, maybe spelt in another case (which WeCom would
+	// not refuse as a duplicate), must be adopted, not doubled. creationTimestamp has whole
+	// seconds, so the list must have started after the end of that second; one list serves
+	// every object made in the same second or before.
+	var notBefore time.Time
+	if obj.Status.ID == 0 && obj.Spec.ID == nil && !deleting {
+		notBefore = obj.CreationTimestamp.Add(time.Second)
+	}
+	idx, err := d.index(ctx, c, notBefore)
+	if err != nil {
+		return Observation{}, err
 	}
 
 	obs := Observation{}
@@ -122,10 +148,16 @@ func (d *departments) Observe(ctx context.Context, c *Connection, obj *v1.WeComD
 			obj.Status.ID = 0 // deleted by hand: create again, with a new id
 		}
 	case !deleting:
-		// Adoption: a department with the same name under the same parent, without case.
+		// Adoption: a department with the same name under the same parent, compared without
+		// case (an exact match first: WeCom itself tells siblings apart by case).
 		found, ok = idx.find(func(dep wecom.Department) bool {
-			return dep.ParentID == parent && strings.EqualFold(dep.Name, obj.Spec.Name)
+			return dep.ParentID == parent && dep.Name == obj.Spec.Name
 		})
+		if !ok {
+			found, ok = idx.find(func(dep wecom.Department) bool {
+				return dep.ParentID == parent && strings.EqualFold(dep.Name, obj.Spec.Name)
+			})
+		}
 		obs.Adopted = ok
 	}
 	if !ok {
@@ -153,6 +185,12 @@ func (d *departments) Create(ctx context.Context, c *Connection, obj *v1.WeComDe
 		req.ID = int(*obj.Spec.ID)
 	}
 	id, err := c.Client.CreateDepartment(ctx, req)
+	if wecom.IsAmbiguous(err) && !wecom.IsAlreadyExists(err) {
+		// The create may have been applied with its reply lost: list again next time, so
+		// that the department is adopted instead of being created again.
+		d.snapshots.invalidate(c.Scope + "|departments")
+		return err
+	}
 	if wecom.IsAlreadyExists(err) {
 		// Made by hand since the last list, or our own create whose reply was lost and was
 		// retried: list again and adopt it rather than fail or create twice.
@@ -161,16 +199,18 @@ func (d *departments) Create(ctx context.Context, c *Connection, obj *v1.WeComDe
 		if oerr != nil || !obs.Exists {
 			return err
 		}
-		if obs.UpToDate {
-			return nil
+		if !obs.UpToDate {
+			if err := d.Update(ctx, c, obj); err != nil {
+				return err
+			}
 		}
-		return d.Update(ctx, c, obj)
+		return errAdopted
 	}
 	if err != nil {
 		return err
 	}
 	obj.Status.ID, obj.Status.ParentID = int64(id), int64(parent)
-	if idx, err := d.index(ctx, c); err == nil {
+	if idx, err := d.index(ctx, c, time.Time{}); err == nil {
 		idx.set(id, wecom.Department{ID: id, Name: req.Name, NameEn: req.NameEn, ParentID: parent, Order: derefOrder(req.Order)})
 	}
 	return nil
@@ -190,7 +230,7 @@ func (d *departments) Update(ctx context.Context, c *Connection, obj *v1.WeComDe
 		return err
 	}
 	obj.Status.ParentID = int64(parent)
-	if idx, err := d.index(ctx, c); err == nil {
+	if idx, err := d.index(ctx, c, time.Time{}); err == nil {
 		dep, _ := idx.get(id)
 		dep.ID, dep.Name, dep.ParentID = id, obj.Spec.Name, parent
 		if req.NameEn != nil {
@@ -217,7 +257,7 @@ func (d *departments) Delete(ctx context.Context, c *Connection, obj *v1.WeComDe
 	default:
 		return err
 	}
-	if idx, err := d.index(ctx, c); err == nil {
+	if idx, err := d.index(ctx, c, time.Time{}); err == nil {
 		idx.remove(id)
 	}
 	return nil
@@ -247,12 +287,43 @@ var idChanged = predicate.Funcs{
 	CreateFunc: func(event.CreateEvent) bool { return false },
 }
 
+// leftDepartment passes what can unblock a department's delete: a member or a department
+// that is gone, or whose WeCom departments or parent changed.
+var leftDepartment = predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		switch o := e.ObjectOld.(type) {
+		case *v1.WeComUser:
+			n, ok := e.ObjectNew.(*v1.WeComUser)
+			return ok && !slices.Equal(o.Status.DepartmentIDs, n.Status.DepartmentIDs)
+		case *v1.WeComDepartment:
+			n, ok := e.ObjectNew.(*v1.WeComDepartment)
+			return ok && o.Status.ParentID != n.Status.ParentID
+		}
+		return false
+	},
+}
+
+// deletingDepartments lists the departments of namespace waiting to be deleted.
+func deletingDepartments(ctx context.Context, kube client.Client, namespace string) []reconcile.Request {
+	return dependants(ctx, kube, &v1.WeComDepartmentList{}, namespace, indexDeleting, "true")
+}
+
 func setupDepartments(mgr ctrl.Manager, o Options, connector *Connector, recorder events.EventRecorder, snaps *snapshots) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1.WeComDepartment{}, indexParent, func(obj client.Object) []string {
 		if ref := obj.(*v1.WeComDepartment).Spec.ParentRef; ref != nil {
 			return []string{ref.Name}
 		}
 		return nil
+	}); err != nil {
+		return err
+	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1.WeComDepartment{}, indexDeleting, func(obj client.Object) []string {
+		if obj.GetDeletionTimestamp().IsZero() {
+			return nil
+		}
+		return []string{"true"}
 	}); err != nil {
 		return err
 	}
@@ -265,9 +336,16 @@ func setupDepartments(mgr ctrl.Manager, o Options, connector *Connector, recorde
 	children := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		return dependants(ctx, kube, &v1.WeComDepartmentList{}, obj.GetNamespace(), indexParent, obj.GetName())
 	})
+	// A delete that WeCom refused because of members or sub-departments is tried again as
+	// soon as a member or a child lets go of a department, not only at the next retry.
+	unblock := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		return deletingDepartments(ctx, kube, obj.GetNamespace())
+	})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.WeComDepartment{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1.WeComDepartment{}, children, builder.WithPredicates(idChanged)).
+		Watches(&v1.WeComDepartment{}, unblock, builder.WithPredicates(leftDepartment)).
+		Watches(&v1.WeComUser{}, unblock, builder.WithPredicates(leftDepartment)).
 		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.WeComDepartmentList{} }), builder.WithPredicates(readyChanged)).
 		WithOptions(controllerOptions(o)).
 		Named("wecomdepartment").

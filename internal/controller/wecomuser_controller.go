@@ -42,6 +42,9 @@ type users struct {
 	snapshots *snapshots
 	maxAge    time.Duration
 	deepEvery time.Duration
+	// slack is the drift checks' jitter: a deep check is due at the drift check nearest to
+	// deepEvery, not at the one after it.
+	slack time.Duration
 
 	mu       sync.Mutex
 	deepSeen map[types.UID]time.Time
@@ -81,9 +84,13 @@ func (u *users) desired(ctx context.Context, obj *v1.WeComUser) (wecom.UpdateUse
 	req := wecom.UpdateUserRequest{
 		UserID: s.UserID, Name: &s.Name, Alias: &s.Alias, Mobile: &s.Mobile, Email: &s.Email,
 		BizMail: &s.BizMail, Telephone: &s.Telephone, Position: &s.Position,
-		Gender:       ptr(genderCode(s.Gender)),
 		Enable:       ptr(1),
 		DirectLeader: append([]string{}, s.DirectLeaders...),
+	}
+	// WeCom reads gender 0 as "unchanged", so Unspecified cannot clear a gender: it leaves
+	// whatever WeCom has, and is neither sent nor compared.
+	if g := genderCode(s.Gender); g != "0" {
+		req.Gender = &g
 	}
 	if s.Enabled != nil && !*s.Enabled {
 		req.Enable = ptr(0)
@@ -128,7 +135,8 @@ func (u *users) Observe(ctx context.Context, c *Connection, obj *v1.WeComUser) (
 	listed, inList := idx.get(key)
 	deleting := !obj.DeletionTimestamp.IsZero()
 	if deleting {
-		return Observation{Exists: inList}, nil
+		// Only a member this object created or adopted is ours to delete.
+		return Observation{Exists: inList && obj.Status.UserID != ""}, nil
 	}
 	want, err := u.desired(ctx, obj)
 	if err != nil {
@@ -160,13 +168,13 @@ func (u *users) Observe(ctx context.Context, c *Connection, obj *v1.WeComUser) (
 
 // userMatches compares what user/get returned with the update the spec asks for.
 func userMatches(got *wecom.User, want wecom.UpdateUserRequest) bool {
-	gender := got.Gender
-	if gender == "" {
-		gender = "0"
-	}
-	return got.Name == *want.Name && got.Alias == *want.Alias && got.Mobile == *want.Mobile &&
+	// WeCom ignores a change of mobile once the member has activated their account (it is
+	// theirs then); comparing it would rewrite it at every drift check.
+	mobileMatches := got.Mobile == *want.Mobile || got.Status == wecom.UserStatusActive
+	genderMatches := want.Gender == nil || got.Gender == *want.Gender
+	return got.Name == *want.Name && got.Alias == *want.Alias && mobileMatches &&
 		strings.EqualFold(got.Email, *want.Email) && strings.EqualFold(got.BizMail, *want.BizMail) &&
-		got.Telephone == *want.Telephone && got.Position == *want.Position && gender == *want.Gender &&
+		got.Telephone == *want.Telephone && got.Position == *want.Position && genderMatches &&
 		got.Enable == *want.Enable &&
 		slices.Equal(got.Department, want.Department) &&
 		slices.Equal(padUint32(got.Order, len(want.Department)), want.Order) &&
@@ -185,12 +193,14 @@ func (u *users) Create(ctx context.Context, c *Connection, obj *v1.WeComUser) er
 		Department: want.Department, Order: want.Order, IsLeaderInDept: want.IsLeaderInDept,
 		DirectLeader: want.DirectLeader, Enable: want.Enable, ToInvite: obj.Spec.ToInvite,
 	}
-	if *want.Gender != "0" {
+	if want.Gender != nil {
 		req.Gender = *want.Gender
 	}
 	_, err = c.Client.CreateUser(ctx, req)
-	if wecom.IsAlreadyExists(err) {
-		// The userid exists (made by hand, or our create's reply was lost): adopt it.
+	adopted := wecom.IsAlreadyExists(err)
+	if adopted {
+		// The userid exists (made by hand since Observe, or our create's reply was lost and
+		// the client's retry was told so): adopt it.
 		if err := c.Client.UpdateUser(ctx, want); err != nil {
 			return err
 		}
@@ -202,6 +212,9 @@ func (u *users) Create(ctx context.Context, c *Connection, obj *v1.WeComUser) er
 	u.markDeep(obj.UID)
 	if idx, err := u.index(ctx, c); err == nil {
 		idx.set(strings.ToLower(obj.Spec.UserID), want.Department)
+	}
+	if adopted {
+		return errAdopted
 	}
 	return nil
 }
@@ -222,7 +235,11 @@ func (u *users) Update(ctx context.Context, c *Connection, obj *v1.WeComUser) er
 }
 
 func (u *users) Delete(ctx context.Context, c *Connection, obj *v1.WeComUser) error {
-	if err := c.Client.DeleteUser(ctx, obj.Spec.UserID); err != nil && !wecom.IsNotFound(err) {
+	if obj.Status.UserID == "" {
+		// Never created or adopted: a member with this userid, if any, is not ours.
+		return nil
+	}
+	if err := c.Client.DeleteUser(ctx, obj.Status.UserID); err != nil && !wecom.IsNotFound(err) {
 		return err
 	}
 	if idx, err := u.index(ctx, c); err == nil {
@@ -248,7 +265,7 @@ func (u *users) deepDue(uid types.UID) bool {
 		u.deepSeen[uid] = time.Now().Add(-spread(uid, u.deepEvery))
 		return false
 	}
-	return time.Since(last) >= u.deepEvery
+	return time.Since(last) >= u.deepEvery-u.slack
 }
 
 func (u *users) markDeep(uid types.UID) {
@@ -335,7 +352,7 @@ func setupUsers(mgr ctrl.Manager, o Options, connector *Connector, recorder even
 	r := &ManagedReconciler[*v1.WeComUser]{
 		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval,
 		NewObject: func() *v1.WeComUser { return &v1.WeComUser{} },
-		External:  &users{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval), deepEvery: o.DeepDriftInterval()},
+		External:  &users{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval), deepEvery: o.DeepDriftInterval(), slack: o.DriftInterval / 10},
 	}
 	members := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		return dependants(ctx, kube, &v1.WeComUserList{}, obj.GetNamespace(), indexUserDepartment, obj.GetName())

@@ -1,9 +1,16 @@
 // Package orgchart tests WeComConnection, WeComDepartment and WeComUser end to end: a real
-// API server, the WeCom simulator over HTTP and the operator's manager.
+// API server, the WeCom simulator over HTTP and the operator's manager, asserting on what a
+// person would see (conditions, status, events) and on what WeCom received (the simulator's
+// state and call log).
+//
+// Every spec works in its own namespace and, when it ends, deletes what it made and checks
+// that WeCom is left as it was; the simulator is shared, so names include the namespace.
 package orgchart
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -15,6 +22,8 @@ import (
 var (
 	env *testenv.Env
 	ctx = context.Background()
+	// logFile receives the manager's log, checked for secrets at the end.
+	logFile string
 )
 
 func TestOrgChart(t *testing.T) {
@@ -23,13 +32,32 @@ func TestOrgChart(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
+	logFile = os.Getenv("WECOM_TEST_LOG")
+	if logFile == "" {
+		logFile = filepath.Join(os.TempDir(), "wecom-orgchart-"+randSuffix()+".log")
+		Expect(os.Setenv("WECOM_TEST_LOG", logFile)).To(Succeed())
+		DeferCleanup(func() { _ = os.Remove(logFile) })
+	}
 	var err error
 	env, err = testenv.Start(testenv.Options{})
 	Expect(err).NotTo(HaveOccurred())
+	rememberTokens()
 })
 
 var _ = AfterSuite(func() {
-	if env != nil {
-		env.Stop()
+	if env == nil {
+		return
 	}
+	rememberTokens()
+	env.Stop()
+
+	By("the manager's log never shows a secret or an access token")
+	data, err := os.ReadFile(logFile)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(data).NotTo(BeEmpty(), "the manager logged nothing: the check below would prove nothing")
+	for _, s := range secretsAndTokens() {
+		Expect(string(data)).NotTo(ContainSubstring(s))
+	}
+	Expect(string(data)).NotTo(ContainSubstring("access_token="))
+	Expect(string(data)).NotTo(ContainSubstring("corpsecret="))
 })
