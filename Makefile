@@ -59,7 +59,7 @@ verify: manifests generate ## Fail when `make manifests generate` changes any tr
 		git status --porcelain -- api config charts internal cmd docs/api-reference.md; git --no-pager diff --stat; exit 1; fi
 
 .PHONY: test
-test: manifests generate fmt vet envtest alertmanager ## Run every test: unit, simulator, fuzz, envtest, end-to-end.
+test: manifests generate fmt vet envtest helm alertmanager ## Run every test: unit, simulator, fuzz, envtest, end-to-end.
 	go test $(GOTEST_FLAGS) ./... -coverprofile cover.out -timeout 25m
 	$(MAKE) fuzz
 
@@ -85,7 +85,9 @@ build-installer: manifests ## Write dist/install.yaml (CRDs, RBAC, manager) for 
 	@echo "wrote dist/install.yaml"
 
 .PHONY: demo
-demo: build envtest ## Run the operator on an embedded default: API server, WeCom simulator, manager, samples.
+demo: envtest ## Run the operator on an embedded default: API server, WeCom simulator, manager, samples.
+	go build -o $(LOCALBIN)/manager ./cmd/manager
+	go build -o $(LOCALBIN)/wecom-sim ./cmd/wecom-sim
 	go run ./hack/demo -bin $(LOCALBIN)
 
 .PHONY: run
