@@ -54,9 +54,9 @@ vet: ## Run go vet.
 
 .PHONY: verify
 verify: manifests generate ## Fail when `make manifests generate` changes any tracked file.
-	@if [ -n "$$(git status --porcelain -- api config charts internal cmd docs/api-reference.md)" ]; then \
+	@if [ -n "$$(git status --porcelain -- api config charts internal cmd docs/api-reference.md docs/api.md)" ]; then \
 		echo "generated files are out of date; run 'make manifests generate' and commit:"; \
-		git status --porcelain -- api config charts internal cmd docs/api-reference.md; git --no-pager diff --stat; exit 1; fi
+		git status --porcelain -- api config charts internal cmd docs/api-reference.md docs/api.md; git --no-pager diff --stat; exit 1; fi
 
 .PHONY: test
 test: manifests generate fmt vet envtest helm alertmanager ## Run every test: unit, simulator, fuzz, envtest, end-to-end.
