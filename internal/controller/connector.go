@@ -160,7 +160,9 @@ func (c *Connector) readSecret(ctx context.Context, namespace string, ref v1.Sec
 // the interval whatever its objects' phases, and each object's drift check still reads a
 // list taken after its previous check. (Half the interval, as before, made two lists per
 // interval once the objects' checks had spread over the interval.)
-func snapshotMaxAge(driftInterval time.Duration) time.Duration { return driftInterval / 2 }
+func snapshotMaxAge(driftInterval time.Duration) time.Duration {
+	return driftInterval - driftInterval/10
+}
 
 // snapshots caches one WeCom list per (connection scope, kind) for up to maxAge, so that
 // drift checks cost one list call per connection per interval, whatever the number of
@@ -178,6 +180,14 @@ type snapshot struct {
 
 // get returns the cached value for key if it is younger than maxAge, else fetches it.
 func (s *snapshots) get(ctx context.Context, key string, maxAge time.Duration, fetch func(context.Context) (any, error)) (any, error) {
+	return s.getSince(ctx, key, maxAge, time.Time{}, fetch)
+}
+
+// getSince is get for a caller that also needs a value whose fetch started after notBefore
+// (zero: any). The test is made once the entry is locked, so callers that waited while
+// another fetched are served by that fetch whenever it started after their notBefore: a
+// batch of new objects shares one list instead of listing again one after the other.
+func (s *snapshots) getSince(ctx context.Context, key string, maxAge time.Duration, notBefore time.Time, fetch func(context.Context) (any, error)) (any, error) {
 	s.mu.Lock()
 	if s.entries == nil {
 		s.entries = map[string]*snapshot{}
@@ -191,7 +201,7 @@ func (s *snapshots) get(ctx context.Context, key string, maxAge time.Duration, f
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.value != nil && time.Since(e.fetched) < maxAge {
+	if e.value != nil && time.Since(e.fetched) < maxAge && e.fetched.After(notBefore) {
 		return e.value, nil
 	}
 	// The age counts from when the list started: what it shows is at least that old.

@@ -2,19 +2,23 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"time"
 
+	jsonpatch "github.com/evanphx/json-patch/v5"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
-	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
@@ -104,11 +108,15 @@ func (r *ManagedReconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) 
 	if !obj.GetDeletionTimestamp().IsZero() {
 		res, err = r.reconcileDelete(ctx, obj)
 	} else {
-		res, err = r.reconcileNormal(ctx, obj)
+		res, err = r.reconcileNormal(ctx, obj, before)
 	}
 	res, err = r.setConditions(ctx, obj, res, err)
 
 	if obj.GetDeletionTimestamp().IsZero() || controllerutil.ContainsFinalizer(obj, Finalizer) {
+		// The patch carries no resourceVersion (the finalizer patch may have changed it): a
+		// status write must not fail, and lose the WeCom ids a create just stored, because
+		// the object changed during the reconcile.
+		before.SetResourceVersion(obj.GetResourceVersion())
 		// A drift check that changed nothing writes nothing to the API server either.
 		patch := client.MergeFrom(before)
 		if data, derr := patch.Data(obj); derr != nil || string(data) != "{}" {
@@ -120,7 +128,9 @@ func (r *ManagedReconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) 
 	return res, err
 }
 
-func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj T) (ctrl.Result, error) {
+// reconcileNormal creates or updates the WeCom object. before is the baseline of the status
+// patch written at the end; a write made earlier (prepareCreate) is applied to it as well.
+func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj, before T) (ctrl.Result, error) {
 	conn, err := r.Connector.Connect(ctx, obj.GetNamespace(), obj.GetConnectionName())
 	if err != nil {
 		return ctrl.Result{}, err
@@ -143,7 +153,7 @@ func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj T) (ctrl
 	}
 	switch {
 	case !obs.Exists:
-		if err := r.prepareCreate(ctx, conn, obj); err != nil {
+		if err := r.prepareCreate(ctx, conn, obj, before); err != nil {
 			return ctrl.Result{}, err
 		}
 		switch err := r.External.Create(ctx, conn, obj); {
@@ -198,8 +208,9 @@ func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl
 
 // prepareCreate lets a CreatePreparer mark the object and writes the mark to the API server
 // before Create runs. The patch goes through a copy so that its reply does not replace the
-// status changes this reconcile has made so far; those are written at the end as usual.
-func (r *ManagedReconciler[T]) prepareCreate(ctx context.Context, c *Connection, obj T) error {
+// status changes this reconcile has made so far; those are written at the end as usual,
+// from a baseline that now includes the mark, so that Create clearing it is written too.
+func (r *ManagedReconciler[T]) prepareCreate(ctx context.Context, c *Connection, obj, before T) error {
 	p, ok := r.External.(CreatePreparer[T])
 	if !ok {
 		return nil
@@ -208,7 +219,28 @@ func (r *ManagedReconciler[T]) prepareCreate(ctx context.Context, c *Connection,
 	if err := p.PrepareCreate(ctx, c, obj); err != nil {
 		return err
 	}
-	return r.Client.Status().Patch(ctx, obj.DeepCopyObject().(T), client.MergeFrom(orig))
+	mark, err := client.MergeFrom(orig).Data(obj)
+	if err != nil {
+		return err
+	}
+	if err := r.Client.Status().Patch(ctx, obj.DeepCopyObject().(T), client.RawPatch(types.MergePatchType, mark)); err != nil {
+		return err
+	}
+	return applyMergePatch(before, mark)
+}
+
+// applyMergePatch applies a JSON merge patch to obj in place.
+func applyMergePatch(obj client.Object, patch []byte) error {
+	cur, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	merged, err := jsonpatch.MergePatch(cur, patch)
+	if err != nil {
+		return err
+	}
+	reflect.ValueOf(obj).Elem().SetZero()
+	return json.Unmarshal(merged, obj)
 }
 
 func orphanMessage(obj v1.Managed) string {
@@ -278,7 +310,11 @@ func (r *ManagedReconciler[T]) setConditions(ctx context.Context, obj T, res ctr
 		r.event(obj, "Warning", EventDeleteBlocked, "Delete", msg)
 		return ctrl.Result{RequeueAfter: retry}, nil
 	case errors.As(err, &limited):
-		r.setSynced(obj, metav1.ConditionFalse, v1.ReasonRetrying, "Waiting for the operator's own WeCom rate limit")
+		// Ready too, unless known: a reason left from an earlier wait (a Secret not created
+		// yet) would otherwise tell a person to fix what is no longer wrong.
+		msg := "Waiting for the operator's own WeCom rate limit"
+		r.setSynced(obj, metav1.ConditionFalse, v1.ReasonRetrying, msg)
+		r.setReadyUnlessKnown(obj, v1.ReasonRetrying, msg)
 		return ctrl.Result{RequeueAfter: 5 * time.Second}, nil
 	case wecom.IsCredential(err):
 		reason := v1.ReasonCredentialsInvalid
@@ -295,6 +331,7 @@ func (r *ManagedReconciler[T]) setConditions(ctx context.Context, obj T, res ctr
 	default:
 		logf.FromContext(ctx).V(1).Info("retrying", "error", describe(err))
 		r.setSynced(obj, metav1.ConditionFalse, v1.ReasonRetrying, describe(err)+"; retrying with backoff")
+		r.setReadyUnlessKnown(obj, v1.ReasonRetrying, describe(err)+"; retrying with backoff")
 		return ctrl.Result{}, err
 	}
 }

@@ -3,11 +3,14 @@ package controller
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -91,11 +94,43 @@ func dependants(ctx context.Context, c client.Client, list client.ObjectList, na
 	return out
 }
 
-// connectionDependants enqueues the objects of list's kind that use a connection.
+// connectionDependants enqueues the objects of list's kind that use a connection. When an
+// update leaves the connection Ready (it became Ready, or its Secret was rotated), objects
+// that are already Ready with their current spec are left to their drift checks: nothing
+// changed for them, and reconciling them all at once costs a WeCom read each for kinds that
+// WeCom cannot list (app chats). Objects still waiting or failing are reconciled.
 func connectionDependants(c client.Client, list func() client.ObjectList) handler.EventHandler {
-	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-		return dependants(ctx, c, list(), obj.GetNamespace(), indexConnection, obj.GetName())
-	})
+	enqueue := func(ctx context.Context, conn client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request], skipCurrent bool) {
+		l := list()
+		if err := c.List(ctx, l, client.InNamespace(conn.GetNamespace()), client.MatchingFields{indexConnection: conn.GetName()}); err != nil {
+			return
+		}
+		items, err := meta.ExtractList(l)
+		if err != nil {
+			return
+		}
+		for _, it := range items {
+			if m, ok := it.(v1.Managed); ok && skipCurrent && readyAndCurrent(m) {
+				continue
+			}
+			o := it.(client.Object)
+			q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}})
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, e.Object, q, false)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, e.ObjectNew, q, strings.HasPrefix(readyStatus(e.ObjectNew), string(metav1.ConditionTrue)+"/"))
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, e.Object, q, false)
+		},
+		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, e.Object, q, false)
+		},
+	}
 }
 
 // readyChanged passes connection updates whose Ready condition changed, and new or deleted

@@ -81,7 +81,11 @@ func (c *Client) CreateAppChat(ctx context.Context, req CreateAppChatRequest) (s
 	var resp struct {
 		ChatID string `json:"chatid"`
 	}
-	if err := c.call(ctx, epAppChatCreate, nil, req, &resp); err != nil {
+	ep := epAppChatCreate
+	if req.ChatID == "" {
+		ep = epAppChatCreateOnce
+	}
+	if err := c.call(ctx, ep, nil, req, &resp); err != nil {
 		return "", err
 	}
 	if resp.ChatID == "" {

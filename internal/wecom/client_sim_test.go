@@ -804,18 +804,31 @@ func TestSimFaults(t *testing.T) {
 			t.Fatalf("simulator saw %+v", calls)
 		}
 	})
-	t.Run("lost reply on a create without a key duplicates, and the caller is told", func(t *testing.T) {
+	t.Run("lost reply on a create without a key is not repeated, and the caller is told", func(t *testing.T) {
 		env := newSim(t)
 		c := env.app(t)
 		ok(t, c.CheckCredentials(ctx))
 		env.srv.SetFaults(wecomsim.Faults{Endpoints: []string{"externalcontact/add_contact_way"}, LostReplyRate: 0.999})
 		var info wecom.CallInfo
 		_, err := c.AddContactWay(wecom.WithCallInfo(ctx, &info), wecom.AddContactWayRequest{Type: 1, Scene: 2, User: []string{"zhangsan"}, State: "dup-test"})
-		if err == nil || !wecom.IsAmbiguous(err) || info.Attempts != 3 || !info.Ambiguous {
+		if err == nil || !wecom.IsAmbiguous(err) || info.Attempts != 1 || !info.Ambiguous {
 			t.Fatalf("err = %v, info %+v", err, info)
 		}
-		if n := len(env.srv.State().ContactWays); n != 3 {
-			t.Fatalf("%d contact ways exist after 3 lost replies; the simulator applied each attempt", n)
+		// A repeat would have made a second way: the client stops after one ambiguous
+		// attempt and leaves recovery (find the way by its state) to the caller.
+		if n := len(env.srv.State().ContactWays); n != 1 {
+			t.Fatalf("%d contact ways exist after a lost reply; want exactly 1", n)
+		}
+		// A -1 reply is not ambiguous (WeCom answered, nothing was applied): still retried.
+		env.srv.SetFaults(wecomsim.Faults{Endpoints: []string{"externalcontact/add_contact_way"}, ErrorRate: 0.5})
+		info = wecom.CallInfo{}
+		_, err = c.AddContactWay(wecom.WithCallInfo(ctx, &info), wecom.AddContactWayRequest{Type: 1, Scene: 2, User: []string{"zhangsan"}, State: "busy-test"})
+		env.srv.ClearFaults()
+		if err != nil && !wecom.IsRetryable(err) {
+			t.Fatalf("err = %v", err)
+		}
+		if info.Ambiguous {
+			t.Fatalf("a -1 reply was counted as ambiguous: %+v", info)
 		}
 	})
 	t.Run("45009: rate limited, retried until the context ends", func(t *testing.T) {

@@ -45,6 +45,10 @@ type endpoint struct {
 	path   string
 	method string
 	write  bool
+	// once marks writes that WeCom does not deduplicate: repeating one that was applied
+	// makes a second object or message. After an ambiguous failure such a call is not
+	// retried; the caller gets the ambiguous error and decides (observe, adopt, or report).
+	once bool
 }
 
 func get(path string) endpoint      { return endpoint{path: path, method: http.MethodGet} }
@@ -52,6 +56,9 @@ func getWrite(path string) endpoint { return endpoint{path: path, method: http.M
 func post(path string) endpoint     { return endpoint{path: path, method: http.MethodPost} }
 func postWrite(path string) endpoint {
 	return endpoint{path: path, method: http.MethodPost, write: true}
+}
+func postOnce(path string) endpoint {
+	return endpoint{path: path, method: http.MethodPost, write: true, once: true}
 }
 
 var (
@@ -68,24 +75,26 @@ var (
 	epUserGet              = get(apiUserGet)
 	epUserListID           = post(apiUserListID) // a POST that only reads
 	epUserSimpleList       = get(apiUserSimpleList)
-	epAppChatCreate        = postWrite(apiAppChatCreate)
+	epAppChatCreate        = postWrite(apiAppChatCreate) // with a chatid: a repeat gets 86215
+	epAppChatCreateOnce    = postOnce(apiAppChatCreate)  // without one: a repeat makes a second chat
 	epAppChatUpdate        = postWrite(apiAppChatUpdate)
 	epAppChatGet           = get(apiAppChatGet)
-	epAppChatSend          = postWrite(apiAppChatSend)
-	epAddContactWay        = postWrite(apiAddContactWay)
+	epAppChatSend          = postOnce(apiAppChatSend)
+	epAddContactWay        = postOnce(apiAddContactWay)
 	epGetContactWay        = post(apiGetContactWay)
 	epUpdateContactWay     = postWrite(apiUpdateContactWay)
 	epDelContactWay        = postWrite(apiDelContactWay)
 	epListContactWay       = post(apiListContactWay)
-	epCalendarAdd          = postWrite(apiCalendarAdd)
+	epCalendarAdd          = postOnce(apiCalendarAdd)
 	epCalendarUpdate       = postWrite(apiCalendarUpdate)
 	epCalendarGet          = post(apiCalendarGet)
 	epCalendarDel          = postWrite(apiCalendarDel)
-	epScheduleAdd          = postWrite(apiScheduleAdd)
+	epScheduleAdd          = postOnce(apiScheduleAdd)
 	epScheduleUpdate       = postWrite(apiScheduleUpdate)
 	epScheduleGet          = post(apiScheduleGet)
 	epScheduleDel          = postWrite(apiScheduleDel)
-	epMessageSend          = postWrite(apiMessageSend)
+	epMessageSend          = postWrite(apiMessageSend) // with enable_duplicate_check: WeCom drops a repeat
+	epMessageSendOnce      = postOnce(apiMessageSend)  // without it: a repeat is delivered twice
 	epMessageRecall        = postWrite(apiMessageRecall)
-	epWebhookSend          = postWrite(apiWebhookSend)
+	epWebhookSend          = postOnce(apiWebhookSend)
 )

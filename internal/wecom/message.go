@@ -283,7 +283,11 @@ func (c *Client) SendMessage(ctx context.Context, msg Message) (*SendResult, err
 		MsgID          string `json:"msgid"`
 		ResponseCode   string `json:"response_code"`
 	}
-	if err := c.call(ctx, epMessageSend, nil, msg, &resp); err != nil {
+	ep := epMessageSend
+	if msg.EnableDuplicateCheck != 1 {
+		ep = epMessageSendOnce
+	}
+	if err := c.call(ctx, ep, nil, msg, &resp); err != nil {
 		return nil, err
 	}
 	return &SendResult{

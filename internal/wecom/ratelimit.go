@@ -22,10 +22,12 @@ var DefaultRateLimit = RateLimit{PerSecond: 40, Burst: 20}
 
 // DefaultEndpointLimits are tighter limits for endpoints WeCom limits separately (§4, §8, §9).
 // Buckets are sized so that no window of the documented length can exceed the limit:
-// within any 60 s a robot gets at most Burst + 60·PerSecond = 5 + 15 = 20 messages.
+// within any 60 s a robot gets at most Burst + 60·PerSecond = 5 + 15 = 20 messages. App chat
+// buckets allow at most 950 per window (1,000 less a margin for other tools), with a burst of
+// 100 so that applying 100 chats at once does not wait a day for the last 50.
 var DefaultEndpointLimits = map[string]RateLimit{
-	apiAppChatCreate: {PerSecond: 900.0 / 86400, Burst: 50}, // ≤1000 chats created per corp per day
-	apiAppChatUpdate: {PerSecond: 900.0 / 3600, Burst: 50},  // ≤1000 changes per corp per hour
+	apiAppChatCreate: {PerSecond: 850.0 / 86400, Burst: 100}, // ≤1000 chats created per corp per day
+	apiAppChatUpdate: {PerSecond: 850.0 / 3600, Burst: 100},  // ≤1000 changes per corp per hour
 	apiWebhookSend:   {PerSecond: 15.0 / 60, Burst: 5},      // ≤20 messages per robot per minute
 }
 

@@ -109,7 +109,7 @@ func (c *core) withRetry(ctx context.Context, ep endpoint, attempt func(context.
 			return finish(info, ep, n, ambiguous, last, cerr)
 		}
 		last = err
-		if !IsRetryable(err) || isLocalRateLimit(err) || n >= c.retry.MaxAttempts {
+		if !IsRetryable(err) || isLocalRateLimit(err) || n >= c.retry.MaxAttempts || (ambiguous && ep.once) {
 			return finish(info, ep, n, ambiguous, err, nil)
 		}
 		retriesTotal.WithLabelValues(ep.path, retryReason(err)).Inc()

@@ -172,17 +172,27 @@ func TestAmbiguousWrite(t *testing.T) {
 			t.Fatalf("err = %v; want already exists and ambiguous", err)
 		}
 	})
-	t.Run("create retried after dropped reply succeeds", func(t *testing.T) {
+	t.Run("a create WeCom does not deduplicate is not repeated after a dropped reply", func(t *testing.T) {
 		f := newFake(t)
 		failThen(f, "externalcontact/add_contact_way", 1, dropConnection, `{"errcode":0,"errmsg":"ok","config_id":"cfg2"}`)
 		c := newTestClient(t, f)
 		var info CallInfo
-		res, err := c.AddContactWay(WithCallInfo(context.Background(), &info), AddContactWayRequest{Type: 1, Scene: 2, User: []string{"u"}})
-		if err != nil || res.ConfigID != "cfg2" {
-			t.Fatalf("res %+v err %v", res, err)
+		_, err := c.AddContactWay(WithCallInfo(context.Background(), &info), AddContactWayRequest{Type: 1, Scene: 2, User: []string{"u"}})
+		if !IsAmbiguous(err) || !IsRetryable(err) {
+			t.Fatalf("err = %v; want ambiguous (the way may exist) and retryable", err)
 		}
-		if !info.Ambiguous || info.Attempts != 2 {
-			t.Fatalf("CallInfo = %+v; a contact way may now exist twice, the caller must be told", info)
+		if !info.Ambiguous || info.Attempts != 1 {
+			t.Fatalf("CallInfo = %+v; a repeat could have made a second contact way", info)
+		}
+	})
+	t.Run("an app message with WeCom's dedupe is repeated after a dropped reply", func(t *testing.T) {
+		f := newFake(t)
+		failThen(f, "message/send", 1, dropConnection, `{"errcode":0,"errmsg":"ok","msgid":"m1"}`)
+		c := newTestClient(t, f)
+		var info CallInfo
+		res, err := c.SendMessage(WithCallInfo(context.Background(), &info), Message{ToUser: []string{"u"}, AgentID: 1, Text: &Text{Content: "x"}, EnableDuplicateCheck: 1})
+		if err != nil || res.MsgID != "m1" || info.Attempts != 2 || !info.Ambiguous {
+			t.Fatalf("res %+v err %v info %+v", res, err, info)
 		}
 	})
 	t.Run("create gives up after 5xx", func(t *testing.T) {

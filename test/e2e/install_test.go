@@ -173,7 +173,7 @@ var _ = Describe("installing", Ordered, func() {
 		sa := "system:serviceaccount:" + releaseNS + ":" + chartSA
 		for _, tc := range []struct {
 			group, resource, verb, ns string
-			allowed               bool
+			allowed                   bool
 		}{
 			{"", "secrets", "get", "default", true},
 			{"", "secrets", "create", "default", false},
