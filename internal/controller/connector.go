@@ -188,6 +188,12 @@ func (s *snapshots) get(ctx context.Context, key string, maxAge time.Duration, f
 // another fetched are served by that fetch whenever it started after their notBefore: a
 // batch of new objects shares one list instead of listing again one after the other.
 func (s *snapshots) getSince(ctx context.Context, key string, maxAge time.Duration, notBefore time.Time, fetch func(context.Context) (any, error)) (any, error) {
+	v, _, err := s.getAt(ctx, key, maxAge, notBefore, fetch)
+	return v, err
+}
+
+// getAt is getSince that also returns when the fetch of the value started.
+func (s *snapshots) getAt(ctx context.Context, key string, maxAge time.Duration, notBefore time.Time, fetch func(context.Context) (any, error)) (any, time.Time, error) {
 	s.mu.Lock()
 	if s.entries == nil {
 		s.entries = map[string]*snapshot{}
@@ -202,16 +208,16 @@ func (s *snapshots) getSince(ctx context.Context, key string, maxAge time.Durati
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.value != nil && time.Since(e.fetched) < maxAge && e.fetched.After(notBefore) {
-		return e.value, nil
+		return e.value, e.fetched, nil
 	}
 	// The age counts from when the list started: what it shows is at least that old.
 	start := time.Now()
 	v, err := fetch(ctx)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	e.value, e.fetched = v, start
-	return v, nil
+	return v, start, nil
 }
 
 // invalidate drops key so the next get lists again.

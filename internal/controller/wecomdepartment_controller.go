@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -40,6 +41,12 @@ type departments struct {
 	snapshots *snapshots
 	// maxAge is how old a list may be before a drift check lists again.
 	maxAge time.Duration
+
+	// seen records when the manager first saw each department that has no WeCom id yet, an
+	// upper bound of its creation time that, unlike creationTimestamp, is not rounded to
+	// whole seconds.
+	mu   sync.Mutex
+	seen map[types.UID]time.Time
 }
 
 type deptIndex = index[int, wecom.Department]
@@ -47,13 +54,7 @@ type deptIndex = index[int, wecom.Department]
 // index returns the connection's department list, listing again when the cached one is
 // older than maxAge or was fetched before notBefore.
 func (d *departments) index(ctx context.Context, c *Connection, notBefore time.Time) (*deptIndex, error) {
-	maxAge := d.maxAge
-	if !notBefore.IsZero() {
-		// A list that started before notBefore is too old (a future notBefore makes every
-		// list too old).
-		maxAge = max(min(maxAge, time.Since(notBefore)), 0)
-	}
-	v, err := d.snapshots.get(ctx, c.Scope+"|departments", maxAge, func(ctx context.Context) (any, error) {
+	v, err := d.snapshots.getSince(ctx, c.Scope+"|departments", d.maxAge, notBefore, func(ctx context.Context) (any, error) {
 		list, err := c.Client.ListDepartments(ctx, 0)
 		if err != nil {
 			return nil, err
@@ -109,14 +110,15 @@ func (d *departments) Observe(ctx context.Context, c *Connection, obj *v1.WeComD
 			return Observation{}, err
 		}
 	}
-	// Before a first create, adoption needs a list taken after the object was made: a
-	// department made by hand before then, maybe spelt in another case (which WeCom would
-	// not refuse as a duplicate), must be adopted, not doubled. creationTimestamp has whole
-	// seconds, so the list must have started after the end of that second; one list serves
-	// every object made in the same second or before.
+	// Before a first create, adoption needs a list that started after the object was made:
+	// a department made by hand before then, maybe spelt in another case (which WeCom would
+	// not refuse as a duplicate), must be adopted, not doubled. One list serves every object
+	// seen before it started, so a batch applied at once costs a few lists, not one each.
 	var notBefore time.Time
 	if obj.Status.ID == 0 && obj.Spec.ID == nil && !deleting {
-		notBefore = obj.CreationTimestamp.Add(time.Second)
+		notBefore = d.firstSeen(obj.UID)
+	} else {
+		d.forget(obj.UID)
 	}
 	idx, err := d.index(ctx, c, notBefore)
 	if err != nil {
@@ -173,6 +175,38 @@ func (d *departments) Observe(ctx context.Context, c *Connection, obj *v1.WeComD
 		(obj.Spec.NameEn == "" || found.NameEn == obj.Spec.NameEn) &&
 		(obj.Spec.Order == nil || int64(found.Order) == *obj.Spec.Order)
 	return obs, nil
+}
+
+// firstSeen returns when the manager first saw uid (see seen), recording now if it had not.
+func (d *departments) firstSeen(uid types.UID) time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.seen == nil {
+		d.seen = map[types.UID]time.Time{}
+	}
+	t, ok := d.seen[uid]
+	if !ok {
+		t = time.Now()
+		d.seen[uid] = t
+	}
+	return t
+}
+
+func (d *departments) forget(uid types.UID) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.seen, uid)
+}
+
+// noteCreate is a predicate that records when a department was first seen, as its create
+// event arrives, so that a list started after that serves it.
+func (d *departments) noteCreate() predicate.Funcs {
+	return predicate.Funcs{CreateFunc: func(e event.CreateEvent) bool {
+		if dep, ok := e.Object.(*v1.WeComDepartment); ok && dep.Status.ID == 0 && dep.DeletionTimestamp.IsZero() {
+			d.firstSeen(dep.UID)
+		}
+		return true
+	}}
 }
 
 func (d *departments) Create(ctx context.Context, c *Connection, obj *v1.WeComDepartment) error {
@@ -305,9 +339,69 @@ var leftDepartment = predicate.Funcs{
 	},
 }
 
-// deletingDepartments lists the departments of namespace waiting to be deleted.
-func deletingDepartments(ctx context.Context, kube client.Client, namespace string) []reconcile.Request {
-	return dependants(ctx, kube, &v1.WeComDepartmentList{}, namespace, indexDeleting, "true")
+// heldDepartments lists the departments of obj's namespace that are waiting to be deleted
+// and that obj, a member or a department, was in: the ones it may have been blocking.
+func heldDepartments(ctx context.Context, kube client.Client, obj client.Object) []reconcile.Request {
+	var ids []int64
+	var names []string
+	switch o := obj.(type) {
+	case *v1.WeComUser:
+		ids = o.Status.DepartmentIDs
+		for _, d := range o.Spec.Departments {
+			if d.Ref != nil {
+				names = append(names, d.Ref.Name)
+			}
+		}
+	case *v1.WeComDepartment:
+		ids = []int64{o.Status.ParentID}
+		if o.Spec.ParentRef != nil {
+			names = append(names, o.Spec.ParentRef.Name)
+		}
+	}
+	list := &v1.WeComDepartmentList{}
+	if err := kube.List(ctx, list, client.InNamespace(obj.GetNamespace()), client.MatchingFields{indexDeleting: "true"}); err != nil {
+		return nil
+	}
+	var out []reconcile.Request
+	for _, d := range list.Items {
+		if !slices.Contains(names, d.Name) && (d.Status.ID == 0 || !slices.Contains(ids, d.Status.ID)) {
+			continue
+		}
+		// While other members or sub-departments managed here still name it, WeCom would
+		// refuse again: the last of them to go wakes it.
+		if stillHeld(ctx, kube, d.Namespace, d.Name, obj) {
+			continue
+		}
+		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: d.Namespace, Name: d.Name}})
+	}
+	return out
+}
+
+// stillHeld says whether a WeComUser or WeComDepartment other than except still names the
+// department name (by ref) in namespace.
+func stillHeld(ctx context.Context, kube client.Client, namespace, name string, except client.Object) bool {
+	for _, l := range []struct {
+		list  client.ObjectList
+		index string
+	}{{&v1.WeComUserList{}, indexUserDepartment}, {&v1.WeComDepartmentList{}, indexParent}} {
+		for _, r := range dependants(ctx, kube, l.list, namespace, l.index, name) {
+			if r.Name != except.GetName() || orgKind(except) != orgKind(l.list) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// orgKind tells WeComUser from WeComDepartment objects and lists apart.
+func orgKind(obj any) string {
+	switch obj.(type) {
+	case *v1.WeComUser, *v1.WeComUserList:
+		return "user"
+	case *v1.WeComDepartment, *v1.WeComDepartmentList:
+		return "department"
+	}
+	return ""
 }
 
 func setupDepartments(mgr ctrl.Manager, o Options, connector *Connector, recorder events.EventRecorder, snaps *snapshots) error {
@@ -328,10 +422,11 @@ func setupDepartments(mgr ctrl.Manager, o Options, connector *Connector, recorde
 		return err
 	}
 	kube := mgr.GetClient()
+	depts := &departments{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval)}
 	r := &ManagedReconciler[*v1.WeComDepartment]{
 		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval,
 		NewObject: func() *v1.WeComDepartment { return &v1.WeComDepartment{} },
-		External:  &departments{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval)},
+		External:  depts,
 	}
 	children := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		return dependants(ctx, kube, &v1.WeComDepartmentList{}, obj.GetNamespace(), indexParent, obj.GetName())
@@ -339,10 +434,10 @@ func setupDepartments(mgr ctrl.Manager, o Options, connector *Connector, recorde
 	// A delete that WeCom refused because of members or sub-departments is tried again as
 	// soon as a member or a child lets go of a department, not only at the next retry.
 	unblock := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-		return deletingDepartments(ctx, kube, obj.GetNamespace())
+		return heldDepartments(ctx, kube, obj)
 	})
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WeComDepartment{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&v1.WeComDepartment{}, builder.WithPredicates(predicate.GenerationChangedPredicate{}, depts.noteCreate())).
 		Watches(&v1.WeComDepartment{}, children, builder.WithPredicates(idChanged)).
 		Watches(&v1.WeComDepartment{}, unblock, builder.WithPredicates(leftDepartment)).
 		Watches(&v1.WeComUser{}, unblock, builder.WithPredicates(leftDepartment)).

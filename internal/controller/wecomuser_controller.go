@@ -12,6 +12,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -48,16 +49,37 @@ type users struct {
 
 	mu       sync.Mutex
 	deepSeen map[types.UID]time.Time
+	// newSeen records when the manager first saw each member it has not created or adopted
+	// yet; lastList and lastPages are when the last user/list_id started and its pages. See
+	// Observe.
+	newSeen   map[types.UID]time.Time
+	lastList  time.Time
+	lastPages int
 }
 
 // userIndex maps a lower-cased userid to its department ids (WeCom compares ids without case).
 type userIndex = index[string, []int]
 
+// index returns the connection's list_id snapshot, listing again when it is older than
+// maxAge.
 func (u *users) index(ctx context.Context, c *Connection) (*userIndex, error) {
-	v, err := u.snapshots.get(ctx, c.Scope+"|users", u.maxAge, func(ctx context.Context) (any, error) {
+	idx, _, err := u.indexAt(ctx, c, time.Time{})
+	return idx, err
+}
+
+// indexAt returns the list_id snapshot, listing again when it is older than maxAge or
+// started before notBefore, and when its list started.
+func (u *users) indexAt(ctx context.Context, c *Connection, notBefore time.Time) (*userIndex, time.Time, error) {
+	v, at, err := u.snapshots.getAt(ctx, c.Scope+"|users", u.maxAge, notBefore, func(ctx context.Context) (any, error) {
 		idx := newIndex[string, []int]()
 		cursor := ""
+		u.mu.Lock()
+		u.lastList, u.lastPages = time.Now(), 0
+		u.mu.Unlock()
 		for {
+			u.mu.Lock()
+			u.lastPages++
+			u.mu.Unlock()
 			page, err := c.Client.ListUserIDs(ctx, cursor, listIDPageSize)
 			if err != nil {
 				return nil, err
@@ -73,9 +95,9 @@ func (u *users) index(ctx context.Context, c *Connection) (*userIndex, error) {
 		}
 	})
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	return v.(*userIndex), nil
+	return v.(*userIndex), at, nil
 }
 
 // desired is the user/update body the spec asks for, with department ids resolved.
@@ -127,23 +149,45 @@ func genderCode(g v1.Gender) string {
 }
 
 func (u *users) Observe(ctx context.Context, c *Connection, obj *v1.WeComUser) (Observation, error) {
-	idx, err := u.index(ctx, c)
+	deleting := !obj.DeletionTimestamp.IsZero()
+	adopted := obj.Status.UserID == ""
+	var (
+		want wecom.UpdateUserRequest
+		err  error
+	)
+	if !deleting {
+		// A member waiting for its departments' ids costs no WeCom call.
+		if want, err = u.desired(ctx, obj); err != nil {
+			return Observation{}, err
+		}
+	}
+	// A member not created or adopted yet that a list started after it was first seen does
+	// not show is not in WeCom: it is created without a user/get (one made by hand since is
+	// adopted by Create when WeCom answers 60102). Such a list is taken when it saves calls:
+	// when more new members wait for it than it has pages. A batch of new members applied at
+	// once then costs a few lists, not a user/get each.
+	var seen, notBefore time.Time
+	if adopted && !deleting {
+		seen = u.firstSeen(obj.UID)
+		if u.listPays() {
+			notBefore = seen
+		}
+	} else {
+		u.forgetNew(obj.UID)
+	}
+	idx, listedAt, err := u.indexAt(ctx, c, notBefore)
 	if err != nil {
 		return Observation{}, err
 	}
 	key := strings.ToLower(obj.Spec.UserID)
 	listed, inList := idx.get(key)
-	deleting := !obj.DeletionTimestamp.IsZero()
+	if adopted && !deleting && !inList && listedAt.After(seen) {
+		return Observation{}, nil
+	}
 	if deleting {
 		// Only a member this object created or adopted is ours to delete.
 		return Observation{Exists: inList && obj.Status.UserID != ""}, nil
 	}
-	want, err := u.desired(ctx, obj)
-	if err != nil {
-		return Observation{}, err
-	}
-	adopted := obj.Status.UserID == ""
-
 	// The cheap path: the spec has not changed since it was last made to match, list_id
 	// agrees, and the deep check is not due.
 	if inList && !adopted && readyAndCurrent(obj) &&
@@ -151,6 +195,9 @@ func (u *users) Observe(ctx context.Context, c *Connection, obj *v1.WeComUser) (
 		return Observation{Exists: true, UpToDate: true}, nil
 	}
 
+	// user/get reads the fields: for a member whose spec changed, that list_id disagrees
+	// with, whose deep check is due, that the list shows but no object has adopted yet, or
+	// a lone new member (one small read, where a fresh list would read the whole corp).
 	got, err := c.Client.GetUser(ctx, obj.Spec.UserID)
 	if wecom.IsNotFound(err) {
 		idx.remove(key)
@@ -210,6 +257,7 @@ func (u *users) Create(ctx context.Context, c *Connection, obj *v1.WeComUser) er
 	obj.Status.UserID = obj.Spec.UserID
 	obj.Status.DepartmentIDs = toInt64s(want.Department)
 	u.markDeep(obj.UID)
+	u.forgetNew(obj.UID)
 	if idx, err := u.index(ctx, c); err == nil {
 		idx.set(strings.ToLower(obj.Spec.UserID), want.Department)
 	}
@@ -247,8 +295,57 @@ func (u *users) Delete(ctx context.Context, c *Connection, obj *v1.WeComUser) er
 	}
 	u.mu.Lock()
 	delete(u.deepSeen, obj.UID)
+	delete(u.newSeen, obj.UID)
 	u.mu.Unlock()
 	return nil
+}
+
+// firstSeen returns when the manager first saw uid as a member not created yet, recording
+// now if it had not.
+func (u *users) firstSeen(uid types.UID) time.Time {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.newSeen == nil {
+		u.newSeen = map[types.UID]time.Time{}
+	}
+	t, ok := u.newSeen[uid]
+	if !ok {
+		t = time.Now()
+		u.newSeen[uid] = t
+	}
+	return t
+}
+
+func (u *users) forgetNew(uid types.UID) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	delete(u.newSeen, uid)
+}
+
+// listPays says whether a fresh user/list_id costs fewer calls than the user/gets it
+// replaces: the members not created yet and first seen since the last list started (the
+// next list serves them all) against the pages of the last list.
+func (u *users) listPays() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	waiting := 0
+	for _, t := range u.newSeen {
+		if t.After(u.lastList) {
+			waiting++
+		}
+	}
+	return waiting > max(u.lastPages, 1)
+}
+
+// noteCreate is a predicate that records when a member not created yet was first seen, as
+// its create event arrives (before it waits in the queue), so that more lists serve it.
+func (u *users) noteCreate() predicate.Funcs {
+	return predicate.Funcs{CreateFunc: func(e event.CreateEvent) bool {
+		if usr, ok := e.Object.(*v1.WeComUser); ok && usr.Status.UserID == "" && usr.DeletionTimestamp.IsZero() {
+			u.firstSeen(usr.UID)
+		}
+		return true
+	}}
 }
 
 // deepDue says whether the object's fields should be read again with user/get. The first
@@ -349,16 +446,17 @@ func setupUsers(mgr ctrl.Manager, o Options, connector *Connector, recorder even
 		return err
 	}
 	kube := mgr.GetClient()
+	us := &users{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval), deepEvery: o.DeepDriftInterval(), slack: o.DriftInterval / 10}
 	r := &ManagedReconciler[*v1.WeComUser]{
 		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval,
 		NewObject: func() *v1.WeComUser { return &v1.WeComUser{} },
-		External:  &users{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval), deepEvery: o.DeepDriftInterval(), slack: o.DriftInterval / 10},
+		External:  us,
 	}
 	members := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		return dependants(ctx, kube, &v1.WeComUserList{}, obj.GetNamespace(), indexUserDepartment, obj.GetName())
 	})
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WeComUser{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&v1.WeComUser{}, builder.WithPredicates(predicate.GenerationChangedPredicate{}, us.noteCreate())).
 		Watches(&v1.WeComDepartment{}, members, builder.WithPredicates(idChanged)).
 		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.WeComUserList{} }), builder.WithPredicates(readyChanged)).
 		WithOptions(controllerOptions(o)).
