@@ -39,6 +39,9 @@ import (
 
 const namespace = "wecom-demo"
 
+// demoToken is the bearer token the demo's Alertmanager stand-in presents.
+const demoToken = "demo-alertmanager-token"
+
 var kinds = []string{"WeComConnection", "WeComDepartment", "WeComUser", "WeComAppChat", "ContactWay", "Schedule", "Notification", "AlertReceiver"}
 
 func main() {
@@ -109,8 +112,16 @@ func run(ctx context.Context, bin, samples string, timeout time.Duration, keep b
 	if err := k.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
 		return err
 	}
-	for name, secret := range map[string]string{"wecom-contacts": wecomsim.DemoContactsSecret, "wecom-app": wecomsim.DemoAppSecret, "wecom-robot": wecomsim.DemoRobotKey} {
-		if err := k.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, StringData: map[string]string{"secret": secret, "key": secret}}); err != nil {
+	secrets := map[string]map[string]string{
+		"wecom-contacts": {"secret": wecomsim.DemoContactsSecret},
+		"wecom-app":      {"secret": wecomsim.DemoAppSecret},
+		// The group robot's webhook URL, pointing at the simulator.
+		"sre-robot-webhook": {"url": simURL + "/cgi-bin/webhook/send?key=" + wecomsim.DemoRobotKey},
+		// What Alertmanager must present to the AlertReceivers.
+		"alertmanager-webhook": {"token": demoToken, "username": "alertmanager", "password": demoToken},
+	}
+	for name, data := range secrets {
+		if err := k.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, StringData: data}); err != nil {
 			return err
 		}
 	}
@@ -123,7 +134,8 @@ func run(ctx context.Context, bin, samples string, timeout time.Duration, keep b
 	fmt.Printf("    %d objects: %s\n", len(applied), strings.Join(applied, ", "))
 
 	step("starting the manager (%s/manager)", bin)
-	stopMgr, err := startManager(ctx, bin, work, kubeconfig)
+	amPort := freePort()
+	stopMgr, err := startManager(ctx, bin, work, kubeconfig, amPort)
 	if err != nil {
 		return err
 	}
@@ -132,6 +144,14 @@ func run(ctx context.Context, bin, samples string, timeout time.Duration, keep b
 	step("waiting until every object is Ready (timeout %s)", timeout)
 	if err := waitReady(ctx, k, timeout); err != nil {
 		printGet(kubeconfig)
+		return err
+	}
+
+	step("posting a firing alert, as Alertmanager would, to the AlertReceiver oncall-alerts")
+	if err := postAlert(ctx, amPort); err != nil {
+		return err
+	}
+	if err := waitReady(ctx, k, timeout); err != nil {
 		return err
 	}
 
@@ -188,7 +208,7 @@ func freePort() int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func startManager(ctx context.Context, bin, work, kubeconfig string) (func(), error) {
+func startManager(ctx context.Context, bin, work, kubeconfig string, amPort int) (func(), error) {
 	logPath := filepath.Join(work, "manager.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -197,7 +217,7 @@ func startManager(ctx context.Context, bin, work, kubeconfig string) (func(), er
 	cmd := exec.CommandContext(ctx, filepath.Join(bin, "manager"), "--kubeconfig", kubeconfig,
 		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", freePort()),
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", freePort()),
-		fmt.Sprintf("--alertmanager-bind-address=127.0.0.1:%d", freePort()),
+		fmt.Sprintf("--alertmanager-bind-address=127.0.0.1:%d", amPort),
 		"--drift-interval=1m")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -395,4 +415,38 @@ func printMessages(simURL string) error {
 	}
 	fmt.Printf("    dropped by WeCom's quotas: %d\n", len(got.Drops))
 	return nil
+}
+
+// postAlert sends one Alertmanager webhook payload (version 4) to the receiver, retrying
+// while the manager's receiver starts.
+func postAlert(ctx context.Context, port int) error {
+	now := time.Now().UTC().Format(time.RFC3339)
+	body := `{"version":"4","groupKey":"{}:{alertname=\"KubePodCrashLooping\"}","truncatedAlerts":0,"status":"firing",
+"receiver":"wecom","groupLabels":{"alertname":"KubePodCrashLooping"},
+"commonLabels":{"alertname":"KubePodCrashLooping","severity":"critical","namespace":"payments"},
+"commonAnnotations":{"summary":"Pod payments/api-7d9f is crash looping"},
+"externalURL":"http://alertmanager.example.com",
+"alerts":[{"status":"firing","labels":{"alertname":"KubePodCrashLooping","severity":"critical","namespace":"payments","pod":"api-7d9f"},
+"annotations":{"summary":"Pod payments/api-7d9f is crash looping","description":"It restarted 5 times in 10 minutes."},
+"startsAt":"` + now + `","endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://prometheus.example.com/graph?g0.expr=up","fingerprint":"c0ffee"}]}`
+	url := fmt.Sprintf("http://127.0.0.1:%d/alertmanager/%s/oncall-alerts", port, namespace)
+	var last string
+	for i := 0; i < 60; i++ {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+demoToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode/100 == 2 {
+				fmt.Printf("    the receiver answered %s\n", resp.Status)
+				return nil
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return fmt.Errorf("the Alertmanager receiver did not accept the alert: %s", last)
 }

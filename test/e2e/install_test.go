@@ -220,8 +220,13 @@ var _ = Describe("installing", Ordered, func() {
 
 		ns := "rbac-samples"
 		ensureNS(k, ns, nil)
-		for name, secret := range map[string]string{"wecom-contacts": wecomsim.DemoContactsSecret, "wecom-app": wecomsim.DemoAppSecret, "wecom-robot": wecomsim.DemoRobotKey} {
-			Expect(k.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, StringData: map[string]string{"secret": secret, "key": secret}})).To(Succeed())
+		for name, data := range map[string]map[string]string{
+			"wecom-contacts":       {"secret": wecomsim.DemoContactsSecret},
+			"wecom-app":            {"secret": wecomsim.DemoAppSecret},
+			"sre-robot-webhook":    {"url": sim.URL + "/cgi-bin/webhook/send?key=" + wecomsim.DemoRobotKey},
+			"alertmanager-webhook": {"token": "t", "username": "am", "password": "p"},
+		} {
+			Expect(k.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, StringData: data})).To(Succeed())
 		}
 		names := applySamples(k, ns, sim.URL)
 
