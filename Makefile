@@ -94,6 +94,14 @@ demo: envtest ## Run the operator on an embedded default: API server, WeCom simu
 run: manifests generate fmt vet ## Run the manager against the cluster in your kubeconfig.
 	go run ./cmd/manager
 
+##@ Benchmarks
+
+.PHONY: bench
+bench: envtest ## Measure the operator at scale (convergence, steady state, notification storm); writes bench/results/.
+	go build -o $(LOCALBIN)/manager ./cmd/manager
+	go build -o $(LOCALBIN)/wecom-sim ./cmd/wecom-sim
+	go run ./hack/bench -bin $(LOCALBIN) -out bench/results
+
 ##@ Dependencies
 
 $(LOCALBIN):

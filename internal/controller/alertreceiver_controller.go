@@ -1,0 +1,161 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/alerting"
+)
+
+// +kubebuilder:rbac:groups=wecom.dev,resources=alertreceivers,verbs=get;list;watch
+// +kubebuilder:rbac:groups=wecom.dev,resources=alertreceivers/status,verbs=get;update;patch
+
+// indexAuthSecret finds the AlertReceivers that use a Secret.
+const indexAuthSecret = "spec.authSecretRef.name"
+
+// AlertReceiverReconciler checks an AlertReceiver's template, time zone and credentials, so
+// that its status says whether Alertmanager can post to it. The posts themselves are served
+// by alertServer.
+type AlertReceiverReconciler struct {
+	Client    client.Client
+	Connector *Connector
+	Recorder  events.EventRecorder
+}
+
+// Reconcile reports whether the receiver is ready to take alerts.
+func (r *AlertReceiverReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	rcv := &v1.AlertReceiver{}
+	if err := r.Client.Get(ctx, req.NamespacedName, rcv); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	before := rcv.DeepCopy()
+	rcv.Status.ObservedGeneration = rcv.Generation
+	rcv.Status.WebhookPath = webhookPath(rcv.Namespace, rcv.Name)
+
+	reason, msg, err := r.check(ctx, rcv)
+	var res reconcile.Result
+	switch {
+	case err != nil:
+		reason, msg = v1.ReasonRetrying, err.Error()
+	case reason != "":
+		res.RequeueAfter = 30 * time.Second // a Secret watch usually comes first
+	default:
+		reason, msg = v1.ReasonAvailable, "Alertmanager may post to "+rcv.Status.WebhookPath+" on the manager's Alertmanager port"
+	}
+	status := metav1.ConditionTrue
+	if reason != v1.ReasonAvailable {
+		status = metav1.ConditionFalse
+	}
+	for _, t := range []string{v1.ConditionReady, v1.ConditionSynced} {
+		meta.SetStatusCondition(&rcv.Status.Conditions, metav1.Condition{
+			Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: rcv.Generation,
+		})
+	}
+	if !apiequality.Semantic.DeepEqual(before.Status, rcv.Status) {
+		if perr := r.Client.Status().Patch(ctx, rcv, client.MergeFrom(before)); perr != nil && !apierrors.IsNotFound(perr) {
+			return reconcile.Result{}, perr
+		}
+	}
+	return res, err
+}
+
+// check returns a reason and message when the receiver cannot take alerts as configured.
+func (r *AlertReceiverReconciler) check(ctx context.Context, rcv *v1.AlertReceiver) (string, string, error) {
+	loc, err := time.LoadLocation(timezone(rcv))
+	if err != nil {
+		return v1.ReasonTimezoneInvalid, "timezone " + rcv.Spec.Timezone + " is not an IANA time zone such as Asia/Shanghai", nil
+	}
+	if _, err := alerting.Parse(rcv.Spec.Template, rcv.Spec.Format != v1.AlertFormatText, loc); err != nil {
+		return v1.ReasonTemplateInvalid, "template does not parse: " + err.Error() + "; alerts are rendered with the built-in template until it is fixed", nil
+	}
+	if _, err := readCredentials(ctx, r.Connector, rcv); err != nil {
+		var dep *dependencyError
+		if errors.As(err, &dep) {
+			return dep.reason, dep.msg + "; Alertmanager gets 401 until it exists", nil
+		}
+		return "", "", err
+	}
+	return "", "", nil
+}
+
+// readCredentials reads the receiver's bearer token, or user name and password.
+func readCredentials(ctx context.Context, c *Connector, rcv *v1.AlertReceiver) ([]string, error) {
+	ref := rcv.Spec.AuthSecretRef
+	keys := []string{ref.BearerTokenKey}
+	if ref.BearerTokenKey == "" {
+		keys = []string{ref.UsernameKey, ref.PasswordKey}
+	}
+	var out []string
+	for _, k := range keys {
+		v, _, err := c.readSecret(ctx, rcv.Namespace, v1.SecretKeySelector{Name: ref.Name, Key: k})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func timezone(rcv *v1.AlertReceiver) string {
+	if rcv.Spec.Timezone == "" {
+		return "UTC"
+	}
+	return rcv.Spec.Timezone
+}
+
+func webhookPath(namespace, name string) string {
+	return alertmanagerPathPrefix + namespace + "/" + name
+}
+
+// SetupWithManager watches receivers and the metadata of their Secrets.
+func (r *AlertReceiverReconciler) SetupWithManager(mgr ctrl.Manager, o Options) error {
+	secretToReceivers := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		return dependants(ctx, r.Client, &v1.AlertReceiverList{}, obj.GetNamespace(), indexAuthSecret, obj.GetName())
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1.AlertReceiver{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesMetadata(&corev1.Secret{}, secretToReceivers, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
+		WithOptions(controllerOptions(o)).
+		Named("alertreceiver").
+		Complete(r)
+}
+
+// setupAlerting registers the Notification and AlertReceiver controllers and, when
+// Options.AlertmanagerAddr is set, the Alertmanager webhook server.
+func setupAlerting(mgr ctrl.Manager, o Options, connector *Connector, recorder events.EventRecorder) error {
+	if err := setupNotifications(mgr, o, connector, recorder); err != nil {
+		return err
+	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1.AlertReceiver{}, indexAuthSecret, func(obj client.Object) []string {
+		return []string{obj.(*v1.AlertReceiver).Spec.AuthSecretRef.Name}
+	}); err != nil {
+		return err
+	}
+	if err := (&AlertReceiverReconciler{Client: mgr.GetClient(), Connector: connector, Recorder: recorder}).SetupWithManager(mgr, o); err != nil {
+		return err
+	}
+	if o.AlertmanagerAddr == "" {
+		return nil
+	}
+	return mgr.Add(&alertServer{
+		Addr:      o.AlertmanagerAddr,
+		Client:    mgr.GetClient(),
+		Connector: connector,
+		Recorder:  recorder,
+	})
+}

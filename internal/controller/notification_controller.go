@@ -1,0 +1,620 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/notify"
+	"github.com/wecom-dev/wecom-operator/internal/wecom"
+)
+
+// +kubebuilder:rbac:groups=wecom.dev,resources=notifications,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=wecom.dev,resources=notifications/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=wecom.dev,resources=wecomappchats,verbs=get;list;watch
+
+// Notification event reasons.
+const (
+	EventSent              = "Sent"
+	EventSendFailed        = "SendFailed"
+	EventSendRetrying      = "SendRetrying"
+	EventHeld              = "Held"
+	EventInvalidRecipients = "InvalidRecipients"
+	EventTruncated         = "Truncated"
+	EventResendAfterWindow = "ResendAfterDedupeWindow"
+)
+
+// Notification defaults (see the API docs).
+const (
+	defaultDeliveryDeadline = time.Hour
+	defaultTTLAfterFinished = 24 * time.Hour
+	// maxHoldRecheck bounds how long a held Notification sleeps (on the quota clock) before
+	// it asks the pacer again, so it stays known to the pacer as a waiter.
+	maxHoldRecheck = time.Minute
+	// dependencyRecheck is how often a Notification waiting for a connection, a chat or a
+	// Secret looks again.
+	dependencyRecheck = 5 * time.Second
+	// sendTimeout bounds one call to WeCom.
+	sendTimeout = 30 * time.Second
+	// pauseAfterSendEnv makes the manager sleep between a send and its status write, so that
+	// tests can kill it in that window. Never set it in production.
+	pauseAfterSendEnv = "WECOM_OPERATOR_TEST_PAUSE_AFTER_SEND"
+)
+
+// NotificationReconciler delivers each Notification once: Pending → Sent or Failed, never
+// back. See docs/notifications.md for the exactly-once argument.
+type NotificationReconciler struct {
+	Client    client.Client
+	Connector *Connector
+	Recorder  events.EventRecorder
+	Pacer     *notify.Pacer
+	// Clock measures WeCom's quota windows (the wall clock in production).
+	Clock notify.Clock
+	// HTTPClient and Limiters are used for group robots, which have no connection.
+	HTTPClient *http.Client
+	Limiters   *wecom.Limiters
+	// RetryBase is the first delay after a failed attempt; it doubles up to 5 minutes.
+	RetryBase time.Duration
+	// PauseAfterSend, for crash tests only, sleeps between a send and its status write.
+	PauseAfterSend time.Duration
+
+	warm sync.Once
+}
+
+// delivery is a Notification resolved against its connection, chat or robot: what it counts
+// against and how to send it.
+type delivery struct {
+	channel   string
+	target    notify.Target
+	truncated bool
+	send      func(ctx context.Context) (*wecom.SendResult, error)
+}
+
+// Reconcile sends a Pending Notification once it may, and deletes finished ones after their
+// ttlAfterFinished.
+func (r *NotificationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	r.warm.Do(func() { r.warmUp(ctx) })
+	n := &v1.Notification{}
+	if err := r.Client.Get(ctx, req.NamespacedName, n); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Pacer.Forget(req.String())
+			r.updateHeldGauge()
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !n.DeletionTimestamp.IsZero() {
+		r.Pacer.Forget(req.String())
+		r.updateHeldGauge()
+		return ctrl.Result{}, nil
+	}
+	if finished(n) {
+		return r.reconcileFinished(ctx, n)
+	}
+	res, err := r.reconcilePending(ctx, n)
+	r.updateHeldGauge()
+	return res, err
+}
+
+func finished(n *v1.Notification) bool {
+	return n.Status.Phase == v1.NotificationSent || n.Status.Phase == v1.NotificationFailed
+}
+
+// reconcileFinished deletes a Sent or Failed Notification once its ttlAfterFinished passed.
+func (r *NotificationReconciler) reconcileFinished(ctx context.Context, n *v1.Notification) (ctrl.Result, error) {
+	r.Pacer.Forget(notificationKey(n))
+	ttl := defaultTTLAfterFinished
+	if n.Spec.TTLAfterFinished != nil {
+		ttl = n.Spec.TTLAfterFinished.Duration
+	}
+	done := n.CreationTimestamp.Time
+	switch {
+	case n.Status.CompletionTime != nil:
+		done = n.Status.CompletionTime.Time
+	case n.Status.SentAt != nil:
+		done = n.Status.SentAt.Time
+	}
+	if left := time.Until(done.Add(ttl)); left > 0 {
+		return ctrl.Result{RequeueAfter: left}, nil
+	}
+	uid := n.UID
+	if err := r.Client.Delete(ctx, n, client.Preconditions{UID: &uid}); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, nil
+}
+
+// reconcilePending takes one step towards delivery: fail at the deadline, wait for a
+// dependency, wait for a quota slot, or send once.
+func (r *NotificationReconciler) reconcilePending(ctx context.Context, n *v1.Notification) (ctrl.Result, error) {
+	id := notificationKey(n)
+	before := n.DeepCopy()
+	n.Status.Phase = v1.NotificationPending
+	n.Status.ObservedGeneration = n.Generation
+
+	now := time.Now()
+	deadline := n.CreationTimestamp.Add(deliveryDeadline(n))
+	if !now.Before(deadline) {
+		r.Pacer.Forget(id)
+		msg := fmt.Sprintf("Not delivered within the deliveryDeadline of %s", deliveryDeadline(n))
+		if c := meta.FindStatusCondition(n.Status.Conditions, v1.ConditionReady); c != nil && c.Reason != v1.ReasonPending {
+			msg += "; last: " + c.Message
+		}
+		r.finish(n, v1.NotificationFailed, v1.ReasonDeadlineExceeded, msg)
+		return r.writeFinal(ctx, n, before, "")
+	}
+	untilDeadline := time.Until(deadline)
+
+	d, err := r.resolve(ctx, n)
+	if err != nil {
+		var dep *dependencyError
+		switch {
+		case errors.As(err, &dep):
+			r.Pacer.Forget(id)
+			notificationCondition(n, v1.ConditionReady, metav1.ConditionFalse, dep.reason, dep.msg+"; waiting until the deliveryDeadline")
+			notificationCondition(n, v1.ConditionSynced, metav1.ConditionFalse, dep.reason, dep.msg)
+			return ctrl.Result{RequeueAfter: min(dependencyRecheck, untilDeadline)}, r.patchStatus(ctx, n, before)
+		case errors.Is(err, notify.ErrNoMessage) || errors.Is(err, wecom.ErrInvalidRequest):
+			r.Pacer.Forget(id)
+			r.finish(n, v1.NotificationFailed, v1.ReasonWeComRejected, err.Error())
+			return r.writeFinal(ctx, n, before, "")
+		}
+		return ctrl.Result{}, err
+	}
+
+	dec := r.Pacer.Acquire(id, notify.Order{Created: n.CreationTimestamp.Time, Name: id}, d.target, r.Clock.Now())
+	if dec.Grant == nil {
+		return r.hold(ctx, n, before, d, dec, untilDeadline)
+	}
+	return r.sendOnce(ctx, n, before, d, dec.Grant, untilDeadline)
+}
+
+// hold keeps n Pending until the pacer has a slot for it, saying why in its status.
+func (r *NotificationReconciler) hold(ctx context.Context, n, before *v1.Notification, d *delivery, dec notify.Decision, untilDeadline time.Duration) (ctrl.Result, error) {
+	if dec.Busy {
+		// The previous message to the same recipients is on the wire; its reply wakes this
+		// one within milliseconds, so the status is left alone.
+		return ctrl.Result{RequeueAfter: min(time.Second, untilDeadline)}, r.patchStatus(ctx, n, before)
+	}
+	if dec.FirstHold {
+		notificationHoldsTotal.WithLabelValues(d.channel).Inc()
+		r.event(n, "Normal", EventHeld, "Hold", "Held so that WeCom's quota is not crossed: "+dec.Reason)
+	}
+	notificationCondition(n, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonHeld, "Held: "+dec.Reason)
+	notificationCondition(n, v1.ConditionSynced, metav1.ConditionTrue, v1.ReasonHeld, "")
+	wait := dec.Next.Sub(r.Clock.Now())
+	if dec.Queued > 0 && wait < time.Second {
+		// Behind others: their sends wake this one; this is only the safety net.
+		wait = maxHoldRecheck
+	}
+	wait = min(max(wait, 10*time.Millisecond), maxHoldRecheck)
+	return ctrl.Result{RequeueAfter: min(r.Clock.Wall(wait), untilDeadline)}, r.patchStatus(ctx, n, before)
+}
+
+// sendOnce claims an attempt in the status, makes the one call to WeCom and records its
+// outcome. The claim is written with optimistic locking before the call: if this process's
+// cache is stale (it wrote a status it has not seen yet, say Sent), the claim fails with a
+// conflict instead of sending again.
+func (r *NotificationReconciler) sendOnce(ctx context.Context, n, before *v1.Notification, d *delivery, grant *notify.Grant, untilDeadline time.Duration) (ctrl.Result, error) {
+	// Whatever happens below (even a panic), the grant is settled, or the recipients' queue
+	// would wait for it forever. After an explicit Done or Cancel this does nothing.
+	defer func() { grant.Done(r.Clock.Now()) }()
+	if n.Status.Attempts > 0 && d.channel == "app" && n.Status.LastAttemptTime != nil &&
+		time.Since(n.Status.LastAttemptTime.Time) >= time.Duration(notify.DuplicateCheckSeconds(&n.Spec))*time.Second {
+		r.event(n, "Warning", EventResendAfterWindow, "Send",
+			"Resending after WeCom's duplicate-check window passed since the last attempt, whose outcome is unknown; the recipients may get this message twice")
+	}
+	n.Status.Attempts++
+	n.Status.LastAttemptTime = &metav1.Time{Time: time.Now()}
+	n.Status.Truncated = d.truncated
+	notificationCondition(n, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonPending, fmt.Sprintf("Sending, attempt %d", n.Status.Attempts))
+	if err := r.Client.Status().Patch(ctx, n, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		if apierrors.IsConflict(err) {
+			// Usually our own last status write, not in the cache yet: ask again, first in line.
+			grant.Requeue()
+			return ctrl.Result{RequeueAfter: 100 * time.Millisecond}, nil
+		}
+		grant.Cancel()
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	claimed := n.DeepCopy()
+
+	sendCtx, cancel := context.WithTimeout(ctx, min(sendTimeout, untilDeadline))
+	result, sendErr := d.send(sendCtx)
+	cancel()
+	if sendErr != nil && !wecom.IsAmbiguous(sendErr) && !isDecodeError(sendErr) {
+		grant.Cancel() // WeCom answered with an errcode, or nothing was sent: no quota used
+	} else {
+		grant.Done(r.Clock.Now())
+	}
+	if r.PauseAfterSend > 0 {
+		logf.FromContext(ctx).Info("paused after send for a crash test", "env", pauseAfterSendEnv, "pause", r.PauseAfterSend.String())
+		time.Sleep(r.PauseAfterSend)
+	}
+
+	res := r.outcome(n, d, result, sendErr, untilDeadline)
+	if finished(n) {
+		return r.writeFinal(ctx, n, claimed, d.channel)
+	}
+	return res, r.patchStatus(ctx, n, claimed)
+}
+
+// outcome records the result of one call in the status and says when to try again.
+func (r *NotificationReconciler) outcome(n *v1.Notification, d *delivery, res *wecom.SendResult, err error, untilDeadline time.Duration) ctrl.Result {
+	switch {
+	case err == nil:
+		notificationAttemptsTotal.WithLabelValues(d.channel, "ok").Inc()
+		if res != nil {
+			n.Status.MsgID = res.MsgID
+			n.Status.InvalidUsers, n.Status.InvalidParties, n.Status.InvalidTags = res.InvalidUser, res.InvalidParty, res.InvalidTag
+			n.Status.UnlicensedUsers = res.UnlicensedUser
+		}
+		msg := "WeCom accepted the message"
+		if n.Status.MsgID != "" {
+			msg += " (msgid " + n.Status.MsgID + ")"
+		}
+		r.finish(n, v1.NotificationSent, v1.ReasonSent, msg)
+		if bad := invalidRecipients(n); bad != "" {
+			r.event(n, "Warning", EventInvalidRecipients, "Send", "Sent, but WeCom did not deliver to: "+bad)
+			notificationCondition(n, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonInvalidRecipients, msg+"; not delivered to: "+bad)
+		}
+		if n.Status.Truncated {
+			r.event(n, "Warning", EventTruncated, "Send", "The content was longer than WeCom accepts and was cut at a line boundary; the message ends with "+strings.TrimSpace(notify.TruncationMarker))
+		}
+		return ctrl.Result{}
+	case wecom.Code(err) == wecom.ErrCodeAllRecipientsBad:
+		notificationAttemptsTotal.WithLabelValues(d.channel, "failed").Inc()
+		n.Status.LastErrorCode = wecom.Code(err)
+		r.finish(n, v1.NotificationFailed, v1.ReasonAllRecipientsInvalid, describe(err))
+		return ctrl.Result{}
+	case wecom.IsRetryable(err) || wecom.IsCredential(err) || wecom.IsAmbiguous(err) || isDecodeError(err) || !wecom.IsTerminal(err):
+		notificationAttemptsTotal.WithLabelValues(d.channel, "retry").Inc()
+		n.Status.LastErrorCode = wecom.Code(err)
+		delay := r.backoff(n.Status.Attempts)
+		if wecom.IsCredential(err) {
+			delay = max(delay, 30*time.Second) // a person has to act; do not hammer gettoken
+		}
+		delay = min(delay, untilDeadline)
+		msg := fmt.Sprintf("Attempt %d failed: %s; retrying in %s until the deliveryDeadline", n.Status.Attempts, describe(err), delay.Round(time.Millisecond))
+		notificationCondition(n, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonRetrying, msg)
+		notificationCondition(n, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonRetrying, msg)
+		r.event(n, "Warning", EventSendRetrying, "Send", msg)
+		return ctrl.Result{RequeueAfter: delay}
+	default:
+		notificationAttemptsTotal.WithLabelValues(d.channel, "failed").Inc()
+		n.Status.LastErrorCode = wecom.Code(err)
+		r.finish(n, v1.NotificationFailed, v1.ReasonWeComRejected, describe(err))
+		return ctrl.Result{}
+	}
+}
+
+func isDecodeError(err error) bool {
+	var de *wecom.DecodeError
+	return errors.As(err, &de)
+}
+
+// finish moves the Notification to its final phase.
+func (r *NotificationReconciler) finish(n *v1.Notification, phase v1.NotificationPhase, reason, msg string) {
+	now := metav1.Now()
+	n.Status.Phase = phase
+	n.Status.CompletionTime = &now
+	if phase == v1.NotificationSent {
+		n.Status.SentAt = &now
+		notificationCondition(n, v1.ConditionReady, metav1.ConditionTrue, reason, msg)
+		notificationCondition(n, v1.ConditionSynced, metav1.ConditionTrue, reason, "")
+		return
+	}
+	notificationCondition(n, v1.ConditionReady, metav1.ConditionFalse, reason, msg)
+	notificationCondition(n, v1.ConditionSynced, metav1.ConditionTrue, reason, "")
+}
+
+// writeFinal writes a Sent or Failed status, then counts it and says so in an event.
+func (r *NotificationReconciler) writeFinal(ctx context.Context, n *v1.Notification, before *v1.Notification, channel string) (ctrl.Result, error) {
+	if err := r.Client.Status().Patch(ctx, n, client.MergeFrom(before)); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if channel == "" {
+		channel = notificationChannel(&n.Spec)
+	}
+	notificationsTotal.WithLabelValues(channel, string(n.Status.Phase)).Inc()
+	ready := meta.FindStatusCondition(n.Status.Conditions, v1.ConditionReady)
+	if n.Status.Phase == v1.NotificationSent {
+		notificationLatency.WithLabelValues(channel).Observe(n.Status.SentAt.Sub(n.CreationTimestamp.Time).Seconds())
+		r.event(n, "Normal", EventSent, "Send", ready.Message)
+	} else {
+		r.event(n, "Warning", EventSendFailed, "Send", ready.Message)
+	}
+	ttl := defaultTTLAfterFinished
+	if n.Spec.TTLAfterFinished != nil {
+		ttl = n.Spec.TTLAfterFinished.Duration
+	}
+	return ctrl.Result{RequeueAfter: max(ttl, time.Millisecond)}, nil
+}
+
+func (r *NotificationReconciler) patchStatus(ctx context.Context, n, before *v1.Notification) error {
+	if apiequality.Semantic.DeepEqual(n.Status, before.Status) {
+		return nil
+	}
+	return client.IgnoreNotFound(r.Client.Status().Patch(ctx, n, client.MergeFrom(before)))
+}
+
+// backoff is RetryBase·2^(attempts-1), at most 5 minutes, ±10%.
+func (r *NotificationReconciler) backoff(attempts int32) time.Duration {
+	d := r.RetryBase
+	if d <= 0 {
+		d = 2 * time.Second
+	}
+	for i := int32(1); i < attempts && d < 5*time.Minute; i++ {
+		d *= 2
+	}
+	return jitter(min(d, 5*time.Minute))
+}
+
+func (r *NotificationReconciler) event(n *v1.Notification, typ, reason, action, note string) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(n, nil, typ, reason, action, "%s", note)
+	}
+}
+
+func (r *NotificationReconciler) updateHeldGauge() {
+	w := r.Pacer.Waiting()
+	for _, ch := range []string{"app", "chat", "robot"} {
+		notificationsHeld.WithLabelValues(ch).Set(float64(w[ch]))
+	}
+}
+
+func notificationCondition(n *v1.Notification, typ string, status metav1.ConditionStatus, reason, msg string) {
+	meta.SetStatusCondition(&n.Status.Conditions, metav1.Condition{
+		Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: n.Generation,
+	})
+}
+
+func notificationKey(n *v1.Notification) string {
+	return types.NamespacedName{Namespace: n.Namespace, Name: n.Name}.String()
+}
+
+func deliveryDeadline(n *v1.Notification) time.Duration {
+	if n.Spec.DeliveryDeadline != nil && n.Spec.DeliveryDeadline.Duration > 0 {
+		return n.Spec.DeliveryDeadline.Duration
+	}
+	return defaultDeliveryDeadline
+}
+
+func notificationChannel(spec *v1.NotificationSpec) string {
+	switch {
+	case spec.To != nil:
+		return "app"
+	case spec.Robot != nil:
+		return "robot"
+	default:
+		return "chat"
+	}
+}
+
+func invalidRecipients(n *v1.Notification) string {
+	var parts []string
+	for _, p := range []struct {
+		what string
+		ids  []string
+	}{{"users", n.Status.InvalidUsers}, {"departments", n.Status.InvalidParties}, {"tags", n.Status.InvalidTags},
+		{"unlicensed users", n.Status.UnlicensedUsers}} {
+		if len(p.ids) > 0 {
+			parts = append(parts, p.what+" "+strings.Join(p.ids, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// resolve finds the connection, chat or robot of n and renders its message.
+func (r *NotificationReconciler) resolve(ctx context.Context, n *v1.Notification) (*delivery, error) {
+	spec := &n.Spec
+	switch {
+	case spec.To != nil:
+		conn, err := r.Connector.Connect(ctx, n.Namespace, spec.ConnectionRef.Name)
+		if err != nil {
+			return nil, err
+		}
+		if conn.AgentID == 0 {
+			return nil, waitFor(v1.ReasonConnectionNotReady, "WeComConnection %q has no agentID; app messages need the agentID of the app whose secret it uses", conn.Name)
+		}
+		msg, err := notify.AppMessage(spec, conn.AgentID)
+		if err != nil {
+			return nil, err
+		}
+		t := notify.Target{Scope: "app|" + conn.Scope, Name: fmt.Sprintf("app %d", conn.AgentID), Channel: "app",
+			Rules: notify.MemberRules, Members: spec.To.Users,
+			Everyone: spec.To.All || len(spec.To.Parties) > 0 || len(spec.To.Tags) > 0}
+		return &delivery{channel: "app", target: t, truncated: msg.Truncated,
+			send: func(ctx context.Context) (*wecom.SendResult, error) { return conn.Client.SendMessage(ctx, msg.Body) }}, nil
+
+	case spec.ChatRef != nil || spec.ChatID != "":
+		chatID, connName := spec.ChatID, ""
+		if spec.ConnectionRef != nil {
+			connName = spec.ConnectionRef.Name
+		}
+		if spec.ChatRef != nil {
+			chat := &v1.WeComAppChat{}
+			if err := r.Client.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: spec.ChatRef.Name}, chat); err != nil {
+				if apierrors.IsNotFound(err) {
+					return nil, waitFor(v1.ReasonDependencyNotReady, "WeComAppChat %q not found in namespace %q", spec.ChatRef.Name, n.Namespace)
+				}
+				return nil, err
+			}
+			if chat.Status.ChatID == "" {
+				return nil, waitFor(v1.ReasonDependencyNotReady, "WeComAppChat %q has no chat id yet", spec.ChatRef.Name)
+			}
+			chatID = chat.Status.ChatID
+			if connName == "" {
+				connName = chat.Spec.ConnectionRef.Name
+			}
+		}
+		conn, err := r.Connector.Connect(ctx, n.Namespace, connName)
+		if err != nil {
+			return nil, err
+		}
+		msg, err := notify.ChatMessage(spec, chatID)
+		if err != nil {
+			return nil, err
+		}
+		t := notify.Target{Scope: "chat|" + conn.Scope + "|" + chatID, Name: "chat " + chatID, Channel: "chat",
+			Rules: notify.ChatRules, Everyone: true}
+		return &delivery{channel: "chat", target: t, truncated: msg.Truncated,
+			send: func(ctx context.Context) (*wecom.SendResult, error) {
+				return nil, conn.Client.SendAppChat(ctx, msg.Body)
+			}}, nil
+
+	case spec.Robot != nil:
+		base, key, err := r.robot(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		msg, err := notify.RobotMessage(spec)
+		if err != nil {
+			return nil, err
+		}
+		wh, err := wecom.NewWebhookClient(wecom.WebhookConfig{BaseURL: base, HTTPClient: r.HTTPClient,
+			Retry: wecom.RetryPolicy{MaxAttempts: 1}, Limiters: r.Limiters})
+		if err != nil {
+			return nil, waitFor(v1.ReasonSecretNotFound, "the webhook URL in Secret %q key %q is not usable: %v", spec.Robot.WebhookSecretRef.Name, spec.Robot.WebhookSecretRef.Key, wecom.ErrInvalidRequest)
+		}
+		t := notify.Target{Scope: "robot|" + robotID(base, key), Name: "robot (Secret " + spec.Robot.WebhookSecretRef.Name + ")",
+			Channel: "robot", Rules: notify.RobotRules, Everyone: true}
+		return &delivery{channel: "robot", target: t, truncated: msg.Truncated,
+			send: func(ctx context.Context) (*wecom.SendResult, error) { return nil, wh.Send(ctx, key, msg.Body) }}, nil
+	}
+	return nil, notify.ErrNoMessage
+}
+
+// robot reads a group robot's base URL and key from its Secret, which holds the key (the
+// key= part of the webhook URL) or the whole webhook URL. With only a key, the base URL is
+// the connectionRef's apiURL, else WeCom's.
+func (r *NotificationReconciler) robot(ctx context.Context, n *v1.Notification) (base, key string, err error) {
+	ref := n.Spec.Robot.WebhookSecretRef
+	value, _, err := r.Connector.readSecret(ctx, n.Namespace, ref)
+	if err != nil {
+		return "", "", err
+	}
+	base, key, ok := parseWebhook(value)
+	if !ok {
+		return "", "", waitFor(v1.ReasonSecretNotFound, "Secret %q key %q holds neither a robot key nor a webhook URL with key=", ref.Name, ref.Key)
+	}
+	if base == "" && n.Spec.ConnectionRef != nil {
+		conn := &v1.WeComConnection{}
+		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: n.Spec.ConnectionRef.Name}, conn); err != nil {
+			if apierrors.IsNotFound(err) {
+				return "", "", waitFor(v1.ReasonConnectionNotReady, "WeComConnection %q not found in namespace %q", n.Spec.ConnectionRef.Name, n.Namespace)
+			}
+			return "", "", err
+		}
+		base = conn.Spec.APIURL
+	}
+	if base == "" {
+		base = wecom.DefaultBaseURL
+	}
+	return base, key, nil
+}
+
+// warmUp records in the pacer the sends of the last day found in Notification statuses, so
+// that a restarted manager does not grant quota that its previous run already used.
+func (r *NotificationReconciler) warmUp(ctx context.Context) {
+	list := &v1.NotificationList{}
+	if err := r.Client.List(ctx, list); err != nil {
+		logf.FromContext(ctx).Error(err, "listing Notifications to restore quota pacing")
+		return
+	}
+	since := time.Now().Add(-24 * time.Hour)
+	for i := range list.Items {
+		n := &list.Items[i]
+		at := n.Status.SentAt
+		if at == nil && n.Status.Phase != v1.NotificationFailed && n.Status.Attempts > 0 {
+			at = n.Status.LastAttemptTime // outcome unknown: assume it counted
+		}
+		if at == nil || at.Time.Before(since) {
+			continue
+		}
+		if d, err := r.resolve(ctx, n); err == nil {
+			r.Pacer.Record(d.target, at.Time)
+		}
+	}
+}
+
+// setupNotifications registers the Notification controller. Its WeCom clients make exactly
+// one HTTP request per attempt (the client's own retries are off), so that every request is
+// claimed in the status first; group robot sends are paced by the Pacer rather than by the
+// client's rate limiter.
+func setupNotifications(mgr ctrl.Manager, o Options, shared *Connector, recorder events.EventRecorder) error {
+	endpointLimits := map[string]wecom.RateLimit{}
+	for k, v := range wecom.DefaultEndpointLimits {
+		endpointLimits[k] = v
+	}
+	endpointLimits["webhook/send"] = wecom.RateLimit{} // paced exactly by the Pacer
+	limiters := wecom.NewLimiters(wecom.LimitersOptions{
+		Default:  wecom.RateLimit{PerSecond: o.ClientQPS, Burst: o.ClientBurst},
+		Endpoint: endpointLimits,
+	})
+	connector := &Connector{
+		Client:     shared.Client,
+		APIReader:  shared.APIReader,
+		HTTPClient: shared.HTTPClient,
+		Tokens:     shared.Tokens,
+		Limiters:   limiters,
+		Retry:      wecom.RetryPolicy{MaxAttempts: 1},
+	}
+	clock := o.NotificationClock
+	if clock == nil {
+		clock = notify.RealClock{}
+	}
+	wake := make(chan event.GenericEvent, 4096)
+	pacer := &notify.Pacer{Wake: func(id string) {
+		ns, name, _ := strings.Cut(id, "/")
+		select {
+		case wake <- event.GenericEvent{Object: &v1.Notification{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}}:
+		default: // full: the waiter's own requeue brings it back
+		}
+	}}
+	var pause time.Duration
+	if v := os.Getenv(pauseAfterSendEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", pauseAfterSendEnv, err)
+		}
+		pause = d
+	}
+	r := &NotificationReconciler{
+		Client:         mgr.GetClient(),
+		Connector:      connector,
+		Recorder:       recorder,
+		Pacer:          pacer,
+		Clock:          clock,
+		HTTPClient:     shared.HTTPClient,
+		Limiters:       limiters,
+		RetryBase:      o.NotificationRetryBase,
+		PauseAfterSend: pause,
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1.Notification{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesRawSource(source.Channel(wake, &handler.EnqueueRequestForObject{})).
+		WithOptions(controllerOptions(o)).
+		Named("notification").
+		Complete(r)
+}
