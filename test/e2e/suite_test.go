@@ -30,6 +30,9 @@ func TestE2E(t *testing.T) {
 var _ = BeforeSuite(func() {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	Expect(err).NotTo(HaveOccurred())
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" { // `make test` sets it; `go test` alone may not
+		os.Setenv("KUBEBUILDER_ASSETS", filepath.Join(root, "bin", "k8s"))
+	}
 	dir := GinkgoT().TempDir()
 
 	managerPath = filepath.Join(dir, "manager")
