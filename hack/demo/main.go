@@ -8,6 +8,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -411,7 +412,11 @@ func printMessages(simURL string) error {
 		if m.Robot != "" {
 			to = "robot " + m.Robot + " in " + m.ChatName
 		}
-		fmt.Printf("    %s %s to %s: %s\n", m.Channel, m.MsgType, to, m.Body)
+		var body bytes.Buffer
+		if err := json.Compact(&body, m.Body); err != nil {
+			body.Write(m.Body)
+		}
+		fmt.Printf("    %s %s to %s: %s\n", m.Channel, m.MsgType, to, body.String())
 	}
 	fmt.Printf("    dropped by WeCom's quotas: %d\n", len(got.Drops))
 	return nil

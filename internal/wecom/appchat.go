@@ -2,7 +2,6 @@ package wecom
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 )
@@ -68,7 +67,7 @@ func (m AppChatMessage) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(struct {
+	return marshalNoEscape(struct {
 		ChatID  string `json:"chatid"`
 		MsgType string `json:"msgtype"`
 		messageBody

@@ -229,6 +229,18 @@ func encodeBody(ep endpoint, in any) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
+// marshalNoEscape is json.Marshal without HTML escaping, for MarshalJSON methods: the
+// encoder's SetEscapeHTML(false) does not undo escaping a MarshalJSON already did.
+func marshalNoEscape(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
 // send makes one HTTP request and decodes the reply. Every error it returns is free of
 // query strings.
 func (c *core) send(ctx context.Context, ep endpoint, query url.Values, body []byte, out any) error {

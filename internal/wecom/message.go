@@ -2,7 +2,6 @@ package wecom
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -248,7 +247,7 @@ func (m Message) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(struct {
+	return marshalNoEscape(struct {
 		ToUser                 string `json:"touser,omitempty"`
 		ToParty                string `json:"toparty,omitempty"`
 		ToTag                  string `json:"totag,omitempty"`

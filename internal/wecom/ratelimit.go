@@ -28,7 +28,7 @@ var DefaultRateLimit = RateLimit{PerSecond: 40, Burst: 20}
 var DefaultEndpointLimits = map[string]RateLimit{
 	apiAppChatCreate: {PerSecond: 850.0 / 86400, Burst: 100}, // ≤1000 chats created per corp per day
 	apiAppChatUpdate: {PerSecond: 850.0 / 3600, Burst: 100},  // ≤1000 changes per corp per hour
-	apiWebhookSend:   {PerSecond: 15.0 / 60, Burst: 5},      // ≤20 messages per robot per minute
+	apiWebhookSend:   {PerSecond: 15.0 / 60, Burst: 5},       // ≤20 messages per robot per minute
 }
 
 // DefaultMaxWait is how long a call may wait for its rate limiter before it fails with a

@@ -152,3 +152,18 @@ func TestConfigDoesNotPrintSecret(t *testing.T) {
 	c, _ := New(cfg)
 	assertClean(t, "Client", fmt.Sprintf("%v %+v", c, c), testSecret)
 }
+
+func TestMessageBodiesKeepHTML(t *testing.T) {
+	for name, v := range map[string]any{
+		"message": Message{ToUser: []string{"u"}, AgentID: 1, Markdown: &Markdown{Content: `<font color="info">ok</font> & <a href="x">y</a>`}},
+		"appchat": AppChatMessage{ChatID: "c", Markdown: &Markdown{Content: `<font color="info">ok</font> & <a href="x">y</a>`}},
+	} {
+		b, err := encodeBody(epMessageSend, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `<font color=\"info\">ok</font> & <a href=\"x\">y</a>`) {
+			t.Errorf("%s: body %s escapes HTML; WeCom counts the escaped bytes against its limits", name, b)
+		}
+	}
+}

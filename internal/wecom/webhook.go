@@ -2,7 +2,6 @@ package wecom
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -33,7 +32,7 @@ func (m WebhookMessage) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(struct {
+	return marshalNoEscape(struct {
 		MsgType string `json:"msgtype"`
 		messageBody
 	}{mt, body})
