@@ -166,6 +166,10 @@ func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj, before 
 		}
 	case !obs.UpToDate:
 		if err := r.External.Update(ctx, conn, obj); err != nil {
+			if wecom.IsTerminal(err) && !wecom.IsCredential(err) {
+				// WeCom refused the spec: the object exists but does not match it.
+				r.setReady(obj, metav1.ConditionFalse, v1.ReasonWeComRejected, describe(err))
+			}
 			return ctrl.Result{}, r.failed(obj, EventUpdateFailed, "update", err)
 		}
 		r.event(obj, "Normal", EventUpdated, "Update", "Updated in WeCom to match the spec")
