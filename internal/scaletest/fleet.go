@@ -1,0 +1,276 @@
+// Package scaletest builds what the scale benchmark (hack/bench, `make bench`) and the fault
+// tests (test/e2e/faults) run: a generated org of WeCom objects, the simulator and manager
+// binaries as processes, and the comparison of what WeCom holds with what the objects ask for.
+package scaletest
+
+import (
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
+)
+
+// Names of the connections and Secrets every fleet uses.
+const (
+	ContactsConnection = "contacts" // the contacts-sync secret: departments and users
+	AppConnection      = "app"      // the self-built app: chats, ways, schedules, messages
+	RobotSecret        = "robot"    // the demo group robot's key
+)
+
+// Fleet is a generated org in one namespace. Departments come in three levels; chats,
+// contact ways, schedules and notifications use Staff members, who are seeded into WeCom
+// before the operator starts (the corp's existing people), so that nothing waits for a
+// member the operator has yet to create.
+type Fleet struct {
+	Namespace   string
+	Departments int
+	Users       int
+	Chats       int
+	Ways        int
+	Schedules   int
+	Staff       int
+}
+
+// Channel is how a generated Notification is sent.
+type Channel string
+
+// Notification channels.
+const (
+	ChannelApp   Channel = "app"
+	ChannelChat  Channel = "chat"
+	ChannelRobot Channel = "robot"
+)
+
+// StaffIDs are the userids of the seeded members.
+func (f Fleet) StaffIDs() []string {
+	ids := make([]string, f.Staff)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("staff%03d", i+1)
+	}
+	return ids
+}
+
+// StaffSeed is the seed that adds the staff to the simulator's demo corp (POST /sim/seed).
+func (f Fleet) StaffSeed() wecomsim.Seed {
+	var seed wecomsim.Seed
+	for _, id := range f.StaffIDs() {
+		seed.Users = append(seed.Users, wecomsim.User{
+			UserID: id, Name: "Staff " + id, Email: id + "@corp.example.com", Department: []int64{1},
+		})
+	}
+	return seed
+}
+
+// Connections are the Secrets and WeComConnections of the fleet, pointing at apiURL.
+func (f Fleet) Connections(apiURL string) []client.Object {
+	ns := f.Namespace
+	secret := func(name, key, value string) *corev1.Secret {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, StringData: map[string]string{key: value}}
+	}
+	agent := int64(wecomsim.DemoAgentID)
+	return []client.Object{
+		secret(ContactsConnection, "secret", wecomsim.DemoContactsSecret),
+		secret(AppConnection, "secret", wecomsim.DemoAppSecret),
+		secret(RobotSecret, "key", wecomsim.DemoRobotKey),
+		&v1.WeComConnection{ObjectMeta: metav1.ObjectMeta{Name: ContactsConnection, Namespace: ns}, Spec: v1.WeComConnectionSpec{
+			CorpID: wecomsim.DemoCorpID, APIURL: apiURL, SecretRef: v1.SecretKeySelector{Name: ContactsConnection, Key: "secret"}}},
+		&v1.WeComConnection{ObjectMeta: metav1.ObjectMeta{Name: AppConnection, Namespace: ns}, Spec: v1.WeComConnectionSpec{
+			CorpID: wecomsim.DemoCorpID, APIURL: apiURL, AgentID: &agent, SecretRef: v1.SecretKeySelector{Name: AppConnection, Key: "secret"}}},
+	}
+}
+
+// Levels splits n departments into three levels, each parent with several children:
+// 200 → 8, 48, 144; 20 → 1, 4, 15.
+func Levels(n int) (l1, l2, l3 int) {
+	if n <= 0 {
+		return 0, 0, 0
+	}
+	l1 = max(1, (n+24)/25)
+	l2 = (n - l1) / 4
+	return l1, l2, n - l1 - l2
+}
+
+// DepartmentName is the name of the i-th generated department (0-based), unique in the corp.
+func DepartmentName(i int) string { return fmt.Sprintf("dept-%03d", i+1) }
+
+// DepartmentObjects are the fleet's WeComDepartments: level 1 under the root, level 2 under level
+// 1 and level 3 under level 2, parents given by parentRef.
+func (f Fleet) DepartmentObjects() []*v1.WeComDepartment {
+	l1, l2, _ := Levels(f.Departments)
+	out := make([]*v1.WeComDepartment, f.Departments)
+	for i := range out {
+		d := &v1.WeComDepartment{ObjectMeta: f.meta(DepartmentName(i)), Spec: v1.WeComDepartmentSpec{
+			DeletableSpec: f.deletable(ContactsConnection), Name: DepartmentName(i)}}
+		switch {
+		case i < l1:
+		case i < l1+l2:
+			d.Spec.ParentRef = &v1.LocalObjectReference{Name: DepartmentName((i - l1) % l1)}
+		default:
+			d.Spec.ParentRef = &v1.LocalObjectReference{Name: DepartmentName(l1 + (i-l1-l2)%l2)}
+		}
+		out[i] = d
+	}
+	return out
+}
+
+// UserObjects are the fleet's WeComUsers, spread evenly over the departments; every tenth is
+// in a second department as well.
+func (f Fleet) UserObjects() []*v1.WeComUser {
+	out := make([]*v1.WeComUser, f.Users)
+	for i := range out {
+		id := fmt.Sprintf("u%05d", i+1)
+		u := &v1.WeComUser{ObjectMeta: f.meta(id), Spec: v1.WeComUserSpec{
+			DeletableSpec: f.deletable(ContactsConnection),
+			UserID:        id, Name: "User " + id, Email: id + "@example.com", Position: "Engineer",
+		}}
+		if f.Departments == 0 {
+			u.Spec.Departments = []v1.UserDepartment{{ID: ptr(int64(1))}}
+		} else {
+			u.Spec.Departments = []v1.UserDepartment{{Ref: &v1.LocalObjectReference{Name: DepartmentName(i % f.Departments)}}}
+			if i%10 == 9 && f.Departments > 1 {
+				u.Spec.Departments = append(u.Spec.Departments, v1.UserDepartment{Ref: &v1.LocalObjectReference{Name: DepartmentName((i + 1) % f.Departments)}})
+			}
+		}
+		out[i] = u
+	}
+	return out
+}
+
+// ChatID is the chatid of the i-th generated app chat.
+func ChatID(i int) string { return fmt.Sprintf("chat%04d", i+1) }
+
+// ChatObjects are the fleet's WeComAppChats, each with a chosen chatID and five staff members.
+func (f Fleet) ChatObjects() []*v1.WeComAppChat {
+	staff := f.StaffIDs()
+	out := make([]*v1.WeComAppChat, f.Chats)
+	for i := range out {
+		members := pick(staff, i, 5)
+		out[i] = &v1.WeComAppChat{ObjectMeta: f.meta(fmt.Sprintf("chat-%04d", i+1)), Spec: v1.WeComAppChatSpec{
+			ManagedSpec: v1.ManagedSpec{ConnectionRef: v1.ConnectionReference{Name: AppConnection}},
+			ChatID:      ChatID(i), Name: fmt.Sprintf("Chat %04d", i+1), Owner: members[0], Members: members,
+		}}
+	}
+	return out
+}
+
+// WayRemark is the remark of the i-th generated contact way, unique in the fleet.
+func WayRemark(i int) string { return fmt.Sprintf("way %04d", i+1) }
+
+// WayObjects are the fleet's ContactWays: single-member QR codes.
+func (f Fleet) WayObjects() []*v1.ContactWay {
+	staff := f.StaffIDs()
+	out := make([]*v1.ContactWay, f.Ways)
+	for i := range out {
+		out[i] = &v1.ContactWay{ObjectMeta: f.meta(fmt.Sprintf("way-%04d", i+1)), Spec: v1.ContactWaySpec{
+			DeletableSpec: f.deletable(AppConnection),
+			Type:          v1.ContactWaySingle, Scene: v1.ContactWayQRCode, Remark: WayRemark(i),
+			Users: []string{staff[i%len(staff)]},
+		}}
+	}
+	return out
+}
+
+// ScheduleSummary is the summary of the i-th generated schedule, unique in the fleet.
+func ScheduleSummary(i int) string { return fmt.Sprintf("Schedule %04d", i+1) }
+
+// ScheduleObjects are the fleet's Schedules in the app's default calendar, one hour each on
+// successive days of 2030, with reminders; every fifth repeats weekly.
+func (f Fleet) ScheduleObjects() []*v1.Schedule {
+	staff := f.StaffIDs()
+	base := time.Date(2030, 1, 7, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	out := make([]*v1.Schedule, f.Schedules)
+	for i := range out {
+		attendees := pick(staff, i, 3)
+		start := base.Add(time.Duration(i) * 24 * time.Hour)
+		s := &v1.Schedule{ObjectMeta: f.meta(fmt.Sprintf("schedule-%04d", i+1)), Spec: v1.ScheduleSpec{
+			DeletableSpec: f.deletable(AppConnection),
+			Summary:       ScheduleSummary(i), Location: "Room 10F",
+			Start: metav1.NewTime(start), End: metav1.NewTime(start.Add(time.Hour)),
+			Attendees: attendees, Admins: attendees[:1],
+			Reminders: &v1.ScheduleReminders{Before: []v1.RemindBefore{"15m"}},
+		}}
+		if i%5 == 4 {
+			s.Spec.Repeat = &v1.ScheduleRepeat{Type: v1.RepeatWeekly}
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// Objects are every WeCom-backed object of the fleet (not the connections), in the order
+// departments, users, chats, ways, schedules.
+func (f Fleet) Objects() []client.Object {
+	var out []client.Object
+	for _, o := range f.DepartmentObjects() {
+		out = append(out, o)
+	}
+	for _, o := range f.UserObjects() {
+		out = append(out, o)
+	}
+	for _, o := range f.ChatObjects() {
+		out = append(out, o)
+	}
+	for _, o := range f.WayObjects() {
+		out = append(out, o)
+	}
+	for _, o := range f.ScheduleObjects() {
+		out = append(out, o)
+	}
+	return out
+}
+
+// NotificationText is the unique text of a generated Notification, by which its copies are
+// found in the simulator's messages.
+func NotificationText(prefix string, i int) string {
+	return fmt.Sprintf("%s %05d: disk usage on node-%d is above 90%%", prefix, i+1, i%7)
+}
+
+// Notifications are n text Notifications named <prefix>-00001…; channel(i) says how the
+// i-th is sent. App messages go to one staff member each, in turn; chat messages to the
+// fleet's chats in turn; robot messages to the demo robot.
+func (f Fleet) Notifications(prefix string, n int, channel func(i int) Channel) []*v1.Notification {
+	staff := f.StaffIDs()
+	out := make([]*v1.Notification, n)
+	for i := range out {
+		no := &v1.Notification{ObjectMeta: f.meta(fmt.Sprintf("%s-%05d", prefix, i+1)), Spec: v1.NotificationSpec{
+			Message: v1.Message{Text: &v1.TextMessage{Content: NotificationText(prefix, i)}},
+		}}
+		switch channel(i) {
+		case ChannelChat:
+			no.Spec.ChatRef = &v1.LocalObjectReference{Name: fmt.Sprintf("chat-%04d", i%max(f.Chats, 1)+1)}
+		case ChannelRobot:
+			no.Spec.ConnectionRef = &v1.ConnectionReference{Name: AppConnection}
+			no.Spec.Robot = &v1.RobotTarget{WebhookSecretRef: v1.SecretKeySelector{Name: RobotSecret, Key: "key"}}
+		default:
+			no.Spec.ConnectionRef = &v1.ConnectionReference{Name: AppConnection}
+			no.Spec.To = &v1.Recipients{Users: []string{staff[i%len(staff)]}}
+		}
+		out[i] = no
+	}
+	return out
+}
+
+func (f Fleet) meta(name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, Namespace: f.Namespace}
+}
+
+func (f Fleet) deletable(conn string) v1.DeletableSpec {
+	return v1.DeletableSpec{ManagedSpec: v1.ManagedSpec{ConnectionRef: v1.ConnectionReference{Name: conn}}}
+}
+
+// pick returns n consecutive entries of list starting at i (wrapping), without repeats.
+func pick(list []string, i, n int) []string {
+	n = min(n, len(list))
+	out := make([]string, n)
+	for k := range out {
+		out[k] = list[(i+k)%len(list)]
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }

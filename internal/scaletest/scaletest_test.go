@@ -1,0 +1,151 @@
+package scaletest
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
+)
+
+func TestLevels(t *testing.T) {
+	for _, tc := range []struct{ n, l1, l2, l3 int }{
+		{200, 8, 48, 144}, {20, 1, 4, 15}, {1, 1, 0, 0}, {0, 0, 0, 0},
+	} {
+		l1, l2, l3 := Levels(tc.n)
+		if l1 != tc.l1 || l2 != tc.l2 || l3 != tc.l3 || l1+l2+l3 != tc.n {
+			t.Errorf("Levels(%d) = %d, %d, %d; want %d, %d, %d", tc.n, l1, l2, l3, tc.l1, tc.l2, tc.l3)
+		}
+	}
+}
+
+func TestIsWrite(t *testing.T) {
+	for ep, want := range map[string]bool{
+		"user/create": true, "/cgi-bin/user/update": true, "user/delete": true, "department/delete": true,
+		"externalcontact/add_contact_way": true, "externalcontact/del_contact_way": true,
+		"externalcontact/update_contact_way": true, "oa/schedule/add": true, "message/send": true,
+		"appchat/send": true, "webhook/send": true,
+		"gettoken": false, "user/get": false, "user/list_id": false, "department/list": false,
+		"externalcontact/get_contact_way": false, "externalcontact/list_contact_way": false,
+		"oa/schedule/get": false, "appchat/get": false,
+	} {
+		if got := IsWrite(ep); got != want {
+			t.Errorf("IsWrite(%q) = %v, want %v", ep, got, want)
+		}
+	}
+}
+
+// wecomOf builds the snapshot WeCom would hold once f converged.
+func wecomOf(f Fleet) wecomsim.Snapshot {
+	snap := wecomsim.Snapshot{Corp: wecomsim.Corp{ID: "corp", Name: "Corp"}}
+	snap.Departments = append(snap.Departments, wecomsim.Department{ID: 1, Name: "Corp"})
+	ids := map[string]int64{}
+	for i, d := range f.DepartmentObjects() {
+		id := int64(i + 2)
+		ids[d.Spec.Name] = id
+		parent := int64(1)
+		if d.Spec.ParentRef != nil {
+			parent = ids[d.Spec.ParentRef.Name]
+		}
+		snap.Departments = append(snap.Departments, wecomsim.Department{ID: id, Name: d.Spec.Name, ParentID: parent})
+	}
+	for _, u := range f.UserObjects() {
+		su := wecomsim.User{UserID: u.Spec.UserID, Name: u.Spec.Name, Email: u.Spec.Email, Position: u.Spec.Position}
+		for _, d := range u.Spec.Departments {
+			su.Department = append(su.Department, ids[d.Ref.Name])
+		}
+		snap.Users = append(snap.Users, su)
+	}
+	for _, c := range f.ChatObjects() {
+		snap.Chats = append(snap.Chats, wecomsim.Chat{ChatID: c.Spec.ChatID, Name: c.Spec.Name, Owner: c.Spec.Owner, Members: c.Spec.Members})
+	}
+	for _, w := range f.WayObjects() {
+		snap.ContactWays = append(snap.ContactWays, wecomsim.ContactWay{Remark: w.Spec.Remark, Users: w.Spec.Users})
+	}
+	for _, s := range f.ScheduleObjects() {
+		snap.Schedules = append(snap.Schedules, wecomsim.Schedule{Summary: s.Spec.Summary})
+	}
+	return snap
+}
+
+func TestDiff(t *testing.T) {
+	f := Fleet{Namespace: "ns", Departments: 20, Users: 30, Chats: 3, Ways: 4, Schedules: 2, Staff: 6}
+	for _, tc := range []struct {
+		name   string
+		change func(*wecomsim.Snapshot)
+		want   []string // substrings, one per expected difference
+	}{
+		{"WeCom equals the spec", func(*wecomsim.Snapshot) {}, nil},
+		{"a department made twice", func(s *wecomsim.Snapshot) {
+			d := s.Departments[1]
+			d.ID = 999
+			s.Departments = append(s.Departments, d)
+		}, []string{`department "dept-001" exists 2 times`}},
+		{"a member missing", func(s *wecomsim.Snapshot) { s.Users = s.Users[1:] }, []string{`member "u00001" exists 0 times`}},
+		{"a member in another department", func(s *wecomsim.Snapshot) { s.Users[0].Department = []int64{1} }, []string{`member "u00001" is in departments`}},
+		{"a contact way left behind by a lost reply", func(s *wecomsim.Snapshot) {
+			s.ContactWays = append(s.ContactWays, s.ContactWays[0])
+		}, []string{`contact way "way 0001" exists 2 times`}},
+		{"a chat with other members", func(s *wecomsim.Snapshot) { s.Chats[1].Members = s.Chats[1].Members[1:] }, []string{`app chat "Chat 0002" is`}},
+		{"a schedule cancelled", func(s *wecomsim.Snapshot) { s.Schedules[0].Status = 1 }, []string{`schedule "Schedule 0001" exists 0 times`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := wecomOf(f)
+			tc.change(&snap)
+			got := f.Diff(snap)
+			if len(got) != len(tc.want) {
+				t.Fatalf("Diff = %q, want %d differences like %q", got, len(tc.want), tc.want)
+			}
+			for i, w := range tc.want {
+				if !strings.Contains(got[i], w) {
+					t.Errorf("difference %d = %q, want it to say %q", i, got[i], w)
+				}
+			}
+		})
+	}
+}
+
+func TestCountDeliveries(t *testing.T) {
+	body := func(text string) json.RawMessage {
+		b, _ := json.Marshal(map[string]any{"msgtype": "text", "text": map[string]string{"content": text}})
+		return b
+	}
+	d := CountDeliveries([]wecomsim.Message{
+		{Body: body("a")}, {Body: body("a"), Duplicate: true}, {Body: body("b")}, {Body: body("b")},
+		{Body: json.RawMessage(`{"msgtype":"markdown","markdown":{"content":"x"}}`)},
+	}, []wecomsim.Drop{{UserID: "u"}})
+	if d.Delivered["a"] != 1 || d.Suppressed["a"] != 1 || d.Delivered["b"] != 2 || d.DroppedCopies != 1 || len(d.Delivered) != 2 {
+		t.Errorf("CountDeliveries = %+v", d)
+	}
+}
+
+func TestProcessUsage(t *testing.T) {
+	u, err := ProcessUsage(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.PeakRSSBytes <= 0 || u.CPUSeconds < 0 {
+		t.Errorf("ProcessUsage of this test = %+v", u)
+	}
+}
+
+func TestNotificationsAndObjects(t *testing.T) {
+	f := Fleet{Namespace: "ns", Departments: 20, Users: 30, Chats: 3, Ways: 4, Schedules: 2, Staff: 6}
+	if n := len(f.Objects()); n != 20+30+3+4+2 {
+		t.Errorf("Objects() made %d", n)
+	}
+	notes := f.Notifications("n", 5, func(i int) Channel { return []Channel{ChannelApp, ChannelChat, ChannelRobot}[i%3] })
+	var texts []string
+	for _, n := range notes {
+		texts = append(texts, n.Spec.Message.Text.Content)
+	}
+	slices.Sort(texts)
+	if len(slices.Compact(texts)) != 5 {
+		t.Errorf("notification texts are not unique: %q", texts)
+	}
+	if notes[0].Spec.To == nil || notes[1].Spec.ChatRef == nil || notes[2].Spec.Robot == nil {
+		t.Errorf("channels not as asked: %+v", notes[:3])
+	}
+}

@@ -1,0 +1,279 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/scaletest"
+	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
+)
+
+// faultFlags make the simulator answer 10% of requests with -1, open a 45009 window on the
+// endpoint of 5% of requests, and lose the reply of 2% of writes it applied. The windows
+// last 2 s here rather than WeCom's up to 60 s, so that the suite takes minutes.
+var faultFlags = []string{"-error-rate", "0.1", "-freq-limit-rate", "0.05", "-freq-limit-window", "2s", "-lost-reply-rate", "0.02"}
+
+// The org and the 100 notifications of each run: 60 app messages (WeCom deduplicates them,
+// so exactly once), 20 to app chats and 20 through the group robot (at least once).
+const notifications = 100
+
+func channelOf(i int) scaletest.Channel {
+	switch i % 5 {
+	case 3:
+		return scaletest.ChannelChat
+	case 4:
+		return scaletest.ChannelRobot
+	}
+	return scaletest.ChannelApp
+}
+
+var _ = Describe("the operator under WeCom faults and manager crashes", func() {
+	It("converges to exactly the spec while WeCom fails calls and the manager is killed three times", func(ctx SpecContext) {
+		r := start(ctx, "crashes", 11)
+		r.chaos(ctx,
+			step{"kill", after(3 * time.Second), r.kill},
+			step{"kill", atProgress(0.35), r.kill},
+			step{"kill", atProgress(0.70), r.kill},
+		)
+		r.verify(ctx)
+	}, SpecTimeout(10*time.Minute))
+
+	It("also converges when WeCom is down for 60 seconds midway, and marks nothing Failed", func(ctx SpecContext) {
+		r := start(ctx, "outage", 12)
+		r.chaos(ctx,
+			step{"kill", after(3 * time.Second), r.kill},
+			step{"kill", atProgress(0.35), r.kill},
+			step{"WeCom down", atProgress(0.50), r.down(true)},
+			step{"kill (WeCom still down)", after(30 * time.Second), r.kill},
+			step{"WeCom back", after(30 * time.Second), r.down(false)},
+		)
+		r.verify(ctx)
+	}, SpecTimeout(12*time.Minute))
+})
+
+// run is one fleet applied at once to a manager and a faulty simulator.
+type run struct {
+	fleet scaletest.Fleet
+	notes []*v1.Notification
+	sim   *scaletest.Sim
+	mgr   *scaletest.Manager
+	logs  string
+
+	mu       sync.Mutex
+	failed   map[string]string // objects seen Failed at any time, with what the chaos had done
+	done     float64           // the last progress seen
+	actions  []string          // what the chaos did, with the progress at the time
+	lateKill bool              // a kill came after everything was done
+	applied  time.Time
+}
+
+func start(ctx context.Context, name string, seed int) *run {
+	dir := GinkgoT().TempDir()
+	r := &run{
+		fleet:  scaletest.Fleet{Namespace: "faults-" + name, Departments: 20, Users: 200, Chats: 10, Ways: 20, Staff: 20},
+		failed: map[string]string{},
+		logs:   filepath.Join(dir, "manager.log"),
+	}
+	simLog, err := os.Create(filepath.Join(dir, "wecom-sim.log"))
+	Expect(err).NotTo(HaveOccurred())
+	r.sim, err = scaletest.StartSim(simPath, simLog, append([]string{"-rand-seed", fmt.Sprint(seed), "-activate-users"}, faultFlags...)...)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(r.sim.Stop)
+	Expect(r.sim.Seed(ctx, wecomsim.SeedRequest{Seed: r.fleet.StaffSeed()})).To(Succeed())
+
+	mgrLog, err := os.Create(r.logs)
+	Expect(err).NotTo(HaveOccurred())
+	r.mgr = &scaletest.Manager{
+		Bin: managerPath, Kubeconfig: api.Kubeconfig, Log: mgrLog,
+		Args: []string{"--drift-interval=30s", "--notification-retry-base=500ms"},
+		// A pause between each send and its status write, so that kills land in that window.
+		Env: []string{"WECOM_OPERATOR_TEST_PAUSE_AFTER_SEND=400ms"},
+	}
+	Expect(r.mgr.Start(ctx)).To(Succeed())
+	DeferCleanup(func() {
+		r.mgr.Stop()
+		if CurrentSpecReport().Failed() {
+			r.dumpLogs()
+		}
+	})
+
+	Expect(api.CreateNamespace(ctx, r.fleet.Namespace)).To(Succeed())
+	r.notes = r.fleet.Notifications("note", notifications, channelOf)
+	objs := append(r.fleet.Connections(r.sim.URL), r.fleet.Objects()...)
+	for _, n := range r.notes {
+		objs = append(objs, n)
+	}
+	rand.New(rand.NewPCG(uint64(seed), 1)).Shuffle(len(objs), func(i, j int) { objs[i], objs[j] = objs[j], objs[i] })
+	r.applied = time.Now()
+	Expect(scaletest.CreateAll(ctx, api.Client, objs, 8)).To(Succeed())
+	return r
+}
+
+// step is one thing the chaos does once its condition holds.
+type step struct {
+	name  string
+	when  func(r *run) bool
+	apply func(ctx context.Context)
+}
+
+func after(d time.Duration) func(*run) bool {
+	var at time.Time
+	return func(*run) bool {
+		if at.IsZero() {
+			at = time.Now().Add(d)
+		}
+		return time.Now().After(at)
+	}
+}
+
+func atProgress(share float64) func(*run) bool {
+	return func(r *run) bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.done >= share
+	}
+}
+
+// chaos runs the steps one after the other while the fleet converges, and waits until
+// everything is done: every object Ready, every Notification Sent. Throughout, no object
+// may be Failed or refused for good: every fault here is one a retry gets past.
+func (r *run) chaos(ctx context.Context, steps ...step) {
+	finished := make(chan struct{})
+	go func() {
+		defer GinkgoRecover()
+		defer close(finished)
+		for _, s := range steps {
+			for !s.when(r) {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+			r.mu.Lock()
+			r.actions = append(r.actions, fmt.Sprintf("%s at %.0f%% done, %.0f s after the apply", s.name, 100*r.done, time.Since(r.applied).Seconds()))
+			r.lateKill = r.lateKill || (strings.HasPrefix(s.name, "kill") && r.done >= 1)
+			r.mu.Unlock()
+			s.apply(ctx)
+		}
+	}()
+
+	Eventually(func(g Gomega) {
+		tally, err := scaletest.Tally(ctx, api.Client, r.fleet.Namespace)
+		g.Expect(err).NotTo(HaveOccurred())
+		r.note(tally)
+		for kind, p := range tally {
+			g.Expect(p.Done).To(Equal(p.Total), "%s: %d of %d done; not done: %v", kind, p.Done, p.Total, p.NotDone)
+		}
+	}).WithContext(ctx).WithTimeout(8*time.Minute).WithPolling(250*time.Millisecond).Should(Succeed(), "everything Ready and Sent")
+	Eventually(finished).WithTimeout(2 * time.Minute).Should(BeClosed())
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	AddReportEntry("what happened during convergence", r.actions)
+	Expect(len(r.actions)).To(Equal(len(steps)), "every step of the chaos ran: %v", r.actions)
+	Expect(r.lateKill).To(BeFalse(), "every kill came during convergence: %v", r.actions)
+}
+
+// note records progress, and any object Failed or refused for good.
+func (r *run) note(tally map[string]scaletest.Progress) {
+	total, done := 0, 0
+	for _, p := range tally {
+		total += p.Total
+		done += p.Done
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if total > 0 {
+		r.done = float64(done) / float64(total)
+	}
+	for kind, p := range tally {
+		for _, f := range p.Failed {
+			r.failed[kind+"/"+f] = r.actionsSoFar()
+		}
+	}
+}
+
+// actionsSoFar says what the chaos has done; r.mu is held.
+func (r *run) actionsSoFar() string {
+	if len(r.actions) == 0 {
+		return "before any fault of the chaos"
+	}
+	return "after " + strings.Join(r.actions, ", ")
+}
+
+func (r *run) kill(ctx context.Context) {
+	r.mgr.Kill()
+	Expect(r.mgr.Start(ctx)).To(Succeed(), "restarting the manager")
+}
+
+func (r *run) down(down bool) func(context.Context) {
+	return func(ctx context.Context) { Expect(r.sim.SetDown(ctx, down)).To(Succeed()) }
+}
+
+// verify compares WeCom with the spec and counts deliveries.
+func (r *run) verify(ctx context.Context) {
+	r.mu.Lock()
+	Expect(r.failed).To(BeEmpty(), "objects marked Failed (or refused for good) that a retry would have delivered or made")
+	r.mu.Unlock()
+
+	snap, err := r.sim.State(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(r.fleet.Diff(snap)).To(BeEmpty(), "WeCom equals the spec: nothing missing, nothing twice")
+	Expect(snap.ContactWays).To(HaveLen(r.fleet.Ways), "no contact way left behind by a lost reply")
+	Expect(snap.Chats).To(HaveLen(r.fleet.Chats), "no second app chat")
+
+	msgs, drops, err := r.sim.Messages(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(drops).To(BeEmpty(), "no copy dropped by WeCom's quotas")
+	d := scaletest.CountDeliveries(msgs, drops)
+	duplicates := map[scaletest.Channel]int{}
+	for i := range r.notes {
+		text := scaletest.NotificationText("note", i)
+		switch ch := channelOf(i); ch {
+		case scaletest.ChannelApp:
+			Expect(d.Delivered[text]).To(Equal(1), "app message %q delivered exactly once (WeCom suppressed %d resends)", text, d.Suppressed[text])
+		default:
+			Expect(d.Delivered[text]).To(BeNumerically(">=", 1), "%s message %q delivered at least once", ch, text)
+			duplicates[ch] += d.Delivered[text] - 1
+		}
+	}
+	suppressed := 0
+	for _, n := range d.Suppressed {
+		suppressed += n
+	}
+	AddReportEntry("app message resends WeCom suppressed as duplicates", suppressed)
+	AddReportEntry("duplicate deliveries on channels without deduplication (at least once)", duplicates)
+
+	calls, err := r.sim.Calls(ctx, 0)
+	Expect(err).NotTo(HaveOccurred())
+	faults := map[string]int{}
+	for _, c := range calls {
+		if c.Fault != "" {
+			faults[c.Fault]++
+		}
+	}
+	AddReportEntry(fmt.Sprintf("faulted WeCom calls out of %d", len(calls)), faults)
+	// The faults did happen, or this test proves nothing.
+	for _, f := range []string{"system_busy", "freq_limit", "lost_reply"} {
+		Expect(faults[f]).To(BeNumerically(">", 0), "the simulator injected %s", f)
+	}
+}
+
+func (r *run) dumpLogs() {
+	data, err := os.ReadFile(r.logs)
+	if err != nil {
+		return
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	fmt.Fprintf(GinkgoWriter, "last lines of the manager's log (%s):\n%s\n", r.logs, strings.Join(lines[max(0, len(lines)-80):], "\n"))
+}
