@@ -22,6 +22,7 @@ const (
 	ReasonWeComRejected      = "WeComRejected"
 	ReasonCredentialsInvalid = "CredentialsInvalid"
 	ReasonPermissionDenied   = "PermissionDenied"
+	ReasonUntrustedIP        = "UntrustedIP"
 	ReasonConnectionNotReady = "ConnectionNotReady"
 	ReasonSecretNotFound     = "SecretNotFound"
 	ReasonDependencyNotReady = "DependencyNotReady"

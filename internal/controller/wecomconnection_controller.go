@@ -34,6 +34,7 @@ const (
 
 // Event reasons of WeComConnection.
 const (
+	EventUntrustedIP         = "UntrustedIP"
 	EventCredentialsAccepted = "CredentialsAccepted"
 	EventCredentialsRefused  = "CredentialsRefused"
 )
@@ -84,6 +85,15 @@ func (r *ConnectionReconciler) check(ctx context.Context, conn *v1.WeComConnecti
 	wasReady := meta.IsStatusConditionTrue(conn.Status.Conditions, v1.ConditionReady)
 	switch err := c.Client.CheckCredentials(ctx); {
 	case err == nil:
+		// gettoken does not check the app's trusted IPs (企业可信IP); every other call does.
+		// One cheap read shows a 60020 here, where a person looks first, instead of only on
+		// the objects that use the connection.
+		if _, perr := c.Client.SimpleListDepartments(ctx, 0); wecom.Code(perr) == wecom.ErrCodeUntrustedIP {
+			msg := describe(perr)
+			set(metav1.ConditionFalse, v1.ReasonUntrustedIP, msg)
+			r.Recorder.Eventf(conn, nil, "Warning", EventUntrustedIP, "CheckCredentials", "%s", msg)
+			return reconcile.Result{RequeueAfter: jitter(r.CheckInterval)}, nil
+		}
 		set(metav1.ConditionTrue, v1.ReasonAvailable, "An access token was issued for these credentials")
 		if !wasReady {
 			r.Recorder.Eventf(conn, nil, "Normal", EventCredentialsAccepted, "CheckCredentials", "WeCom issued an access token")

@@ -129,13 +129,15 @@ var _ = Describe("WeComConnection", func() {
 		Eventually(ready(dept)).Should(Succeed())
 	})
 
-	It("shows an untrusted egress IP (60020) on its dependants with the hint, since gettoken does not check it", func() {
+	It("shows an untrusted egress IP (60020) on the connection and its dependants with the hint, though gettoken does not check it", func() {
 		ns := newNamespace("untrusted")
 		secret := "UntrustedContactsSecret" + randSuffix() + "000000000000000000"
 		app := wecomsim.App{Name: "contacts-" + ns, Secret: secret, ContactsSync: true, VisibleRoot: true, TrustedIPs: []string{"192.0.2.1"}}
 		Expect(env.Sim.Seed(wecomsim.Seed{Apps: []wecomsim.App{app}})).To(Succeed())
 		create(secretWith(ns, "corp-secret", secret), corpConnection(ns))
-		Eventually(ready(connection(ns, "corp"))).Should(Succeed())
+		// The token is issued, but the connection's probe call is refused: Ready=False there too.
+		Eventually(hasCondition(connection(ns, "corp"), v1.ConditionReady, metav1.ConditionFalse, v1.ReasonUntrustedIP,
+			"errcode 60020", "add the operator's egress IP to the app's trusted IPs")).Should(Succeed())
 
 		dept := onCorp(department(ns, "d", unique("Untrusted", ns)))
 		create(dept)
@@ -147,6 +149,7 @@ var _ = Describe("WeComConnection", func() {
 		app.TrustedIPs = []string{"127.0.0.1", "::1"}
 		Expect(env.Sim.Seed(wecomsim.Seed{Apps: []wecomsim.App{app}})).To(Succeed())
 		Eventually(ready(dept), 4*interval).Should(Succeed())
+		Eventually(ready(connection(ns, "corp")), 4*interval).Should(Succeed())
 	})
 
 	It("refuses the self-built app's secret for the org chart with 48002 and PermissionDenied, without retrying in a loop", func() {
