@@ -54,22 +54,12 @@ func AppMessage(spec *v1.NotificationSpec, agentID int64) (Rendered[wecom.Messag
 			m.ToTag = ids(to.Tags)
 		}
 	}
-	var cut bool
 	msg := spec.Message
-	switch {
-	case msg.Text != nil:
-		m.Text = &wecom.Text{}
-		m.Text.Content, cut = Truncate(msg.Text.Content, AppTextLimit)
-	case msg.Markdown != nil:
-		m.Markdown = &wecom.Markdown{}
-		m.Markdown.Content, cut = Truncate(msg.Markdown.Content, AppMarkdownLimit)
-	case msg.TextCard != nil:
-		m.TextCard = textCard(msg.TextCard)
-	case msg.News != nil:
-		m.News = news(msg.News)
-	case msg.TemplateCard != nil:
+	b, cut := appBody(msg)
+	m.Text, m.Markdown, m.TextCard, m.News = b.text, b.markdown, b.textCard, b.news
+	if msg.TemplateCard != nil {
 		m.TemplateCard = templateCard(msg.TemplateCard)
-	default:
+	} else if b.empty() {
 		return Rendered[wecom.Message]{}, ErrNoMessage
 	}
 	return Rendered[wecom.Message]{Body: m, Truncated: cut}, nil
@@ -82,23 +72,42 @@ func ChatMessage(spec *v1.NotificationSpec, chatID string) (Rendered[wecom.AppCh
 	if spec.Safe {
 		m.Safe = 1
 	}
-	var cut bool
-	msg := spec.Message
-	switch {
-	case msg.Text != nil:
-		m.Text = &wecom.Text{}
-		m.Text.Content, cut = Truncate(msg.Text.Content, AppTextLimit)
-	case msg.Markdown != nil:
-		m.Markdown = &wecom.Markdown{}
-		m.Markdown.Content, cut = Truncate(msg.Markdown.Content, AppMarkdownLimit)
-	case msg.TextCard != nil:
-		m.TextCard = textCard(msg.TextCard)
-	case msg.News != nil:
-		m.News = news(msg.News)
-	default:
+	b, cut := appBody(spec.Message)
+	if b.empty() {
 		return Rendered[wecom.AppChatMessage]{}, ErrNoMessage
 	}
+	m.Text, m.Markdown, m.TextCard, m.News = b.text, b.markdown, b.textCard, b.news
 	return Rendered[wecom.AppChatMessage]{Body: m, Truncated: cut}, nil
+}
+
+// body is the part app messages and app chats share: the same text, markdown, textcard and
+// news bodies with the same limits (reference §4, §7).
+type body struct {
+	text     *wecom.Text
+	markdown *wecom.Markdown
+	textCard *wecom.TextCard
+	news     *wecom.News
+}
+
+func (b body) empty() bool {
+	return b.text == nil && b.markdown == nil && b.textCard == nil && b.news == nil
+}
+
+// appBody renders the shared message types, cutting text and markdown to WeCom's limit.
+func appBody(msg v1.Message) (b body, cut bool) {
+	switch {
+	case msg.Text != nil:
+		b.text = &wecom.Text{}
+		b.text.Content, cut = Truncate(msg.Text.Content, AppTextLimit)
+	case msg.Markdown != nil:
+		b.markdown = &wecom.Markdown{}
+		b.markdown.Content, cut = Truncate(msg.Markdown.Content, AppMarkdownLimit)
+	case msg.TextCard != nil:
+		b.textCard = textCard(msg.TextCard)
+	case msg.News != nil:
+		b.news = news(msg.News)
+	}
+	return b, cut
 }
 
 // RobotMessage renders spec as a webhook/send body. Robots take text (with mentions),
