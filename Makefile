@@ -40,6 +40,10 @@ manifests: controller-gen ## Generate CRDs and RBAC from the API types and kubeb
 	@sed -n '/^rules:/,$$p' config/rbac/role.yaml | tail -n +2 > charts/wecom-operator/files/rules.yaml
 	@go run ./hack/apidocs
 
+.PHONY: docs
+docs: ## Regenerate docs/api.md and docs/api-reference.md from the CRDs and samples (part of manifests).
+	go run ./hack/apidocs
+
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
