@@ -36,12 +36,16 @@ func TestLoadSeed(t *testing.T) {
 	}
 	dir := t.TempDir()
 	good := filepath.Join(dir, "seed.json")
-	os.WriteFile(good, []byte(`{"corp":{"corp_id":"wwfile","name":"F"},"apps":[{"name":"a","secret":"s","agent_id":7}]}`), 0o600)
+	if err := os.WriteFile(good, []byte(`{"corp":{"corp_id":"wwfile","name":"F"},"apps":[{"name":"a","secret":"s","agent_id":7}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if seed, creds, err := loadSeed(good); err != nil || creds != nil || seed.Apps[0].AgentID != 7 {
 		t.Fatalf("file: %+v %v", seed, err)
 	}
 	bad := filepath.Join(dir, "bad.json")
-	os.WriteFile(bad, []byte(`{"corp":{"corp_id":"x"},"aps":[]}`), 0o600)
+	if err := os.WriteFile(bad, []byte(`{"corp":{"corp_id":"x"},"aps":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := loadSeed(bad); err == nil {
 		t.Fatal("unknown field accepted")
 	}
