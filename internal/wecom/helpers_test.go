@@ -27,8 +27,9 @@ type fakeWeCom struct {
 	srv *httptest.Server
 
 	tokenCalls atomic.Int64
-	// tokenDelay makes gettoken slow, to pile up concurrent callers.
-	tokenDelay time.Duration
+	// tokenGate, if set, holds every gettoken until it is closed, to keep a fetch in flight
+	// while callers pile up.
+	tokenGate chan struct{}
 	// tokenReply, if set, replaces the normal gettoken reply.
 	tokenReply func(w http.ResponseWriter, r *http.Request)
 	expiresIn  int
@@ -67,8 +68,12 @@ func (f *fakeWeCom) serve(w http.ResponseWriter, r *http.Request) {
 
 	if api == "gettoken" {
 		n := f.tokenCalls.Add(1)
-		if f.tokenDelay > 0 {
-			time.Sleep(f.tokenDelay)
+		if f.tokenGate != nil {
+			select {
+			case <-f.tokenGate:
+			case <-r.Context().Done():
+				return
+			}
 		}
 		if f.tokenReply != nil {
 			f.tokenReply(w, r)
@@ -208,15 +213,23 @@ func mustJSON(t *testing.T, v any) string {
 	return string(b)
 }
 
-// eventually polls cond for up to 2 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+// settle waits until no gettoken of the cache is in flight: a background refresh started by
+// the last call has then recorded its result, and the test may move its clock on.
+func (c *TokenCache) settle() {
+	for {
+		c.mu.Lock()
+		var f *tokenFlight
+		for _, e := range c.entries {
+			if e.flight != nil {
+				f = e.flight
+				break
+			}
 		}
-		time.Sleep(2 * time.Millisecond)
+		c.mu.Unlock()
+		if f == nil {
+			return
+		}
+		<-f.done
 	}
 }
 

@@ -15,28 +15,29 @@ const deptReply = `{"errcode":0,"errmsg":"ok","department":{"id":2,"name":"Á†îÂè
 
 func TestTokenOneFetchForHundredConcurrentCallers(t *testing.T) {
 	f := newFake(t)
-	f.tokenDelay = 50 * time.Millisecond // keep the fetch in flight while callers pile up
+	f.tokenGate = make(chan struct{}) // the fetch stays in flight until every caller was launched
 	f.reply("department/get", deptReply)
 	cache := NewTokenCache(TokenCacheOptions{})
 	// Two clients of the same app share one cache: the token belongs to the app, not the client.
 	c1 := newTestClient(t, f, func(c *Config) { c.Tokens = cache })
 	c2 := newTestClient(t, f, func(c *Config) { c.Tokens = cache })
 
-	var wg sync.WaitGroup
+	var wg, launched sync.WaitGroup
 	errs := make(chan error, 100)
-	start := make(chan struct{})
 	for i := range 100 {
 		c := c1
 		if i%2 == 1 {
 			c = c2
 		}
+		launched.Add(1)
 		wg.Go(func() {
-			<-start
+			launched.Done()
 			_, err := c.GetDepartment(context.Background(), 2)
 			errs <- err
 		})
 	}
-	close(start)
+	launched.Wait()
+	close(f.tokenGate)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
@@ -80,8 +81,10 @@ func TestTokenRefreshedAheadOfExpiry(t *testing.T) {
 		t.Fatalf("in the refresh window the call used %q, want the still valid tok-1", tok)
 	}
 	// ...while one background fetch replaces it.
-	eventually(t, "background refresh", func() bool { return f.tokenCalls.Load() == 2 })
-	eventually(t, "refreshed token in use", func() bool { return get() == "tok-2" })
+	c.tokens.settle()
+	if tok := get(); tok != "tok-2" {
+		t.Fatalf("after the background refresh the call used %q, want tok-2", tok)
+	}
 	if n := f.tokenCalls.Load(); n != 2 {
 		t.Fatalf("%d fetches, want 2", n)
 	}
@@ -235,8 +238,11 @@ func TestTokenCredentialFailureRemembered(t *testing.T) {
 
 func TestTokenImpatientCallerDoesNotFailOthers(t *testing.T) {
 	f := newFake(t)
-	release := make(chan struct{})
+	arrived, release := make(chan struct{}), make(chan struct{})
+	signalArrived, free := sync.OnceFunc(func() { close(arrived) }), sync.OnceFunc(func() { close(release) })
+	defer free() // on failure too, or the server would wait for the held reply forever
 	f.tokenReply = func(w http.ResponseWriter, r *http.Request) {
+		signalArrived()
 		<-release
 		writeJSON(w, `{"errcode":0,"errmsg":"ok","access_token":"tok-slow","expires_in":7200}`)
 	}
@@ -246,20 +252,27 @@ func TestTokenImpatientCallerDoesNotFailOthers(t *testing.T) {
 	f.reply("department/get", deptReply)
 	c := newTestClient(t, f)
 
-	// The first caller starts the fetch and gives up.
-	short, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
-	defer cancel()
-	if _, err := c.GetDepartment(short, 2); !errors.Is(err, context.DeadlineExceeded) {
+	// The first caller starts the fetch and gives up while WeCom has not answered.
+	impatient, cancel := context.WithCancel(context.Background())
+	gaveUp := make(chan error, 1)
+	go func() {
+		_, err := c.GetDepartment(impatient, 2)
+		gaveUp <- err
+	}()
+	<-arrived
+	cancel()
+	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
 		t.Fatalf("impatient caller: %v", err)
 	}
-	// A patient caller joins the same fetch, which was not cancelled with the first caller.
+	// A patient caller gets the token of that fetch, which was not cancelled with the first
+	// caller: it joins the fetch if it comes before the reply, or finds its token cached.
+	// Had the fetch been cancelled, it would fail or fetch again.
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.GetDepartment(context.Background(), 2)
 		done <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
-	close(release)
+	free()
 	if err := <-done; err != nil {
 		t.Fatalf("patient caller: %v", err)
 	}
@@ -343,12 +356,7 @@ func TestTokenSameTokenUntilExpiry(t *testing.T) {
 		if _, err := c.GetDepartment(context.Background(), 2); err != nil {
 			t.Fatalf("minute %d: %v", minute, err)
 		}
-		// Let a background refresh finish before the clock moves on.
-		eventually(t, "no fetch in flight", func() bool {
-			c.tokens.mu.Lock()
-			defer c.tokens.mu.Unlock()
-			return c.tokens.entries[c.key].flight == nil
-		})
+		c.tokens.settle() // a background refresh finishes before the clock moves on
 		clock.Advance(time.Minute)
 	}
 	// Per 2-hour lifetime: the first fetch, one early refresh at 96 min (same token back),
