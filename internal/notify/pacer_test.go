@@ -82,7 +82,21 @@ func TestPacerBurstToOneMemberStaysWithinQuotaAndKeepsOrder(t *testing.T) {
 }
 
 func TestPacerConcurrentAcquireNeverOvershoots(t *testing.T) {
-	p := &Pacer{}
+	// Each sender waits for its wake-up, as a reconcile does, and asks again. Once the quota
+	// holds one sender, it holds everyone behind it too, and nothing wakes them: full tells
+	// them to ask a last time.
+	wake := make(map[string]chan struct{}, 100)
+	for i := range 100 {
+		wake[fmt.Sprint(i)] = make(chan struct{}, 1)
+	}
+	full := make(chan struct{})
+	quotaReached := sync.OnceFunc(func() { close(full) })
+	p := &Pacer{Wake: func(id string) {
+		select {
+		case wake[id] <- struct{}{}:
+		default: // a wake-up is pending already
+		}
+	}}
 	var (
 		mu      sync.Mutex
 		granted int
@@ -90,11 +104,10 @@ func TestPacerConcurrentAcquireNeverOvershoots(t *testing.T) {
 	)
 	// 100 concurrent senders at one instant, each asking until it goes or a quota holds it.
 	for i := range 100 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		id := fmt.Sprint(i)
+		wg.Go(func() {
 			for {
-				d := p.Acquire(fmt.Sprint(i), order(i), user("lisi"), t0)
+				d := p.Acquire(id, order(i), user("lisi"), t0)
 				if d.Grant != nil {
 					mu.Lock()
 					granted++
@@ -103,11 +116,15 @@ func TestPacerConcurrentAcquireNeverOvershoots(t *testing.T) {
 					return
 				}
 				if d.Next.After(t0) {
+					quotaReached()
 					return // held by the quota until later
 				}
-				time.Sleep(time.Millisecond)
+				select {
+				case <-wake[id]:
+				case <-full:
+				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if granted != 30 {
