@@ -23,11 +23,12 @@ import (
 //	                                   → {"messages":[Message…],"drops":[Drop…]}
 //	DELETE /sim/messages               → {"ok":true}
 //	GET  /sim/faults                   → {"rules":[FaultRule…],"down":false}
-//	POST /sim/faults  {"clear":true,"rules":[FaultRule…],"down":true,"revoke_tokens":true,
-//	                   "block":[{"endpoint":"message/send","seconds":60}]}
-//	                   every key optional; "rules" replaces all rules; "clear" runs first
+//	POST /sim/faults  {"clear":true,"rules":[FaultRule…],"add":[FaultRule…],"down":true,
+//	                   "revoke_tokens":true,"block":[{"endpoint":"message/send","seconds":60}]}
+//	                   every key optional; "clear" runs first, then "rules" replaces all
+//	                   rules, then "add" appends to them
 //	                                   → the resulting {"rules":…,"down":…}
-//	     FaultRule = {"endpoints":["message/send","oa/*"],"latency_ms":200,
+//	     FaultRule = {"endpoints":["message/send","oa/*"],"latency_ms":200,"reply_delay_ms":0,
 //	                  "error_rate":0.1,"http_5xx_rate":0,"drop_rate":0,"lost_reply_rate":0,
 //	                  "freq_limit_rate":0,"freq_limit_window_seconds":60}
 //	POST /sim/seed    {"reset":true,"demo":true, …Seed fields…}
@@ -46,6 +47,7 @@ import (
 type FaultRule struct {
 	Faults
 	LatencyMS              int64   `json:"latency_ms,omitempty"`
+	ReplyDelayMS           int64   `json:"reply_delay_ms,omitempty"`
 	FreqLimitWindowSeconds float64 `json:"freq_limit_window_seconds,omitempty"`
 }
 
@@ -53,19 +55,23 @@ type FaultRule struct {
 func (r FaultRule) ToFaults() Faults {
 	f := r.Faults
 	f.Latency = time.Duration(r.LatencyMS) * time.Millisecond
+	f.ReplyDelay = time.Duration(r.ReplyDelayMS) * time.Millisecond
 	f.FreqLimitWindow = time.Duration(r.FreqLimitWindowSeconds * float64(time.Second))
 	return f
 }
 
 // RuleOf converts Faults to the wire form.
 func RuleOf(f Faults) FaultRule {
-	return FaultRule{Faults: f, LatencyMS: f.Latency.Milliseconds(), FreqLimitWindowSeconds: f.FreqLimitWindow.Seconds()}
+	return FaultRule{Faults: f, LatencyMS: f.Latency.Milliseconds(), ReplyDelayMS: f.ReplyDelay.Milliseconds(),
+		FreqLimitWindowSeconds: f.FreqLimitWindow.Seconds()}
 }
 
 // FaultRequest is the body of POST /sim/faults.
 type FaultRequest struct {
-	Clear        bool        `json:"clear,omitempty"`
-	Rules        []FaultRule `json:"rules,omitempty"`
+	Clear bool        `json:"clear,omitempty"`
+	Rules []FaultRule `json:"rules,omitempty"`
+	// Add appends rules to the current ones (after Rules), keeping those set by flags.
+	Add          []FaultRule `json:"add,omitempty"`
 	Down         *bool       `json:"down,omitempty"`
 	RevokeTokens bool        `json:"revoke_tokens,omitempty"`
 	Block        []struct {
@@ -229,6 +235,9 @@ func (s *Sim) ApplyFaultRequest(req FaultRequest) {
 			rules = append(rules, r.ToFaults())
 		}
 		s.SetFaults(rules...)
+	}
+	for _, r := range req.Add {
+		s.AddFaults(r.ToFaults())
 	}
 	if req.Down != nil {
 		s.SetDown(*req.Down)

@@ -34,6 +34,10 @@ func TestAdminAPI(t *testing.T) {
 	if rule["error_rate"].(float64) != 1 || rule["latency_ms"].(float64) != 1 {
 		t.Fatalf("faults %v", f)
 	}
+	f = e.admin("POST", "/sim/faults", `{"add":[{"endpoints":["message/send"],"reply_delay_ms":5}]}`, 200)
+	if rules := f["rules"].([]any); len(rules) != 2 || rules[1].(map[string]any)["reply_delay_ms"].(float64) != 5 {
+		t.Fatalf("after add: %v", f)
+	}
 	e.admin("POST", "/sim/faults", `{"clear":true,"block":[{"endpoint":"/cgi-bin/department/list","seconds":60}]}`, 200)
 	e.wantCode(e.get(e.app, "department/list", ""), 45009)
 	e.admin("POST", "/sim/faults", `{"clear":true}`, 200)

@@ -17,6 +17,11 @@ type Faults struct {
 	Endpoints []string `json:"endpoints,omitempty"`
 	// Latency is added before the request is handled (real time).
 	Latency time.Duration `json:"-"`
+	// ReplyDelay holds the reply of a handled request (a write applied, a message
+	// delivered) for this long (real time): the window in which the caller
+	// cannot know the outcome, where crash tests kill it. A caller that goes
+	// away meanwhile gets no reply.
+	ReplyDelay time.Duration `json:"-"`
 	// ErrorRate is the share of requests answered {"errcode":-1} (系统繁忙)
 	// without being applied.
 	ErrorRate float64 `json:"error_rate,omitempty"`
@@ -41,6 +46,7 @@ type Faults struct {
 const (
 	faultDown       = "down"
 	faultLatency    = "latency_client_gone"
+	faultReplyDelay = "reply_delay_client_gone"
 	faultDrop       = "drop"
 	fault5xx        = "http_5xx"
 	faultBusy       = "system_busy"
@@ -57,6 +63,7 @@ type faultConfig struct {
 type faultPlan struct {
 	down        bool
 	latency     time.Duration
+	replyDelay  time.Duration
 	drop        bool
 	http5xx     int
 	busy        bool
@@ -177,6 +184,7 @@ func (s *Sim) planFaults(c *call) faultPlan {
 			continue
 		}
 		p.latency = max(p.latency, r.Latency)
+		p.replyDelay = max(p.replyDelay, r.ReplyDelay)
 		p.drop = p.drop || s.roll(r.DropRate)
 		if s.roll(r.HTTP5xxRate) && p.http5xx == 0 {
 			p.http5xx = []int{500, 502, 503, 504}[s.faultRn.IntN(4)]

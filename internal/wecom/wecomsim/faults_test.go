@@ -1,12 +1,15 @@
 package wecomsim
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/onsi/gomega"
 )
 
 func TestFaultLostReplyAppliesTheWrite(t *testing.T) {
@@ -100,6 +103,35 @@ func TestFaultFreqLimitWindow(t *testing.T) {
 	if n := len(e.srv.Inbox("lisi")); n != 1 {
 		t.Fatalf("inbox %d", n)
 	}
+}
+
+func TestFaultReplyDelayHoldsTheReplyOfAnAppliedWrite(t *testing.T) {
+	e := newEnv(t)
+	e.srv.SetFaults(Faults{Endpoints: []string{"message/send"}, ReplyDelay: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.srv.URL+apiPath(e.app, "message/send", ""), strings.NewReader(msg("")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	replied := make(chan error, 1)
+	go func() {
+		resp, err := e.client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		replied <- err
+	}()
+	g := gomega.NewWithT(t)
+	// The message is delivered while its reply is held; then the caller dies.
+	g.Eventually(func() int { return len(e.srv.Inbox("lisi")) }, 10*time.Second).Should(gomega.Equal(1))
+	cancel()
+	if err := <-replied; err == nil {
+		t.Fatal("the caller got a reply within the hour of delay")
+	}
+	g.Eventually(func() []Call { return e.srv.CallsTo("message/send") }, 10*time.Second).Should(gomega.ConsistOf(
+		gomega.And(gomega.HaveField("Fault", faultReplyDelay), gomega.HaveField("HTTPStatus", 0), gomega.HaveField("ErrCode", 0))))
+	e.wantCode(e.get(e.app, "department/list", ""), 0) // out of scope: not delayed
 }
 
 func TestFaultLatency(t *testing.T) {

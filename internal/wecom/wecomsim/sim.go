@@ -296,6 +296,10 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	out := s.render(c, rep)
 
+	if plan.replyDelay > 0 && !sleepCtx(r.Context(), plan.replyDelay) {
+		s.finishCall(c, rep, 0, faultReplyDelay)
+		return
+	}
 	if plan.lostReply && c.ep.write && fault == "" {
 		s.finishCall(c, rep, 0, faultLostReply)
 		dropConnection(w)
