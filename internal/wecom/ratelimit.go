@@ -76,6 +76,20 @@ func NewLimiters(opts LimitersOptions) *Limiters {
 	return &Limiters{opts: opts, buckets: map[limiterKey]*bucket{}}
 }
 
+// SetEndpointLimit changes one endpoint's limit in a registry already made, for a component
+// that shares the registry but paces that endpoint itself. Buckets of the endpoint made
+// before are dropped, so the next call starts a bucket with the new limit.
+func (l *Limiters) SetEndpointLimit(api string, lim RateLimit) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.opts.Endpoint[api] = lim
+	for k := range l.buckets {
+		if k.api == api {
+			delete(l.buckets, k)
+		}
+	}
+}
+
 func (l *Limiters) bucket(scope, api string) *bucket {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -177,6 +177,31 @@ func TestWebhookLimitedPerRobot(t *testing.T) {
 	}
 }
 
+func TestSetEndpointLimitAfterUse(t *testing.T) {
+	clock := newClock()
+	limiters := NewLimiters(LimitersOptions{Default: RateLimit{PerSecond: 1, Burst: 1}, Endpoint: map[string]RateLimit{}, MaxWait: time.Millisecond, Now: clock.Now})
+	ctx := context.Background()
+	if err := limiters.wait(ctx, "s", "webhook/send"); err != nil {
+		t.Fatal(err)
+	}
+	if err := limiters.wait(ctx, "s", "webhook/send"); !IsRateLimited(err) {
+		t.Fatalf("second call within the second: %v", err)
+	}
+	// The Notification controller paces robot sends itself and lifts the client's limit.
+	limiters.SetEndpointLimit("webhook/send", RateLimit{PerSecond: -1})
+	for range 50 {
+		if err := limiters.wait(ctx, "s", "webhook/send"); err != nil {
+			t.Fatalf("after the limit was lifted: %v", err)
+		}
+	}
+	if err := limiters.wait(ctx, "s", "department/get"); err != nil {
+		t.Fatal(err)
+	}
+	if err := limiters.wait(ctx, "s", "department/get"); !IsRateLimited(err) {
+		t.Fatalf("another endpoint lost its limit: %v", err)
+	}
+}
+
 // TestDefaultLimitsStayUnderWeCom documents the arithmetic behind the defaults.
 func TestDefaultLimitsStayUnderWeCom(t *testing.T) {
 	perMinute := DefaultRateLimit.PerSecond*60 + float64(DefaultRateLimit.Burst)
