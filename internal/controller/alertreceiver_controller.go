@@ -34,7 +34,6 @@ const indexAuthSecret = "spec.authSecretRef.name"
 type AlertReceiverReconciler struct {
 	Client    client.Client
 	Connector *Connector
-	Recorder  events.EventRecorder
 }
 
 // Reconcile reports whether the receiver is ready to take alerts.
@@ -146,7 +145,7 @@ func setupAlerting(mgr ctrl.Manager, o Options, connector *Connector, recorder e
 	}); err != nil {
 		return err
 	}
-	if err := (&AlertReceiverReconciler{Client: mgr.GetClient(), Connector: connector, Recorder: recorder}).SetupWithManager(mgr, o); err != nil {
+	if err := (&AlertReceiverReconciler{Client: mgr.GetClient(), Connector: connector}).SetupWithManager(mgr, o); err != nil {
 		return err
 	}
 	if o.AlertmanagerAddr == "" {

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
-	"sync"
 	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -22,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -57,9 +56,6 @@ const (
 	dependencyRecheck = 5 * time.Second
 	// sendTimeout bounds one call to WeCom.
 	sendTimeout = 30 * time.Second
-	// pauseAfterSendEnv makes the manager sleep between a send and its status write, so that
-	// tests can kill it in that window. Never set it in production.
-	pauseAfterSendEnv = "WECOM_OPERATOR_TEST_PAUSE_AFTER_SEND"
 )
 
 // NotificationReconciler delivers each Notification once: Pending → Sent or Failed, never
@@ -76,10 +72,10 @@ type NotificationReconciler struct {
 	Limiters   *wecom.Limiters
 	// RetryBase is the first delay after a failed attempt; it doubles up to 5 minutes.
 	RetryBase time.Duration
-	// PauseAfterSend, for crash tests only, sleeps between a send and its status write.
-	PauseAfterSend time.Duration
 
-	warm sync.Once
+	// warmed is closed once the pacer knows the sends of the previous run (warmUp); nil
+	// means there is nothing to wait for.
+	warmed chan struct{}
 }
 
 // delivery is a Notification resolved against its connection, chat or robot: what it counts
@@ -94,7 +90,13 @@ type delivery struct {
 // Reconcile sends a Pending Notification once it may, and deletes finished ones after their
 // ttlAfterFinished.
 func (r *NotificationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	r.warm.Do(func() { r.warmUp(ctx) })
+	if r.warmed != nil {
+		select {
+		case <-r.warmed:
+		case <-ctx.Done():
+			return ctrl.Result{}, ctx.Err()
+		}
+	}
 	n := &v1.Notification{}
 	if err := r.Client.Get(ctx, req.NamespacedName, n); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -246,10 +248,6 @@ func (r *NotificationReconciler) sendOnce(ctx context.Context, n, before *v1.Not
 		grant.Cancel() // WeCom answered with an errcode, or nothing was sent: no quota used
 	} else {
 		grant.Done(r.Clock.Now())
-	}
-	if r.PauseAfterSend > 0 {
-		logf.FromContext(ctx).Info("paused after send for a crash test", "env", pauseAfterSendEnv, "pause", r.PauseAfterSend.String())
-		time.Sleep(r.PauseAfterSend)
 	}
 
 	res := r.outcome(n, d, result, sendErr, untilDeadline)
@@ -534,6 +532,23 @@ func (r *NotificationReconciler) robot(ctx context.Context, n *v1.Notification) 
 	return base, key, nil
 }
 
+// pacingWarmUp runs warmUp once the manager starts, as the leader like the controller, and
+// then lets the reconciles go on.
+type pacingWarmUp struct{ r *NotificationReconciler }
+
+// Start implements manager.Runnable.
+func (w pacingWarmUp) Start(ctx context.Context) error {
+	defer close(w.r.warmed)
+	w.r.warmUp(ctx)
+	return nil
+}
+
+// NeedLeaderElection implements manager.LeaderElectionRunnable: only the leader sends, so
+// only its pacer needs the history.
+func (pacingWarmUp) NeedLeaderElection() bool { return true }
+
+var _ manager.LeaderElectionRunnable = pacingWarmUp{}
+
 // warmUp records in the pacer the sends of the last day found in Notification statuses, so
 // that a restarted manager does not grant quota that its previous run already used.
 func (r *NotificationReconciler) warmUp(ctx context.Context) {
@@ -558,20 +573,17 @@ func (r *NotificationReconciler) warmUp(ctx context.Context) {
 	}
 }
 
-// setupNotifications registers the Notification controller. Its WeCom clients make exactly
-// one HTTP request per attempt (the client's own retries are off), so that every request is
-// claimed in the status first; group robot sends are paced by the Pacer rather than by the
-// client's rate limiter.
+// setupNotifications registers the Notification controller and the warm-up of its pacer. Its
+// WeCom clients make exactly one HTTP request per attempt (the client's own retries are off),
+// so that every request is claimed in the status first. They share the rate limiters of
+// every other client, because WeCom counts calls per corp; group robot sends are paced by the
+// Pacer instead, so the shared registry does not limit them.
 func setupNotifications(mgr ctrl.Manager, o Options, shared *Connector, recorder events.EventRecorder) error {
-	endpointLimits := map[string]wecom.RateLimit{}
-	for k, v := range wecom.DefaultEndpointLimits {
-		endpointLimits[k] = v
+	limiters := shared.Limiters
+	if limiters == nil {
+		limiters = wecom.DefaultLimiters // what the shared clients use then
 	}
-	endpointLimits["webhook/send"] = wecom.RateLimit{} // paced exactly by the Pacer
-	limiters := wecom.NewLimiters(wecom.LimitersOptions{
-		Default:  wecom.RateLimit{PerSecond: o.ClientQPS, Burst: o.ClientBurst},
-		Endpoint: endpointLimits,
-	})
+	limiters.SetEndpointLimit("webhook/send", wecom.RateLimit{PerSecond: -1})
 	connector := &Connector{
 		Client:     shared.Client,
 		APIReader:  shared.APIReader,
@@ -592,24 +604,19 @@ func setupNotifications(mgr ctrl.Manager, o Options, shared *Connector, recorder
 		default: // full: the waiter's own requeue brings it back
 		}
 	}}
-	var pause time.Duration
-	if v := os.Getenv(pauseAfterSendEnv); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return fmt.Errorf("%s: %w", pauseAfterSendEnv, err)
-		}
-		pause = d
-	}
 	r := &NotificationReconciler{
-		Client:         mgr.GetClient(),
-		Connector:      connector,
-		Recorder:       recorder,
-		Pacer:          pacer,
-		Clock:          clock,
-		HTTPClient:     shared.HTTPClient,
-		Limiters:       limiters,
-		RetryBase:      o.NotificationRetryBase,
-		PauseAfterSend: pause,
+		Client:     mgr.GetClient(),
+		Connector:  connector,
+		Recorder:   recorder,
+		Pacer:      pacer,
+		Clock:      clock,
+		HTTPClient: shared.HTTPClient,
+		Limiters:   limiters,
+		RetryBase:  o.NotificationRetryBase,
+		warmed:     make(chan struct{}),
+	}
+	if err := mgr.Add(pacingWarmUp{r}); err != nil {
+		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.Notification{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
