@@ -23,10 +23,13 @@ var _ = Describe("the calls WeCom receives", func() {
 			objs = append(objs, user(ns, fmt.Sprintf("u%d", i), fmt.Sprintf("eco%d-%s", i, ns), fmt.Sprintf("U%d", i), inDept(fmt.Sprintf("d%d", 1+i%(n-1)))))
 		}
 		// Objects come over time, as they do in a real cluster, so their drift checks are
-		// spread over the interval rather than all due at once.
+		// spread over the interval rather than all due at once. The ticker paces the load; it
+		// does not wait for anything.
+		pace := time.NewTicker(interval / time.Duration(len(objs)))
+		defer pace.Stop()
 		for _, o := range objs {
 			create(o)
-			time.Sleep(interval / time.Duration(len(objs)))
+			<-pace.C
 		}
 		for _, o := range objs {
 			Eventually(ready(o)).Should(Succeed())
