@@ -304,6 +304,7 @@ var _ = Describe("Schedule", func() {
 			Eventually(ready(s), timeout).Should(Succeed())
 			ids = append(ids, s.Status.ScheduleID)
 		}
+		readySeq := lastSeq()
 		mentions := func(c wecomsim.Call) bool {
 			for _, id := range ids {
 				if strings.Contains(c.Body, id) {
@@ -312,10 +313,17 @@ var _ = Describe("Schedule", func() {
 			}
 			return false
 		}
-		// Let the first checks (single gets of ids created after the last shared read) pass.
-		time.Sleep(drift + drift/2)
+		// Let the first checks (single gets of ids created after the last shared read) pass:
+		// every schedule has been read once since all were Ready.
+		Eventually(func(g Gomega) {
+			gets := callsAfter(readySeq, "oa/schedule/get")
+			for _, id := range ids {
+				g.Expect(gets).To(ContainElement(HaveField("Body", ContainSubstring(id))))
+			}
+		}, timeout).Should(Succeed())
 		start := lastSeq()
-		time.Sleep(2 * drift)
+		Consistently(func() []wecomsim.Call { return callsAfter(start, "oa/schedule/update") }, 2*drift, drift/10).
+			Should(BeEmpty(), "no update while spec and WeCom agree")
 		var gets []wecomsim.Call
 		for _, c := range callsAfter(start, "oa/schedule/get") {
 			if mentions(c) {
@@ -327,7 +335,6 @@ var _ = Describe("Schedule", func() {
 		Expect(len(gets)).To(BeNumerically("<=", 4), "one shared read per interval, not one per schedule")
 		Expect(gets).To(ContainElement(HaveField("Body", And(
 			ContainSubstring(ids[0]), ContainSubstring(ids[1]), ContainSubstring(ids[2])))))
-		Expect(callsAfter(start, "oa/schedule/update")).To(BeEmpty())
 		for _, s := range all {
 			deleteAndWait(s)
 		}
