@@ -5,6 +5,7 @@
 //
 //	go run ./cmd/wecom-sim                          # demo corp on 127.0.0.1:8989
 //	go run ./cmd/wecom-sim -addr 127.0.0.1:0 -error-rate 0.1 -fault-endpoints message/send
+//	go run ./cmd/wecom-sim -fault-rule '{"endpoints":["user/create"],"lost_reply_rate":0.5}'
 //	go run ./cmd/wecom-sim -seed ./my-seed.json -now 2026-03-02T10:00:00Z
 //	go run ./cmd/wecom-sim -tls -tls-cert-out /tmp/wecom-sim.pem
 //
@@ -45,6 +46,8 @@ type config struct {
 	errorRate, http5xxRate, dropRate         float64
 	lostReplyRate, freqLimitRate             float64
 	activate, plain, down, useTLS, logCalls  bool
+	// rules are the -fault-rule flags, added after the rule the other fault flags make.
+	rules []wecomsim.FaultRule
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -67,6 +70,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.lostReplyRate, "lost-reply-rate", 0, "share of write requests applied but whose reply is lost")
 	fs.Float64Var(&c.freqLimitRate, "freq-limit-rate", 0, "share of requests that open a 45009 window on their endpoint")
 	fs.DurationVar(&c.freqWindow, "freq-limit-window", 60*time.Second, "length of a 45009 window")
+	fs.Func("fault-rule", `a further fault rule in the JSON form of POST /sim/faults, e.g. '{"endpoints":["user/create"],"lost_reply_rate":0.5}'; repeatable`, func(v string) error {
+		var r wecomsim.FaultRule
+		dec := json.NewDecoder(strings.NewReader(v))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r); err != nil {
+			return err
+		}
+		c.rules = append(c.rules, r)
+		return nil
+	})
 	fs.BoolVar(&c.down, "down", false, "start with the API down (every request dropped; POST /sim/faults {\"down\":false} to recover)")
 	fs.BoolVar(&c.useTLS, "tls", false, "serve HTTPS with a fresh self-signed certificate (HTTP/1.1 only)")
 	fs.StringVar(&c.certOut, "tls-cert-out", "", "with -tls, write the certificate PEM here so clients can trust it")
@@ -192,6 +205,7 @@ func faultRequest(cfg config) wecomsim.FaultRequest {
 	if f.Latency > 0 || f.ErrorRate > 0 || f.HTTP5xxRate > 0 || f.DropRate > 0 || f.LostReplyRate > 0 || f.FreqLimitRate > 0 {
 		req.Rules = []wecomsim.FaultRule{wecomsim.RuleOf(f)}
 	}
+	req.Rules = append(req.Rules, cfg.rules...)
 	return req
 }
 

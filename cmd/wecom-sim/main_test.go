@@ -30,6 +30,24 @@ func TestParseFlagsAndFaults(t *testing.T) {
 	}
 }
 
+func TestFaultRuleFlags(t *testing.T) {
+	cfg, err := parseFlags([]string{"-lost-reply-rate", "0.02",
+		"-fault-rule", `{"endpoints":["user/create","oa/schedule/add"],"lost_reply_rate":0.5}`,
+		"-fault-rule", `{"endpoints":["appchat/*"],"latency_ms":20}`}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := faultRequest(cfg).Rules
+	if len(rules) != 3 || rules[0].LostReplyRate != 0.02 || len(rules[0].Endpoints) != 0 ||
+		rules[1].LostReplyRate != 0.5 || strings.Join(rules[1].Endpoints, ",") != "user/create,oa/schedule/add" ||
+		rules[2].ToFaults().Latency != 20*time.Millisecond {
+		t.Fatalf("rules %+v", rules)
+	}
+	if _, err := parseFlags([]string{"-fault-rule", `{"lost_reply":0.5}`}, io.Discard); err == nil {
+		t.Fatal("a misspelt rule field was accepted")
+	}
+}
+
 func TestLoadSeed(t *testing.T) {
 	if seed, creds, err := loadSeed("demo"); err != nil || creds == nil || seed.Corp.ID == "" {
 		t.Fatalf("demo: %v %v", creds, err)

@@ -1,6 +1,7 @@
-// Package scaletest builds what the scale benchmark (hack/bench, `make bench`) and the fault
-// tests (test/e2e/faults) run: a generated org of WeCom objects, the simulator and manager
-// binaries as processes, and the comparison of what WeCom holds with what the objects ask for.
+// Package scaletest builds what the scale benchmark (hack/bench, `make bench`), the fault
+// tests (test/e2e/faults) and the upgrade test (test/e2e/upgrade) run: a generated org of
+// WeCom objects, the simulator and manager binaries as processes, and the comparison of what
+// WeCom holds with what the objects ask for.
 package scaletest
 
 import (
@@ -31,9 +32,12 @@ type Fleet struct {
 	Departments int
 	Users       int
 	Chats       int
-	Ways        int
-	Schedules   int
-	Staff       int
+	// ChatsWithoutID are app chats without spec.chatID: the operator, not the spec, chooses
+	// their chatids, so a create whose reply was lost is the hard case.
+	ChatsWithoutID int
+	Ways           int
+	Schedules      int
+	Staff          int
 }
 
 // Channel is how a generated Notification is sent.
@@ -144,15 +148,20 @@ func (f Fleet) UserObjects() []*v1.WeComUser {
 // ChatID is the chatid of the i-th generated app chat.
 func ChatID(i int) string { return fmt.Sprintf("chat%04d", i+1) }
 
-// ChatObjects are the fleet's WeComAppChats, each with a chosen chatID and five staff members.
+// ChatObjects are the fleet's WeComAppChats, each with five staff members: first the Chats
+// with a chosen chatID, then the ChatsWithoutID (named autochat-0001…, "Auto chat 0001"…).
 func (f Fleet) ChatObjects() []*v1.WeComAppChat {
 	staff := f.StaffIDs()
-	out := make([]*v1.WeComAppChat, f.Chats)
+	out := make([]*v1.WeComAppChat, f.Chats+f.ChatsWithoutID)
 	for i := range out {
 		members := pick(staff, i, 5)
-		out[i] = &v1.WeComAppChat{ObjectMeta: f.meta(fmt.Sprintf("chat-%04d", i+1)), Spec: v1.WeComAppChatSpec{
+		name, title, id := fmt.Sprintf("chat-%04d", i+1), fmt.Sprintf("Chat %04d", i+1), ChatID(i)
+		if k := i - f.Chats; k >= 0 {
+			name, title, id = fmt.Sprintf("autochat-%04d", k+1), fmt.Sprintf("Auto chat %04d", k+1), ""
+		}
+		out[i] = &v1.WeComAppChat{ObjectMeta: f.meta(name), Spec: v1.WeComAppChatSpec{
 			ManagedSpec: v1.ManagedSpec{ConnectionRef: v1.ConnectionReference{Name: AppConnection}},
-			ChatID:      ChatID(i), Name: fmt.Sprintf("Chat %04d", i+1), Owner: members[0], Members: members,
+			ChatID:      id, Name: title, Owner: members[0], Members: members,
 		}}
 	}
 	return out

@@ -2,11 +2,15 @@ package scaletest
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
 )
 
@@ -132,8 +136,8 @@ func TestProcessUsage(t *testing.T) {
 }
 
 func TestNotificationsAndObjects(t *testing.T) {
-	f := Fleet{Namespace: "ns", Departments: 20, Users: 30, Chats: 3, Ways: 4, Schedules: 2, Staff: 6}
-	if n := len(f.Objects()); n != 20+30+3+4+2 {
+	f := Fleet{Namespace: "ns", Departments: 20, Users: 30, Chats: 3, ChatsWithoutID: 2, Ways: 4, Schedules: 2, Staff: 6}
+	if n := len(f.Objects()); n != 20+30+3+2+4+2 {
 		t.Errorf("Objects() made %d", n)
 	}
 	notes := f.Notifications("n", 5, func(i int) Channel { return []Channel{ChannelApp, ChannelChat, ChannelRobot}[i%3] })
@@ -147,5 +151,125 @@ func TestNotificationsAndObjects(t *testing.T) {
 	}
 	if notes[0].Spec.To == nil || notes[1].Spec.ChatRef == nil || notes[2].Spec.Robot == nil {
 		t.Errorf("channels not as asked: %+v", notes[:3])
+	}
+}
+
+// converged builds what the API server and WeCom hold once f converged: objects with their
+// WeCom ids in status and annotations, and the WeCom objects they name.
+func converged(f Fleet) (wecomsim.Snapshot, []client.Object) {
+	snap := wecomsim.Snapshot{Corp: wecomsim.Corp{ID: "corp", Name: "Corp"},
+		Departments: []wecomsim.Department{{ID: 1, Name: "Corp"}}}
+	var objs []client.Object
+	record := func(o client.Object) {
+		o.SetAnnotations(map[string]string{AnnotationExternalName: ExternalID(o)})
+		objs = append(objs, o)
+	}
+	ids := map[string]int64{}
+	for i, d := range f.DepartmentObjects() {
+		d.Status.ID = int64(i + 2)
+		ids[d.Name] = d.Status.ID
+		parent := int64(1)
+		if d.Spec.ParentRef != nil {
+			parent = ids[d.Spec.ParentRef.Name]
+		}
+		snap.Departments = append(snap.Departments, wecomsim.Department{ID: d.Status.ID, Name: d.Spec.Name, ParentID: parent})
+		record(d)
+	}
+	for _, u := range f.UserObjects() {
+		u.Status.UserID = u.Spec.UserID
+		snap.Users = append(snap.Users, wecomsim.User{UserID: u.Spec.UserID, Name: u.Spec.Name})
+		record(u)
+	}
+	for i, c := range f.ChatObjects() {
+		c.Status.ChatID = c.Spec.ChatID
+		if c.Status.ChatID == "" {
+			c.Status.ChatID = fmt.Sprintf("wr%030d", i)
+		}
+		snap.Chats = append(snap.Chats, wecomsim.Chat{ChatID: c.Status.ChatID, Name: c.Spec.Name, Owner: c.Spec.Owner, Members: c.Spec.Members})
+		record(c)
+	}
+	for i, w := range f.WayObjects() {
+		w.Status.ConfigID = fmt.Sprintf("cfg%d", i)
+		snap.ContactWays = append(snap.ContactWays, wecomsim.ContactWay{ConfigID: w.Status.ConfigID, State: fmt.Sprintf("op-%d", i), Remark: w.Spec.Remark})
+		record(w)
+	}
+	for i, s := range f.ScheduleObjects() {
+		s.Status.ScheduleID = fmt.Sprintf("sched%d", i)
+		snap.Schedules = append(snap.Schedules, wecomsim.Schedule{ScheduleID: s.Status.ScheduleID, Summary: s.Spec.Summary, StartTime: s.Spec.Start.Unix()})
+		record(s)
+	}
+	return snap, objs
+}
+
+func TestCensus(t *testing.T) {
+	f := Fleet{Namespace: "ns", Departments: 6, Users: 4, Chats: 1, ChatsWithoutID: 2, Ways: 2, Schedules: 2, Staff: 6}
+	before := wecomsim.Snapshot{Departments: []wecomsim.Department{{ID: 1, Name: "Corp"}}}
+	for _, tc := range []struct {
+		name   string
+		change func(*wecomsim.Snapshot, []client.Object)
+		want   []string // substrings, one per expected problem
+	}{
+		{"one WeCom object per object", func(*wecomsim.Snapshot, []client.Object) {}, nil},
+		{"a chat without chatID made twice", func(s *wecomsim.Snapshot, _ []client.Object) {
+			c := s.Chats[1]
+			c.ChatID = "wrsecond"
+			s.Chats = append(s.Chats, c)
+		}, []string{`app chat "Auto chat 0001" owned by staff002 with [staff002 staff003 staff004 staff005 staff006] (object autochat-0001) exists 2 times`}},
+		{"a schedule made twice, one copy cancelled", func(s *wecomsim.Snapshot, _ []client.Object) {
+			c := s.Schedules[0]
+			c.ScheduleID, c.Status = "cancelled", 1
+			s.Schedules = append(s.Schedules, c)
+		}, nil},
+		{"a schedule made twice", func(s *wecomsim.Snapshot, _ []client.Object) {
+			c := s.Schedules[1]
+			c.ScheduleID = "again"
+			s.Schedules = append(s.Schedules, c)
+		}, []string{`schedule "Schedule 0002" at 2030-01-08T02:00:00Z (object schedule-0002) exists 2 times`}},
+		{"a contact way made twice with one state", func(s *wecomsim.Snapshot, _ []client.Object) {
+			w := s.ContactWays[0]
+			w.ConfigID = "cfg-again"
+			s.ContactWays = append(s.ContactWays, w)
+		}, []string{`contact way state "op-0" (object way-0001) exists 2 times`}},
+		{"a status naming another department", func(_ *wecomsim.Snapshot, objs []client.Object) {
+			objs[5].(*v1.WeComDepartment).Status.ID = 99
+		}, []string{`department "dept-006" under 3 (object dept-006) is 7 in WeCom but the status says "99"`}},
+		{"a department nobody asked for", func(s *wecomsim.Snapshot, _ []client.Object) {
+			s.Departments = append(s.Departments, wecomsim.Department{ID: 50, Name: "stray", ParentID: 1})
+		}, []string{`department 50 "stray" is in WeCom but no object asks for it`}},
+		{"a member missing", func(s *wecomsim.Snapshot, _ []client.Object) { s.Users = s.Users[1:] }, []string{`member "u00001" (object u00001) exists 0 times`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			snap, objs := converged(f)
+			tc.change(&snap, objs)
+			got := Census(before, snap, objs)
+			if len(got) != len(tc.want) {
+				t.Fatalf("Census = %q, want %d problems like %q", got, len(tc.want), tc.want)
+			}
+			for i, w := range tc.want {
+				if !strings.Contains(got[i], w) {
+					t.Errorf("problem %d = %q, want it to say %q", i, got[i], w)
+				}
+			}
+		})
+	}
+}
+
+func TestExternalNames(t *testing.T) {
+	_, objs := converged(Fleet{Namespace: "ns", Departments: 1, Users: 1, ChatsWithoutID: 1, Ways: 1, Schedules: 1, Staff: 3})
+	if got := ExternalNames(objs); len(got) != 0 {
+		t.Fatalf("converged objects: %q", got)
+	}
+	objs[0].SetAnnotations(nil)
+	objs[1].SetAnnotations(map[string]string{AnnotationExternalName: "someone-else"})
+	objs[2].SetAnnotations(map[string]string{AnnotationExternalName: ExternalID(objs[2]), AnnotationCreatePending: "2030-01-01T00:00:00Z"})
+	objs[3].(*v1.ContactWay).Status.ConfigID = ""
+	want := []string{
+		`*v1alpha1.WeComDepartment dept-001 has no wecom.dev/external-name annotation (status id "2")`,
+		`*v1alpha1.WeComUser u00001 has wecom.dev/external-name "someone-else" but status id "u00001"`,
+		`*v1alpha1.WeComAppChat autochat-0001 is still marked wecom.dev/create-pending=2030-01-01T00:00:00Z`,
+		`*v1alpha1.ContactWay way-0001 has no WeCom id in its status`,
+	}
+	if got := ExternalNames(objs); !slices.Equal(got, want) {
+		t.Errorf("ExternalNames =\n%q\nwant\n%q", got, want)
 	}
 }

@@ -1,11 +1,18 @@
 package scaletest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
 )
 
@@ -80,7 +87,7 @@ func (f Fleet) Diff(snap wecomsim.Snapshot) []string {
 			add("app chat %q exists %d times in WeCom", c.Spec.Name, len(got))
 			continue
 		}
-		if got[0].ChatID != c.Spec.ChatID || !strings.EqualFold(got[0].Owner, c.Spec.Owner) || !sameFold(got[0].Members, c.Spec.Members) {
+		if (c.Spec.ChatID != "" && got[0].ChatID != c.Spec.ChatID) || !strings.EqualFold(got[0].Owner, c.Spec.Owner) || !sameFold(got[0].Members, c.Spec.Members) {
 			add("app chat %q is %s owned by %s with %v; want %s owned by %s with %v", c.Spec.Name,
 				got[0].ChatID, got[0].Owner, got[0].Members, c.Spec.ChatID, c.Spec.Owner, c.Spec.Members)
 		}
@@ -156,4 +163,205 @@ func CountDeliveries(msgs []wecomsim.Message, drops []wecomsim.Drop) Deliveries 
 		}
 	}
 	return d
+}
+
+// Annotations the reconcile skeleton keeps on every WeCom-backed object.
+const (
+	AnnotationExternalName  = "wecom.dev/external-name"
+	AnnotationCreatePending = "wecom.dev/create-pending"
+)
+
+// ManagedKinds are the kinds backed by a WeCom object, in the order reports list them.
+var ManagedKinds = []string{"WeComDepartment", "WeComUser", "WeComAppChat", "ContactWay", "Schedule"}
+
+// ReadObjects returns every WeCom-backed object in namespace, with its status, in the order
+// of ManagedKinds.
+func ReadObjects(ctx context.Context, r client.Reader, namespace string) ([]client.Object, error) {
+	all := lists()
+	var out []client.Object
+	for _, kind := range ManagedKinds {
+		list := all[kind]
+		if err := r.List(ctx, list, client.InNamespace(namespace)); err != nil {
+			return nil, err
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			out = append(out, it.(client.Object))
+		}
+	}
+	return out, nil
+}
+
+// ExternalID is the WeCom id an object's status records, as the external-name annotation
+// holds it: a department id in decimal, a userid, a chatid, a config_id or a schedule_id;
+// "" when there is none.
+func ExternalID(obj client.Object) string {
+	switch o := obj.(type) {
+	case *v1.WeComDepartment:
+		if o.Status.ID != 0 {
+			return strconv.FormatInt(o.Status.ID, 10)
+		}
+	case *v1.WeComUser:
+		return o.Status.UserID
+	case *v1.WeComAppChat:
+		return o.Status.ChatID
+	case *v1.ContactWay:
+		return o.Status.ConfigID
+	case *v1.Schedule:
+		return o.Status.ScheduleID
+	}
+	return ""
+}
+
+// ExternalNames lists the objects whose external-name annotation is missing or differs from
+// the id in their status, and those still marked create-pending. Empty means every object
+// records its WeCom id as metadata.
+func ExternalNames(objs []client.Object) []string {
+	var out []string
+	for _, o := range objs {
+		id, ann := ExternalID(o), o.GetAnnotations()
+		name := fmt.Sprintf("%T %s", o, o.GetName())
+		switch got, ok := ann[AnnotationExternalName]; {
+		case id == "":
+			out = append(out, name+" has no WeCom id in its status")
+		case !ok:
+			out = append(out, fmt.Sprintf("%s has no %s annotation (status id %q)", name, AnnotationExternalName, id))
+		case got != id:
+			out = append(out, fmt.Sprintf("%s has %s %q but status id %q", name, AnnotationExternalName, got, id))
+		}
+		if t, ok := ann[AnnotationCreatePending]; ok {
+			out = append(out, fmt.Sprintf("%s is still marked %s=%s", name, AnnotationCreatePending, t))
+		}
+	}
+	return out
+}
+
+// Census checks objs (read from the API server, with status) against what WeCom holds now:
+// each object is matched by the key the operator finds a lost create by (a department by
+// name and parent, a member by userid, a chat by spec.chatID or else by name, owner and
+// members, a contact way by its state, a schedule by summary and start), exactly one WeCom
+// object must match, and the object's status must name that one. WeCom objects that neither
+// existed before (what the corp held before the operator started) nor match an object are
+// reported as extras. Empty means one WeCom object per object and nothing else made.
+func Census(before, now wecomsim.Snapshot, objs []client.Object) []string {
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	claimed := map[string]bool{} // "kind/id" of the WeCom objects some object matched
+
+	deptIDs := map[string]int64{} // object name → status id, to resolve parentRef
+	for _, o := range objs {
+		if d, ok := o.(*v1.WeComDepartment); ok {
+			deptIDs[d.Name] = d.Status.ID
+		}
+	}
+	wayState := map[string]string{} // config_id → state
+	for _, w := range now.ContactWays {
+		wayState[w.ConfigID] = w.State
+	}
+
+	for _, o := range objs {
+		var (
+			kind, key, want string
+			matches         []string // ids of the WeCom objects that match
+		)
+		switch o := o.(type) {
+		case *v1.WeComDepartment:
+			parent := int64(1)
+			switch {
+			case o.Spec.ParentRef != nil:
+				parent = deptIDs[o.Spec.ParentRef.Name]
+			case o.Spec.ParentID != nil:
+				parent = *o.Spec.ParentID
+			}
+			kind, key, want = "department", fmt.Sprintf("%q under %d", o.Spec.Name, parent), ExternalID(o)
+			for _, d := range now.Departments {
+				if d.Name == o.Spec.Name && d.ParentID == parent {
+					matches = append(matches, strconv.FormatInt(d.ID, 10))
+				}
+			}
+		case *v1.WeComUser:
+			kind, key, want = "member", fmt.Sprintf("%q", o.Spec.UserID), strings.ToLower(o.Status.UserID)
+			for _, u := range now.Users {
+				if strings.EqualFold(u.UserID, o.Spec.UserID) {
+					matches = append(matches, strings.ToLower(u.UserID))
+				}
+			}
+		case *v1.WeComAppChat:
+			kind, want = "app chat", o.Status.ChatID
+			if o.Spec.ChatID != "" {
+				key = "chatid " + o.Spec.ChatID
+			} else {
+				key = fmt.Sprintf("%q owned by %s with %v", o.Spec.Name, o.Spec.Owner, o.Spec.Members)
+			}
+			for _, c := range now.Chats {
+				if (o.Spec.ChatID != "" && c.ChatID == o.Spec.ChatID) || (o.Spec.ChatID == "" &&
+					c.Name == o.Spec.Name && strings.EqualFold(c.Owner, o.Spec.Owner) && sameFold(c.Members, o.Spec.Members)) {
+					matches = append(matches, c.ChatID)
+				}
+			}
+		case *v1.ContactWay:
+			state := o.Spec.State
+			if state == "" {
+				state = wayState[o.Status.ConfigID] // the marker the operator chose
+			}
+			kind, key, want = "contact way", fmt.Sprintf("state %q", state), o.Status.ConfigID
+			if state == "" {
+				add("contact way %s: no state marker to find it by (spec.state unset, status.configID %q not in WeCom)", o.Name, o.Status.ConfigID)
+				continue
+			}
+			for _, w := range now.ContactWays {
+				if w.State == state {
+					matches = append(matches, w.ConfigID)
+				}
+			}
+		case *v1.Schedule:
+			kind, key, want = "schedule", fmt.Sprintf("%q at %s", o.Spec.Summary, o.Spec.Start.UTC().Format(time.RFC3339)), o.Status.ScheduleID
+			for _, s := range now.Schedules {
+				if s.Status == 0 && s.Summary == o.Spec.Summary && s.StartTime == o.Spec.Start.Unix() {
+					matches = append(matches, s.ScheduleID)
+				}
+			}
+		default:
+			continue
+		}
+		for _, id := range matches {
+			claimed[kind+"/"+id] = true
+		}
+		switch {
+		case len(matches) != 1:
+			add("%s %s (object %s) exists %d times in WeCom: %v", kind, key, o.GetName(), len(matches), matches)
+		case matches[0] != want:
+			add("%s %s (object %s) is %s in WeCom but the status says %q", kind, key, o.GetName(), matches[0], want)
+		}
+	}
+
+	extra := func(kind, id, what string, existed bool) {
+		if !existed && !claimed[kind+"/"+id] {
+			add("%s %s %s is in WeCom but no object asks for it", kind, id, what)
+		}
+	}
+	for _, d := range now.Departments {
+		_, existed := before.Department(d.ID)
+		extra("department", strconv.FormatInt(d.ID, 10), fmt.Sprintf("%q", d.Name), existed)
+	}
+	for _, u := range now.Users {
+		_, existed := before.User(u.UserID)
+		extra("member", strings.ToLower(u.UserID), fmt.Sprintf("%q", u.Name), existed)
+	}
+	for _, c := range now.Chats {
+		_, existed := before.Chat(c.ChatID)
+		extra("app chat", c.ChatID, fmt.Sprintf("%q", c.Name), existed)
+	}
+	for _, w := range now.ContactWays {
+		existed := slices.ContainsFunc(before.ContactWays, func(b wecomsim.ContactWay) bool { return b.ConfigID == w.ConfigID })
+		extra("contact way", w.ConfigID, fmt.Sprintf("%q (state %q)", w.Remark, w.State), existed)
+	}
+	for _, s := range now.Schedules {
+		existed := slices.ContainsFunc(before.Schedules, func(b wecomsim.Schedule) bool { return b.ScheduleID == s.ScheduleID })
+		extra("schedule", s.ScheduleID, fmt.Sprintf("%q", s.Summary), existed || s.Status != 0)
+	}
+	return out
 }

@@ -2,10 +2,12 @@ package faults
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +24,19 @@ import (
 // endpoint of 5% of requests, and lose the reply of 2% of writes it applied. The windows
 // last 2 s here rather than WeCom's up to 60 s, so that the suite takes minutes.
 var faultFlags = []string{"-error-rate", "0.1", "-freq-limit-rate", "0.05", "-freq-limit-window", "2s", "-lost-reply-rate", "0.02"}
+
+// createEndpoints are the WeCom endpoints that make something: the operator must find what
+// a call made when its reply was lost, never make it again.
+var createEndpoints = []string{"department/create", "user/create", "appchat/create",
+	"externalcontact/add_contact_way", "oa/schedule/add", "oa/calendar/add"}
+
+// lostCreateFlags make the simulator apply every create and lose the reply of half of them
+// (the client sees its connection closed), and inject no other fault.
+func lostCreateFlags() []string {
+	rule, err := json.Marshal(wecomsim.FaultRule{Faults: wecomsim.Faults{Endpoints: createEndpoints, LostReplyRate: 0.5}})
+	Expect(err).NotTo(HaveOccurred())
+	return []string{"-fault-rule", string(rule)}
+}
 
 // The org and the 100 notifications of each run: 60 app messages (WeCom deduplicates them,
 // so exactly once), 20 to app chats and 20 through the group robot (at least once).
@@ -48,6 +63,13 @@ var _ = Describe("the operator under WeCom faults and manager crashes", func() {
 		r.verify(ctx)
 	}, SpecTimeout(10*time.Minute))
 
+	It("makes each object exactly once in WeCom when half the replies of every create endpoint are lost", func(ctx SpecContext) {
+		r := startFleet(ctx, scaletest.Fleet{Namespace: "faults-lost-creates", Departments: 20, Users: 40,
+			Chats: 4, ChatsWithoutID: 20, Ways: 20, Schedules: 20, Staff: 10}, 13, 0, lostCreateFlags())
+		r.chaos(ctx)
+		r.verifyOnce(ctx)
+	}, SpecTimeout(5*time.Minute))
+
 	It("also converges when WeCom is down for 60 seconds midway, and marks nothing Failed", func(ctx SpecContext) {
 		r := start(ctx, "outage", 12)
 		r.chaos(ctx,
@@ -68,6 +90,8 @@ type run struct {
 	sim   *scaletest.Sim
 	mgr   *scaletest.Manager
 	logs  string
+	// before is what WeCom held before the fleet was applied.
+	before wecomsim.Snapshot
 
 	mu       sync.Mutex
 	failed   map[string]string // objects seen Failed at any time, with what the chaos had done
@@ -78,24 +102,34 @@ type run struct {
 }
 
 func start(ctx context.Context, name string, seed int) *run {
+	return startFleet(ctx, scaletest.Fleet{Namespace: "faults-" + name, Departments: 20, Users: 200, Chats: 10, Ways: 20, Staff: 20},
+		seed, notifications, faultFlags)
+}
+
+// startFleet starts a simulator with simFlags and a manager, and applies fleet with notes
+// Notifications.
+func startFleet(ctx context.Context, fleet scaletest.Fleet, seed, notes int, simFlags []string) *run {
 	dir := GinkgoT().TempDir()
 	r := &run{
-		fleet:  scaletest.Fleet{Namespace: "faults-" + name, Departments: 20, Users: 200, Chats: 10, Ways: 20, Staff: 20},
+		fleet:  fleet,
 		failed: map[string]string{},
 		logs:   filepath.Join(dir, "manager.log"),
 	}
 	simLog, err := os.Create(filepath.Join(dir, "wecom-sim.log"))
 	Expect(err).NotTo(HaveOccurred())
-	r.sim, err = scaletest.StartSim(simPath, simLog, append([]string{"-rand-seed", fmt.Sprint(seed), "-activate-users"}, faultFlags...)...)
+	r.sim, err = scaletest.StartSim(simPath, simLog, append([]string{"-rand-seed", fmt.Sprint(seed), "-activate-users"}, simFlags...)...)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(r.sim.Stop)
 	Expect(r.sim.Seed(ctx, wecomsim.SeedRequest{Seed: r.fleet.StaffSeed()})).To(Succeed())
+	r.before, err = r.sim.State(ctx)
+	Expect(err).NotTo(HaveOccurred())
 
 	mgrLog, err := os.Create(r.logs)
 	Expect(err).NotTo(HaveOccurred())
 	r.mgr = &scaletest.Manager{
 		Bin: managerPath, Kubeconfig: api.Kubeconfig, Log: mgrLog,
-		Args: []string{"--drift-interval=30s", "--notification-retry-base=500ms"},
+		// Only this run's namespace: objects left by earlier runs point at simulators that are gone.
+		Args: []string{"--drift-interval=30s", "--notification-retry-base=500ms", "--watch-namespaces=" + fleet.Namespace},
 		// A pause between each send and its status write, so that kills land in that window.
 		Env: []string{"WECOM_OPERATOR_TEST_PAUSE_AFTER_SEND=400ms"},
 	}
@@ -108,7 +142,7 @@ func start(ctx context.Context, name string, seed int) *run {
 	})
 
 	Expect(api.CreateNamespace(ctx, r.fleet.Namespace)).To(Succeed())
-	r.notes = r.fleet.Notifications("note", notifications, channelOf)
+	r.notes = r.fleet.Notifications("note", notes, channelOf)
 	objs := append(r.fleet.Connections(r.sim.URL), r.fleet.Objects()...)
 	for _, n := range r.notes {
 		objs = append(objs, n)
@@ -180,7 +214,7 @@ func (r *run) chaos(ctx context.Context, steps ...step) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	AddReportEntry("what happened during convergence", r.actions)
-	Expect(len(r.actions)).To(Equal(len(steps)), "every step of the chaos ran: %v", r.actions)
+	Expect(r.actions).To(HaveLen(len(steps)), "every step of the chaos ran: %v", r.actions)
 	Expect(r.lateKill).To(BeFalse(), "every kill came during convergence: %v", r.actions)
 }
 
@@ -229,8 +263,11 @@ func (r *run) verify(ctx context.Context) {
 	snap, err := r.sim.State(ctx)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(r.fleet.Diff(snap)).To(BeEmpty(), "WeCom equals the spec: nothing missing, nothing twice")
+	objs, err := scaletest.ReadObjects(ctx, api.Client, r.fleet.Namespace)
+	Expect(err).NotTo(HaveOccurred())
+	expectNone(scaletest.Census(r.before, snap, objs), "each object names the one WeCom object made for it")
 	Expect(snap.ContactWays).To(HaveLen(r.fleet.Ways), "no contact way left behind by a lost reply")
-	Expect(snap.Chats).To(HaveLen(r.fleet.Chats), "no second app chat")
+	Expect(snap.Chats).To(HaveLen(r.fleet.Chats+r.fleet.ChatsWithoutID), "no second app chat")
 
 	msgs, drops, err := r.sim.Messages(ctx)
 	Expect(err).NotTo(HaveOccurred())
@@ -267,6 +304,66 @@ func (r *run) verify(ctx context.Context) {
 	for _, f := range []string{"system_busy", "freq_limit", "lost_reply"} {
 		Expect(faults[f]).To(BeNumerically(">", 0), "the simulator injected %s", f)
 	}
+}
+
+// verifyOnce checks that each object exists exactly once in WeCom, named by its status and
+// its external-name annotation, that WeCom holds nothing else, and that replies were lost on
+// every endpoint that creates an object of a kind.
+func (r *run) verifyOnce(ctx context.Context) {
+	r.mu.Lock()
+	Expect(r.failed).To(BeEmpty(), "objects marked Failed (or refused for good)")
+	r.mu.Unlock()
+
+	calls, err := r.sim.Calls(ctx, 0)
+	Expect(err).NotTo(HaveOccurred())
+	made, lost := map[string]int{}, map[string]int{}
+	for _, c := range calls {
+		if ep := scaletest.Endpoint(c); slices.Contains(createEndpoints, ep) {
+			made[ep]++
+			if c.Fault == "lost_reply" {
+				lost[ep]++
+			}
+		}
+	}
+	var report []string
+	for _, ep := range createEndpoints {
+		report = append(report, fmt.Sprintf("%s: %d calls, %d replies lost", ep, made[ep], lost[ep]))
+	}
+	AddReportEntry("create calls and lost replies", report)
+
+	snap, err := r.sim.State(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	inCalendar := map[string]int{}
+	for _, s := range snap.Schedules {
+		if s.Status == 0 {
+			inCalendar[s.CalID]++
+		}
+	}
+	var calendars []string
+	for _, c := range snap.Calendars {
+		if !c.Deleted {
+			calendars = append(calendars, fmt.Sprintf("%s %q (default %v): %d schedules", c.CalID, c.Summary, c.IsDefault, inCalendar[c.CalID]))
+		}
+	}
+	// WeCom cannot list an app's calendars, so a calendar whose create reply was lost may be
+	// left empty; it is reported, not failed.
+	AddReportEntry("calendars in WeCom", calendars)
+
+	objs, err := scaletest.ReadObjects(ctx, api.Client, r.fleet.Namespace)
+	Expect(err).NotTo(HaveOccurred())
+	expectNone(scaletest.Census(r.before, snap, objs), "each object exists exactly once in WeCom, named by its status, and WeCom holds nothing else")
+	expectNone(r.fleet.Diff(snap), "WeCom equals the spec")
+	expectNone(scaletest.ExternalNames(objs), "each object records its WeCom id in "+scaletest.AnnotationExternalName+" and no create is left pending")
+	// The replies were lost on every endpoint that makes an object of a kind, or this test
+	// proves nothing. (oa/calendar/add is called only when a connection needs a calendar.)
+	for _, ep := range createEndpoints[:5] {
+		Expect(lost[ep]).To(BeNumerically(">", 0), "the simulator lost a reply of %s", ep)
+	}
+}
+
+// expectNone fails with every problem listed, where Gomega would truncate a long slice.
+func expectNone(problems []string, what string) {
+	ExpectWithOffset(1, problems).To(BeEmpty(), "%s; %d problems:\n%s", what, len(problems), strings.Join(problems, "\n"))
 }
 
 func (r *run) dumpLogs() {

@@ -1,8 +1,8 @@
 // Package faults runs the built manager binary against a real kube-apiserver and the WeCom
 // simulator binary answering with errors, 45009 windows and lost replies, kills the manager
-// with SIGKILL during convergence and takes WeCom down for a minute, and checks that WeCom
-// ends up exactly as the objects say, with nothing made twice and every notification
-// delivered.
+// with SIGKILL during convergence, takes WeCom down for a minute and loses half the replies
+// of every create endpoint, and checks that WeCom ends up exactly as the objects say, with
+// nothing made twice and every notification delivered.
 package faults
 
 import (
