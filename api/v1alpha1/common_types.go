@@ -27,6 +27,7 @@ const (
 	ReasonSecretNotFound     = "SecretNotFound"
 	ReasonDependencyNotReady = "DependencyNotReady"
 	ReasonDeleteBlocked      = "DeleteBlocked"
+	ReasonCreateIncomplete   = "CreateIncomplete"
 	ReasonRetrying           = "Retrying"
 	ReasonOrphaned           = "Orphaned"
 	ReasonHeld               = "Held"

@@ -198,8 +198,10 @@ type ContactWayStatus struct {
 	// state is the state string written to WeCom (spec.state, or one the operator chose).
 	// +optional
 	State string `json:"state,omitempty"`
-	// pendingCreateTime is set just before add_contact_way is called and cleared once its reply
-	// is stored; if it survives, the reply was lost and the operator looks for the way it made.
+	// pendingCreateTime was set by operator versions before v0.2 just before add_contact_way was
+	// called. Deprecated: the annotation wecom.dev/create-pending replaces it; a value left by
+	// an older version is still honoured (the operator looks for the way that create made) and
+	// then cleared.
 	// +optional
 	PendingCreateTime *metav1.Time `json:"pendingCreateTime,omitempty"`
 }

@@ -1,6 +1,25 @@
 package v1alpha1
 
-import "sigs.k8s.io/controller-runtime/pkg/client"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Annotations the reconcile skeleton keeps on every WeCom-backed object.
+const (
+	// AnnotationExternalName holds the WeCom id of the object (a department id in decimal, a
+	// userid, a chatid, a config_id, a schedule_id). It survives a restore that drops status,
+	// and setting it by hand on a new object binds the object to that existing WeCom object.
+	AnnotationExternalName = "wecom.dev/external-name"
+	// AnnotationCreatePending holds the time (RFC 3339) a create call to WeCom was started and
+	// is removed once its reply is recorded. An object found with it and without an external
+	// name had its create reply lost: the operator looks for what the call made instead of
+	// creating again.
+	AnnotationCreatePending = "wecom.dev/create-pending"
+)
 
 // Managed is implemented by every kind that the shared reconcile skeleton drives.
 // +kubebuilder:object:generate=false
@@ -12,6 +31,11 @@ type Managed interface {
 	GetConnectionName() string
 	// GetDeletionPolicy says what deleting the object does in WeCom.
 	GetDeletionPolicy() DeletionPolicy
+	// GetExternalID returns the WeCom id recorded in the status, or "" when there is none.
+	GetExternalID() string
+	// SetExternalID records a WeCom id (as in AnnotationExternalName) in the status; it fails
+	// for a value that cannot be such an id.
+	SetExternalID(id string) error
 }
 
 // GetConnectionName implements Managed.
@@ -48,3 +72,53 @@ func (o *ContactWay) GetDeletionPolicy() DeletionPolicy  { return o.Spec.GetDele
 func (o *Schedule) GetResourceStatus() *ResourceStatus { return &o.Status.ResourceStatus }
 func (o *Schedule) GetConnectionName() string          { return o.Spec.GetConnectionName() }
 func (o *Schedule) GetDeletionPolicy() DeletionPolicy  { return o.Spec.GetDeletionPolicy() }
+
+func (o *WeComDepartment) GetExternalID() string {
+	if o.Status.ID == 0 {
+		return ""
+	}
+	return strconv.FormatInt(o.Status.ID, 10)
+}
+
+func (o *WeComDepartment) SetExternalID(id string) error {
+	if id == "" {
+		o.Status.ID = 0
+		return nil
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("%s %q is not a WeCom department id (a positive integer)", AnnotationExternalName, id)
+	}
+	o.Status.ID = n
+	return nil
+}
+
+func (o *WeComUser) GetExternalID() string { return o.Status.UserID }
+func (o *WeComUser) SetExternalID(id string) error {
+	if id != "" && !strings.EqualFold(id, o.Spec.UserID) {
+		return fmt.Errorf("%s %q differs from spec.userID %q: a member is bound by its userid", AnnotationExternalName, id, o.Spec.UserID)
+	}
+	o.Status.UserID = id
+	return nil
+}
+
+func (o *WeComAppChat) GetExternalID() string { return o.Status.ChatID }
+func (o *WeComAppChat) SetExternalID(id string) error {
+	if id != "" && o.Spec.ChatID != "" && id != o.Spec.ChatID {
+		return fmt.Errorf("%s %q differs from spec.chatID %q", AnnotationExternalName, id, o.Spec.ChatID)
+	}
+	o.Status.ChatID = id
+	return nil
+}
+
+func (o *ContactWay) GetExternalID() string { return o.Status.ConfigID }
+func (o *ContactWay) SetExternalID(id string) error {
+	o.Status.ConfigID = id
+	return nil
+}
+
+func (o *Schedule) GetExternalID() string { return o.Status.ScheduleID }
+func (o *Schedule) SetExternalID(id string) error {
+	o.Status.ScheduleID = id
+	return nil
+}

@@ -42,6 +42,12 @@ type WeComConnectionStatus struct {
 	// secretVersion is the resourceVersion of the Secret last used, so a rotation is visible.
 	// +optional
 	SecretVersion string `json:"secretVersion,omitempty"`
+	// calendarID is the cal_id of the calendar the operator created for the connection's app,
+	// where Schedules without spec.calendarID are put (so that a schedule whose create reply
+	// was lost can be found with oa/schedule/get_by_calendar). Created when the first such
+	// Schedule needs it; the annotation wecom.dev/calendar-id binds an existing calendar.
+	// +optional
+	CalendarID string `json:"calendarID,omitempty"`
 }
 
 // WeComConnection holds the corp, app and Secret the other wecom.dev objects use to reach WeCom.

@@ -28,6 +28,9 @@ type Connection struct {
 	Scope string
 	// SecretVersion is the resourceVersion of the Secret the client was built from.
 	SecretVersion string
+	// CalendarID is the calendar the operator created for the connection's app (see
+	// WeComConnectionStatus.CalendarID), or "".
+	CalendarID string
 }
 
 // dependencyError means something the object needs is not there yet. It is not WeCom's
@@ -101,7 +104,7 @@ func (c *Connector) connect(ctx context.Context, conn *v1.WeComConnection) (*Con
 	if err != nil {
 		return nil, err
 	}
-	out := &Connection{Name: conn.Name, CorpID: conn.Spec.CorpID, Client: cl, SecretVersion: version}
+	out := &Connection{Name: conn.Name, CorpID: conn.Spec.CorpID, Client: cl, SecretVersion: version, CalendarID: conn.Status.CalendarID}
 	if conn.Spec.AgentID != nil {
 		out.AgentID = *conn.Spec.AgentID
 	}

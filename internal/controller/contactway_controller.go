@@ -4,17 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"slices"
-	"sync"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
@@ -37,14 +32,12 @@ const (
 	generatedStatePrefix = "k8s-"
 )
 
-// contactWays is the ContactWay part of the reconcile.
+// contactWays connects ContactWay objects to WeCom.
 //
-// add_contact_way has no natural key, so a create whose reply was lost cannot be told from
-// one that never happened by trying again. Before the call the object records
-// status.state (its marker in WeCom) and status.pendingCreateTime, and the skeleton writes
-// both to the API server (CreatePreparer). While pendingCreateTime is set, Observe lists the
-// ways created since then and reads each to find the ones carrying the marker: the first is
-// adopted, further ones (the client repeats a call whose reply was lost) are deleted.
+// add_contact_way has no natural key, but every way carries the object's state marker
+// (spec.state, or one derived from the UID). A create whose reply was lost is found by
+// listing the ways created since the create started (the skeleton's create-pending
+// annotation) and reading each for the marker.
 //
 // Drift checks read list_contact_way, one call per 1,000 ways per connection per interval,
 // which shows ways deleted behind the operator's back. A way's fields are read with
@@ -53,26 +46,29 @@ const (
 // callers can change them).
 type contactWays struct {
 	kube      client.Client
-	fresh     client.Reader // uncached, see readUncached
 	snapshots *snapshots
 	maxAge    time.Duration
-	deep      *deepClock
-
-	mu   sync.Mutex
-	seen map[types.UID]wayObservation // what Observe read, for the Update that follows
+	deepEvery time.Duration
+	window    time.Duration
 }
 
-type wayObservation struct {
-	way    *wecom.ContactWay
-	extras []string // further ways a lost create made, to delete
+// contactWayClient is the ContactWay part of one reconcile; got is what Observe read.
+type contactWayClient struct {
+	*contactWays
+	c   *Connection
+	got *wecom.ContactWay
+}
+
+func (w *contactWays) Connect(_ context.Context, c *Connection, _ *v1.ContactWay) (ExternalClient[*v1.ContactWay], error) {
+	return &contactWayClient{contactWays: w, c: c}, nil
 }
 
 type wayIndex = index[string, struct{}]
 
-func (w *contactWays) listed(ctx context.Context, c *Connection) (*wayIndex, error) {
-	v, err := w.snapshots.get(ctx, c.Scope+"|contactways", w.maxAge, func(ctx context.Context) (any, error) {
+func (w *contactWayClient) listed(ctx context.Context) (*wayIndex, error) {
+	v, err := w.snapshots.get(ctx, w.c.Scope+"|contactways", w.maxAge, func(ctx context.Context) (any, error) {
 		idx := newIndex[string, struct{}]()
-		err := listWays(ctx, c, wayListSince, func(id string) error {
+		err := w.listWays(ctx, wayListSince, func(id string) error {
 			idx.m[id] = struct{}{}
 			return nil
 		})
@@ -89,10 +85,10 @@ func (w *contactWays) listed(ctx context.Context, c *Connection) (*wayIndex, err
 
 // listWays calls fn with the config_id of every non-temporary way created since since
 // (unix seconds), page by page.
-func listWays(ctx context.Context, c *Connection, since int64, fn func(string) error) error {
+func (w *contactWayClient) listWays(ctx context.Context, since int64, fn func(string) error) error {
 	cursor := ""
 	for {
-		page, err := c.Client.ListContactWays(ctx, wecom.ListContactWayRequest{StartTime: since, Cursor: cursor, Limit: wayListPage})
+		page, err := w.c.Client.ListContactWays(ctx, wecom.ListContactWayRequest{StartTime: since, Cursor: cursor, Limit: wayListPage})
 		if err != nil {
 			return err
 		}
@@ -108,43 +104,37 @@ func listWays(ctx context.Context, c *Connection, since int64, fn func(string) e
 	}
 }
 
-func (w *contactWays) Observe(ctx context.Context, c *Connection, obj *v1.ContactWay) (Observation, error) {
-	deleting := !obj.DeletionTimestamp.IsZero()
-	if !deleting && (obj.Status.ConfigID == "" || obj.Status.PendingCreateTime != nil) {
-		// The cache may not show yet what a create just before this reconcile stored: looking
-		// for a lost create, or making another, must start from the API server's status.
-		cur, err := readUncached(ctx, w.fresh, obj)
-		if err != nil {
-			return Observation{}, err
-		}
-		obj.Status = cur.Status
+// wayPendingSince is when a create of obj whose reply may be lost started: the skeleton's
+// annotation, or the status field operator versions before v0.2 used.
+func wayPendingSince(obj *v1.ContactWay) time.Time {
+	if t := createPending(obj); !t.IsZero() {
+		return t
 	}
+	if p := obj.Status.PendingCreateTime; p != nil {
+		return p.Time
+	}
+	return time.Time{}
+}
 
-	if obj.Status.PendingCreateTime != nil {
-		own, err := w.findOwn(ctx, c, obj)
+func (w *contactWayClient) Observe(ctx context.Context, obj *v1.ContactWay) (Observation, error) {
+	deleting := !obj.DeletionTimestamp.IsZero()
+	if since := wayPendingSince(obj); !since.IsZero() && obj.Status.ConfigID == "" {
+		if obj.Spec.Temporary != nil {
+			return Observation{}, &errCreateUnrecoverable{how: "WeCom never lists temporary contact ways, so the way it may have made cannot be found"}
+		}
+		got, err := w.findOwn(ctx, obj, since)
 		if err != nil {
 			return Observation{}, err
 		}
-		if len(own) > 0 {
-			keep := own[0]
-			for _, x := range own {
-				if x.ConfigID == obj.Status.ConfigID {
-					keep = x
-				}
-			}
-			extras := extraWays(own, keep)
-			adopted := obj.Status.ConfigID != keep.ConfigID
-			obj.Status.ConfigID, obj.Status.QRCode = keep.ConfigID, keep.QRCode
-			if len(extras) == 0 {
-				obj.Status.PendingCreateTime = nil
-			}
-			w.deep.mark(obj.UID)
-			w.remember(obj.UID, wayObservation{way: keep, extras: extras})
-			return Observation{Exists: true, Adopted: adopted,
-				UpToDate: len(extras) == 0 && (deleting || wayMatches(keep, obj, true))}, nil
+		obj.Status.PendingCreateTime = nil
+		if got == nil {
+			return Observation{}, nil // the lost create made nothing
 		}
-		obj.Status.PendingCreateTime = nil // the lost create made nothing
+		obj.Status.ConfigID, obj.Status.QRCode, obj.Status.State = got.ConfigID, got.QRCode, got.State
+		w.got = got
+		return Observation{Exists: true, UpToDate: deleting || wayMatches(got, obj, true)}, nil
 	}
+	obj.Status.PendingCreateTime = nil
 	if obj.Status.ConfigID == "" {
 		return Observation{}, nil
 	}
@@ -152,15 +142,15 @@ func (w *contactWays) Observe(ctx context.Context, c *Connection, obj *v1.Contac
 	// The cheap path: the spec has not changed since it was last made to match, the list
 	// shows the way, and the deep check is not due.
 	var idx *wayIndex
-	if !deleting && readyAndCurrent(obj) && !w.deep.due(obj.UID) {
+	if !deleting && readyAndCurrent(obj) && !deepSlot(obj.UID, time.Now(), w.deepEvery, w.window) {
 		var err error
-		if idx, err = w.listed(ctx, c); err == nil {
+		if idx, err = w.listed(ctx); err == nil {
 			if _, ok := idx.get(obj.Status.ConfigID); ok {
 				return Observation{Exists: true, UpToDate: true}, nil
 			}
 		}
 	}
-	got, err := c.Client.GetContactWay(ctx, obj.Status.ConfigID)
+	got, err := w.c.Client.GetContactWay(ctx, obj.Status.ConfigID)
 	if wecom.IsNotFound(err) {
 		if idx != nil {
 			idx.remove(obj.Status.ConfigID)
@@ -176,35 +166,29 @@ func (w *contactWays) Observe(ctx context.Context, c *Connection, obj *v1.Contac
 	if idx != nil {
 		idx.set(got.ConfigID, struct{}{})
 	}
-	w.deep.mark(obj.UID)
 	if deleting {
 		return Observation{Exists: true}, nil
 	}
 	obj.Status.QRCode = got.QRCode
-	w.remember(obj.UID, wayObservation{way: got})
+	w.got = got
 	return Observation{Exists: true, UpToDate: wayMatches(got, obj, !readyAndCurrent(obj))}, nil
 }
 
-// findOwn returns the ways created since the pending create that carry the object's marker
-// (state, type and scene) and that no other ContactWay of the connection has claimed, in
-// the order WeCom made them. Temporary ways are never listed, so a lost temporary create
-// cannot be found.
-func (w *contactWays) findOwn(ctx context.Context, c *Connection, obj *v1.ContactWay) ([]*wecom.ContactWay, error) {
+// findOwn returns the first way created since the pending create (less the clock slack
+// between the operator and WeCom) that carries the object's marker (state, type and scene)
+// and that no other ContactWay of the connection has claimed, or nil.
+func (w *contactWayClient) findOwn(ctx context.Context, obj *v1.ContactWay, since time.Time) (*wecom.ContactWay, error) {
 	claimed, err := w.claimed(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
-	state := obj.Status.State
-	if state == "" {
-		state = wayState(obj)
-	}
-	since := obj.Status.PendingCreateTime.Add(-wayRecoverySlack).Unix()
-	var own []*wecom.ContactWay
-	err = listWays(ctx, c, since, func(id string) error {
-		if claimed[id] {
+	state := wayState(obj)
+	var own *wecom.ContactWay
+	err = w.listWays(ctx, since.Add(-wayRecoverySlack).Unix(), func(id string) error {
+		if own != nil || claimed[id] {
 			return nil
 		}
-		got, err := c.Client.GetContactWay(ctx, id)
+		got, err := w.c.Client.GetContactWay(ctx, id)
 		if wecom.IsNotFound(err) {
 			return nil
 		}
@@ -212,7 +196,7 @@ func (w *contactWays) findOwn(ctx context.Context, c *Connection, obj *v1.Contac
 			return err
 		}
 		if got.State == state && got.Type == wayType(obj.Spec.Type) && got.Scene == wayScene(obj.Spec.Scene) {
-			own = append(own, got)
+			own = got
 		}
 		return nil
 	})
@@ -234,142 +218,30 @@ func (w *contactWays) claimed(ctx context.Context, obj *v1.ContactWay) (map[stri
 	return out, nil
 }
 
-// extraWays returns the ways of own other than keep that have keep's members and remark:
-// copies a repeated create made. A way that differs was made by someone else who chose the
-// same state, and is left alone.
-func extraWays(own []*wecom.ContactWay, keep *wecom.ContactWay) []string {
-	var out []string
-	for _, x := range own {
-		if x.ConfigID != keep.ConfigID && x.Remark == keep.Remark &&
-			sameSet(lower(x.User), lower(keep.User)) && sameSet(x.Party, keep.Party) {
-			out = append(out, x.ConfigID)
-		}
-	}
-	return out
-}
-
-// PrepareCreate records the marker of the coming add_contact_way; the skeleton stores it
-// before Create runs.
-func (w *contactWays) PrepareCreate(_ context.Context, _ *Connection, obj *v1.ContactWay) error {
-	now := metav1.Now()
-	obj.Status.PendingCreateTime = &now
-	obj.Status.State = wayState(obj)
-	return nil
-}
-
-func (w *contactWays) Create(ctx context.Context, c *Connection, obj *v1.ContactWay) error {
-	var info wecom.CallInfo
-	res, err := c.Client.AddContactWay(wecom.WithCallInfo(ctx, &info), addWayRequest(obj))
+func (w *contactWayClient) Create(ctx context.Context, obj *v1.ContactWay) error {
+	res, err := w.c.Client.AddContactWay(ctx, addWayRequest(obj))
 	if err != nil {
-		if !wecom.IsAmbiguous(err) {
-			obj.Status.PendingCreateTime = nil // WeCom made nothing
-		}
-		return err // otherwise the next Observe looks for what it made
+		return err
 	}
-	obj.Status.ConfigID, obj.Status.QRCode = res.ConfigID, res.QRCode
-	w.deep.mark(obj.UID)
-	if !info.Ambiguous {
-		obj.Status.PendingCreateTime = nil
-		return nil
-	}
-	// An attempt before the one that answered may have made a way too: remove it now. If
-	// that fails, pendingCreateTime stays and the next Observe tries again.
-	own, err := w.findOwn(ctx, c, obj)
-	found := false
-	for _, x := range own {
-		if err == nil && x.ConfigID == res.ConfigID {
-			found, err = true, w.deleteWays(ctx, c, extraWays(own, x))
-		}
-	}
-	if err != nil || !found {
-		logf.FromContext(ctx).Info("copies of a repeated add_contact_way not removed yet; the next reconcile looks again", "error", err)
-		return nil
-	}
-	obj.Status.PendingCreateTime = nil
+	obj.Status.ConfigID, obj.Status.QRCode, obj.Status.State = res.ConfigID, res.QRCode, wayState(obj)
 	return nil
 }
 
-func (w *contactWays) Update(ctx context.Context, c *Connection, obj *v1.ContactWay) error {
-	seen, ok := w.recall(obj.UID)
-	if obj.Status.PendingCreateTime != nil {
-		extras := seen.extras
-		if !ok {
-			own, err := w.findOwn(ctx, c, obj)
-			if err != nil {
-				return err
-			}
-			for _, x := range own {
-				if x.ConfigID == obj.Status.ConfigID {
-					extras = extraWays(own, x)
-				}
-			}
-		}
-		if err := w.deleteWays(ctx, c, extras); err != nil {
-			return err
-		}
-		obj.Status.PendingCreateTime = nil
-	}
-	if ok && seen.way != nil && seen.way.ConfigID == obj.Status.ConfigID && wayMatches(seen.way, obj, !readyAndCurrent(obj)) {
-		return nil // only copies were to be removed
-	}
-	if err := c.Client.UpdateContactWay(ctx, updateWayRequest(obj)); err != nil {
+func (w *contactWayClient) Update(ctx context.Context, obj *v1.ContactWay) error {
+	if err := w.c.Client.UpdateContactWay(ctx, updateWayRequest(obj)); err != nil {
 		return err
 	}
 	obj.Status.State = wayState(obj)
-	w.deep.mark(obj.UID)
 	return nil
 }
 
-func (w *contactWays) Delete(ctx context.Context, c *Connection, obj *v1.ContactWay) error {
-	var ids []string
-	if obj.Status.PendingCreateTime != nil {
-		own, err := w.findOwn(ctx, c, obj)
-		if err != nil {
-			return err
-		}
-		for _, x := range own {
-			if sameSet(lower(x.User), lower(obj.Spec.Users)) {
-				ids = append(ids, x.ConfigID)
-			}
-		}
-	}
-	if id := obj.Status.ConfigID; id != "" && !slices.Contains(ids, id) {
-		ids = append(ids, id)
-	}
-	if err := w.deleteWays(ctx, c, ids); err != nil {
-		return err
-	}
-	obj.Status.PendingCreateTime = nil
-	w.recall(obj.UID)
-	w.deep.forget(obj.UID)
-	return nil
-}
-
-func (w *contactWays) deleteWays(ctx context.Context, c *Connection, ids []string) error {
-	for _, id := range ids {
-		if err := c.Client.DeleteContactWay(ctx, id); err != nil && !wecom.IsNotFound(err) {
+func (w *contactWayClient) Delete(ctx context.Context, obj *v1.ContactWay) error {
+	if id := obj.Status.ConfigID; id != "" {
+		if err := w.c.Client.DeleteContactWay(ctx, id); err != nil && !wecom.IsNotFound(err) {
 			return err
 		}
 	}
 	return nil
-}
-
-func (w *contactWays) remember(uid types.UID, o wayObservation) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.seen == nil {
-		w.seen = map[types.UID]wayObservation{}
-	}
-	w.seen[uid] = o
-}
-
-// recall returns and forgets what the last Observe of uid read.
-func (w *contactWays) recall(uid types.UID) (wayObservation, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	o, ok := w.seen[uid]
-	delete(w.seen, uid)
-	return o, ok
 }
 
 // wayState is the state written to WeCom: spec.state, or one derived from the object's UID,
@@ -410,10 +282,7 @@ func addWayRequest(obj *v1.ContactWay) wecom.AddContactWayRequest {
 	s := obj.Spec
 	req := wecom.AddContactWayRequest{
 		Type: wayType(s.Type), Scene: wayScene(s.Scene), Remark: s.Remark, SkipVerify: ptr(waySkipVerify(s)),
-		State: obj.Status.State, User: s.Users, IsExclusive: s.Exclusive,
-	}
-	if req.State == "" {
-		req.State = wayState(obj)
+		State: wayState(obj), User: s.Users, IsExclusive: s.Exclusive,
 	}
 	if s.Style != nil {
 		req.Style = int(*s.Style)
@@ -528,51 +397,13 @@ func sameConclusions(got, want *wecom.Conclusions) bool {
 	return true
 }
 
-// deepClock spreads the full reads of objects that a list call can only partly check: each
-// object is read once per interval, the first read after a start spread by its UID.
-type deepClock struct {
-	every time.Duration
-
-	mu   sync.Mutex
-	last map[types.UID]time.Time
-}
-
-func (d *deepClock) due(uid types.UID) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	last, ok := d.last[uid]
-	if !ok {
-		if d.last == nil {
-			d.last = map[types.UID]time.Time{}
-		}
-		d.last[uid] = time.Now().Add(-spread(uid, d.every))
-		return false
-	}
-	return time.Since(last) >= d.every
-}
-
-func (d *deepClock) mark(uid types.UID) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.last == nil {
-		d.last = map[types.UID]time.Time{}
-	}
-	d.last[uid] = time.Now()
-}
-
-func (d *deepClock) forget(uid types.UID) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	delete(d.last, uid)
-}
-
 func setupContactWays(mgr ctrl.Manager, o Options, connector *Connector, recorder events.EventRecorder, snaps *snapshots) error {
 	kube := mgr.GetClient()
 	r := &ManagedReconciler[*v1.ContactWay]{
 		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval,
 		NewObject: func() *v1.ContactWay { return &v1.ContactWay{} },
-		External: &contactWays{kube: kube, fresh: mgr.GetAPIReader(), snapshots: snaps,
-			maxAge: snapshotMaxAge(o.DriftInterval), deep: &deepClock{every: o.DeepDriftInterval()}},
+		External: &contactWays{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval),
+			deepEvery: o.DeepDriftInterval(), window: driftWindow(o.DriftInterval)},
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.ContactWay{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).

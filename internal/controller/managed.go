@@ -2,18 +2,15 @@ package controller
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"time"
 
-	jsonpatch "github.com/evanphx/json-patch/v5"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -27,6 +24,14 @@ import (
 // Finalizer keeps an object until its WeCom counterpart is deleted or released.
 const Finalizer = "wecom.dev/finalizer"
 
+const (
+	// conflictRetry is how soon a reconcile whose create guard met a stale cache runs again.
+	conflictRetry = 500 * time.Millisecond
+	// minRateLimitRetry bounds how often an object waiting for the client's own rate limit
+	// is tried again.
+	minRateLimitRetry = 100 * time.Millisecond
+)
+
 // Event reasons.
 const (
 	EventCreated       = "Created"
@@ -39,41 +44,59 @@ const (
 	EventDeleteFailed  = "DeleteFailed"
 	EventObserveFailed = "ObserveFailed"
 	EventDeleteBlocked = "DeleteBlocked"
+	// EventRecovered: a create whose reply was lost was found in WeCom and adopted.
+	EventRecovered = "Recovered"
+	// EventCreateIncomplete: a create whose reply was lost cannot be found; a person decides.
+	EventCreateIncomplete = "CreateIncomplete"
 )
 
 // Observation is what Observe found in WeCom.
 type Observation struct {
-	// Exists is true when the WeCom object exists (found by its id, or adopted).
+	// Exists is true when the WeCom object exists: found by the object's external id, by the
+	// kind's natural key (adoption), or as what a create whose reply was lost made.
 	Exists bool
 	// UpToDate is true when it matches the spec.
 	UpToDate bool
-	// Adopted is true when Observe found an object the operator did not create and
-	// recorded its id in the status.
-	Adopted bool
 }
 
-// External is one kind's part of the reconcile: Observe (read-only), Create, Update and
-// Delete of one object in WeCom. Implementations write WeCom ids into the object's status,
-// never its spec; Delete of an object that is already gone succeeds.
-type External[T v1.Managed] interface {
-	Observe(ctx context.Context, c *Connection, obj T) (Observation, error)
-	Create(ctx context.Context, c *Connection, obj T) error
-	Update(ctx context.Context, c *Connection, obj T) error
-	Delete(ctx context.Context, c *Connection, obj T) error
+// ExternalConnecter is one kind's entry point: it returns the client for one reconcile of one
+// object. What Observe reads lives in that value, for the Update that follows, and goes with it.
+type ExternalConnecter[T v1.Managed] interface {
+	Connect(ctx context.Context, c *Connection, obj T) (ExternalClient[T], error)
 }
 
-// CreatePreparer is implemented by an External whose Create has no natural key in WeCom
-// (add_contact_way): PrepareCreate records in the status a marker by which a later Observe
-// can find what a Create whose reply was lost made. The skeleton writes that status to the
-// API server before it calls Create, since it otherwise writes status only at the end.
-type CreatePreparer[T v1.Managed] interface {
-	PrepareCreate(ctx context.Context, c *Connection, obj T) error
+// ExternalClient is one kind's part of a reconcile. The skeleton owns everything else:
+// finalizer, deletion policy, the create guard, the external-name annotation, conditions,
+// events and requeues.
+//
+//   - Observe only reads. It finds the WeCom object by the id in the status (GetExternalID)
+//     or, when there is none, by the kind's natural key (adoption). When a create is pending
+//     (createPending returns a time) and there is no id, it looks for what that create made,
+//     by a key the kind controls, and records its id; a kind that cannot look returns
+//     errCreateUnrecoverable. It clears an id whose object is gone, so that it is made again.
+//   - Create only creates and records the new id. WeCom's "already exists" is returned as is:
+//     the skeleton goes back to Observe, which adopts, and then to Update.
+//   - Update makes an existing object match the spec.
+//   - Delete removes it; deleting what is already gone is success.
+type ExternalClient[T v1.Managed] interface {
+	Observe(ctx context.Context, obj T) (Observation, error)
+	Create(ctx context.Context, obj T) error
+	Update(ctx context.Context, obj T) error
+	Delete(ctx context.Context, obj T) error
 }
 
-// errAdopted is returned by a Create that found the object already in WeCom (WeCom said
-// "already exists": made by hand since the last look, or an earlier create whose reply was
-// lost) and adopted it instead of making another. The reconcile counts it as success.
-var errAdopted = errors.New("adopted the existing WeCom object")
+// errCreateUnrecoverable is returned by Observe when a create's reply was lost and the kind
+// has no way to find what it made. The skeleton stops with CreateIncomplete rather than risk
+// a second object.
+type errCreateUnrecoverable struct{ how string }
+
+func (e *errCreateUnrecoverable) Error() string { return e.how }
+
+// requeueError asks for the reconcile to run again after a short wait, changing no condition:
+// an Observe that needs a moment to pass before it can decide.
+type requeueError struct{ after time.Duration }
+
+func (e *requeueError) Error() string { return fmt.Sprintf("requeue after %s", e.after) }
 
 // deleteBlockedError is returned by Delete when WeCom refuses for a reason that time may
 // remove (a department that still has members or children).
@@ -82,15 +105,32 @@ type deleteBlockedError struct{ err error }
 func (e *deleteBlockedError) Error() string { return e.err.Error() }
 func (e *deleteBlockedError) Unwrap() error { return e.err }
 
+// createPending returns when the pending create of obj started, or the zero time.
+func createPending(obj metav1.Object) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, obj.GetAnnotations()[v1.AnnotationCreatePending])
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
 // ManagedReconciler is the one reconcile skeleton every WeCom-backed kind shares: connection
-// and Secret, finalizer, deletion policy, conditions, events, requeue and drift checks.
+// and Secret, finalizer, deletion policy, the create guard, external names, conditions,
+// events, requeue and drift checks.
 type ManagedReconciler[T v1.Managed] struct {
 	Client        client.Client
-	Connector     *Connector
+	Connector     ConnectionResolver
 	Recorder      events.EventRecorder
-	External      External[T]
+	External      ExternalConnecter[T]
 	NewObject     func() T
 	DriftInterval time.Duration
+	// Now is the clock of the create guard's timestamps; nil is time.Now.
+	Now func() time.Time
+}
+
+// ConnectionResolver turns an object's connectionRef into a Connection (see Connector).
+type ConnectionResolver interface {
+	Connect(ctx context.Context, namespace, name string) (*Connection, error)
 }
 
 // Reconcile brings one object and its WeCom counterpart in line and writes status once.
@@ -108,15 +148,17 @@ func (r *ManagedReconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) 
 	if !obj.GetDeletionTimestamp().IsZero() {
 		res, err = r.reconcileDelete(ctx, obj)
 	} else {
-		res, err = r.reconcileNormal(ctx, obj, before)
+		res, err = r.reconcileNormal(ctx, obj)
 	}
 	res, err = r.setConditions(ctx, obj, res, err)
 
 	if obj.GetDeletionTimestamp().IsZero() || controllerutil.ContainsFinalizer(obj, Finalizer) {
-		// The patch carries no resourceVersion (the finalizer patch may have changed it): a
+		// The patch carries no resourceVersion (metadata patches may have changed it): a
 		// status write must not fail, and lose the WeCom ids a create just stored, because
 		// the object changed during the reconcile.
 		before.SetResourceVersion(obj.GetResourceVersion())
+		before.SetAnnotations(obj.GetAnnotations())
+		before.SetFinalizers(obj.GetFinalizers())
 		// A drift check that changed nothing writes nothing to the API server either.
 		patch := client.MergeFrom(before)
 		if data, derr := patch.Data(obj); derr != nil || string(data) != "{}" {
@@ -128,44 +170,39 @@ func (r *ManagedReconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) 
 	return res, err
 }
 
-// reconcileNormal creates or updates the WeCom object. before is the baseline of the status
-// patch written at the end; a write made earlier (prepareCreate) is applied to it as well.
-func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj, before T) (ctrl.Result, error) {
+// reconcileNormal creates or updates the WeCom object.
+func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj T) (ctrl.Result, error) {
 	conn, err := r.Connector.Connect(ctx, obj.GetNamespace(), obj.GetConnectionName())
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if controllerutil.AddFinalizer(obj, Finalizer) {
-		// Patch only metadata, keeping the status changes of this reconcile for the end.
-		status := obj.DeepCopyObject().(T)
-		if err := r.Client.Patch(ctx, obj, client.MergeFrom(withoutFinalizer(obj))); err != nil {
-			return ctrl.Result{}, err
-		}
-		*obj.GetResourceStatus() = *status.GetResourceStatus()
+	if err := r.patchMeta(ctx, obj, false, func() { controllerutil.AddFinalizer(obj, Finalizer) }); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := restoreExternalID(obj); err != nil {
+		return ctrl.Result{}, err
+	}
+	ext, err := r.External.Connect(ctx, conn, obj)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 
-	obs, err := r.External.Observe(ctx, conn, obj)
+	hadID := obj.GetExternalID() != ""
+	obs, err := r.observe(ctx, ext, obj, hadID)
 	if err != nil {
-		return ctrl.Result{}, r.failed(obj, EventObserveFailed, "observe", err)
-	}
-	if obs.Adopted {
-		r.event(obj, "Normal", EventAdopted, "Adopt", "Adopted the existing WeCom object instead of creating another")
+		return ctrl.Result{}, err
 	}
 	switch {
 	case !obs.Exists:
-		if err := r.prepareCreate(ctx, conn, obj, before); err != nil {
+		if obs, err = r.create(ctx, ext, obj); err != nil {
 			return ctrl.Result{}, err
 		}
-		switch err := r.External.Create(ctx, conn, obj); {
-		case errors.Is(err, errAdopted):
-			r.event(obj, "Normal", EventAdopted, "Adopt", "Adopted the existing WeCom object instead of creating another")
-		case err != nil:
-			return ctrl.Result{}, r.failed(obj, EventCreateFailed, "create", err)
-		default:
-			r.event(obj, "Normal", EventCreated, "Create", "Created in WeCom")
+		if obs.UpToDate {
+			break
 		}
+		fallthrough
 	case !obs.UpToDate:
-		if err := r.External.Update(ctx, conn, obj); err != nil {
+		if err := ext.Update(ctx, obj); err != nil {
 			if wecom.IsTerminal(err) && !wecom.IsCredential(err) {
 				// WeCom refused the spec: the object exists but does not match it.
 				r.setReady(obj, metav1.ConditionFalse, v1.ReasonWeComRejected, describe(err))
@@ -176,6 +213,91 @@ func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj, before 
 	}
 	r.setReady(obj, metav1.ConditionTrue, v1.ReasonAvailable, "The WeCom object exists and matches the spec")
 	return ctrl.Result{RequeueAfter: jitter(r.DriftInterval)}, nil
+}
+
+// observe runs Observe and records what it found in the annotations: the external name of an
+// object that exists, and the end of a pending create that it found (or that made nothing).
+func (r *ManagedReconciler[T]) observe(ctx context.Context, ext ExternalClient[T], obj T, hadID bool) (Observation, error) {
+	pending := !createPending(obj).IsZero()
+	obs, err := ext.Observe(ctx, obj)
+	if err != nil {
+		return Observation{}, r.failed(obj, EventObserveFailed, "observe", err)
+	}
+	if obs.Exists && !hadID {
+		if pending {
+			r.event(obj, "Normal", EventRecovered, "Observe", "Found the WeCom object that a create whose reply was lost made, instead of creating another")
+		} else {
+			r.event(obj, "Normal", EventAdopted, "Adopt", "Adopted the existing WeCom object instead of creating another")
+		}
+	}
+	if !obs.Exists {
+		return obs, nil
+	}
+	return obs, r.recordExternalName(ctx, obj)
+}
+
+// create runs Create behind the create guard: the pending mark is written with an optimistic
+// lock first, so two workers or two replicas cannot both pass it, and a reconcile that reads
+// a stale object (without the id a create just stored) fails here instead of creating again.
+// WeCom's "already exists" goes back to Observe, which adopts.
+func (r *ManagedReconciler[T]) create(ctx context.Context, ext ExternalClient[T], obj T) (Observation, error) {
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	if err := r.patchMeta(ctx, obj, true, func() {
+		setAnnotation(obj, v1.AnnotationCreatePending, now().UTC().Format(time.RFC3339Nano))
+	}); err != nil {
+		return Observation{}, err
+	}
+	err := ext.Create(ctx, obj)
+	switch {
+	case wecom.IsAlreadyExists(err):
+		obs, oerr := ext.Observe(ctx, obj)
+		if oerr != nil {
+			return Observation{}, r.failed(obj, EventObserveFailed, "observe", oerr)
+		}
+		if !obs.Exists {
+			return Observation{}, r.failed(obj, EventCreateFailed, "create", err)
+		}
+		r.event(obj, "Normal", EventAdopted, "Adopt", "Adopted the existing WeCom object instead of creating another")
+		return obs, r.recordExternalName(ctx, obj)
+	case err != nil && !wecom.IsAmbiguous(err):
+		// WeCom made nothing: the next attempt creates without looking first.
+		if perr := r.patchMeta(ctx, obj, false, func() { removeAnnotation(obj, v1.AnnotationCreatePending) }); perr != nil {
+			return Observation{}, errors.Join(err, perr)
+		}
+		return Observation{}, r.failed(obj, EventCreateFailed, "create", err)
+	case err != nil:
+		// The reply was lost: the pending mark stays and the next Observe looks for the object.
+		return Observation{}, r.failed(obj, EventCreateFailed, "create", err)
+	}
+	r.event(obj, "Normal", EventCreated, "Create", "Created in WeCom")
+	return Observation{Exists: true, UpToDate: true}, r.recordExternalName(ctx, obj)
+}
+
+// recordExternalName writes the external-name annotation from the status id and ends a
+// pending create, in one metadata patch when anything changed.
+func (r *ManagedReconciler[T]) recordExternalName(ctx context.Context, obj T) error {
+	return r.patchMeta(ctx, obj, false, func() {
+		if id := obj.GetExternalID(); id != "" {
+			setAnnotation(obj, v1.AnnotationExternalName, id)
+		}
+		removeAnnotation(obj, v1.AnnotationCreatePending)
+	})
+}
+
+// restoreExternalID fills an empty status id from the external-name annotation: after a
+// restore that dropped status, or when a person binds the object to an existing WeCom object.
+func restoreExternalID(obj v1.Managed) error {
+	name := obj.GetAnnotations()[v1.AnnotationExternalName]
+	if name == "" || obj.GetExternalID() != "" {
+		return nil
+	}
+	if err := obj.SetExternalID(name); err != nil {
+		return ctrl.TerminalError(err)
+	}
+	return nil
 }
 
 func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl.Result, error) {
@@ -195,11 +317,24 @@ func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl
 		}
 		return ctrl.Result{}, err
 	}
-	if err := r.External.Delete(ctx, conn, obj); err != nil {
+	if err := restoreExternalID(obj); err != nil {
+		return ctrl.Result{}, err
+	}
+	ext, err := r.External.Connect(ctx, conn, obj)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if obj.GetExternalID() == "" && !createPending(obj).IsZero() {
+		// What a create whose reply was lost made is found first, so that it goes too.
+		if _, err := r.observe(ctx, ext, obj, false); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if err := ext.Delete(ctx, obj); err != nil {
 		return ctrl.Result{}, r.failed(obj, EventDeleteFailed, "delete", err)
 	}
 	// Deletion is confirmed by Observe before the finalizer goes.
-	obs, err := r.External.Observe(ctx, conn, obj)
+	obs, err := ext.Observe(ctx, obj)
 	if err != nil {
 		return ctrl.Result{}, r.failed(obj, EventObserveFailed, "observe", err)
 	}
@@ -210,41 +345,49 @@ func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl
 	return ctrl.Result{}, r.removeFinalizer(ctx, obj)
 }
 
-// prepareCreate lets a CreatePreparer mark the object and writes the mark to the API server
-// before Create runs. The patch goes through a copy so that its reply does not replace the
-// status changes this reconcile has made so far; those are written at the end as usual,
-// from a baseline that now includes the mark, so that Create clearing it is written too.
-func (r *ManagedReconciler[T]) prepareCreate(ctx context.Context, c *Connection, obj, before T) error {
-	p, ok := r.External.(CreatePreparer[T])
-	if !ok {
+// patchMeta applies mutate to obj's metadata and patches it when anything changed, keeping
+// this reconcile's status changes (written at the end) in obj. With optimistic, the patch
+// carries the resourceVersion obj was read at and fails with a conflict if it is stale.
+func (r *ManagedReconciler[T]) patchMeta(ctx context.Context, obj T, optimistic bool, mutate func()) error {
+	orig := obj.DeepCopyObject().(T)
+	mutate()
+	if reflect.DeepEqual(orig.GetAnnotations(), obj.GetAnnotations()) && reflect.DeepEqual(orig.GetFinalizers(), obj.GetFinalizers()) {
 		return nil
 	}
-	orig := obj.DeepCopyObject().(T)
-	if err := p.PrepareCreate(ctx, c, obj); err != nil {
+	patch := client.MergeFrom(orig)
+	if optimistic {
+		patch = client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
+	}
+	status := obj.DeepCopyObject().(T)
+	if err := r.Client.Patch(ctx, obj, patch); err != nil {
 		return err
 	}
-	mark, err := client.MergeFrom(orig).Data(obj)
-	if err != nil {
-		return err
-	}
-	if err := r.Client.Status().Patch(ctx, obj.DeepCopyObject().(T), client.RawPatch(types.MergePatchType, mark)); err != nil {
-		return err
-	}
-	return applyMergePatch(before, mark)
+	restoreStatus(obj, status)
+	return nil
 }
 
-// applyMergePatch applies a JSON merge patch to obj in place.
-func applyMergePatch(obj client.Object, patch []byte) error {
-	cur, err := json.Marshal(obj)
-	if err != nil {
-		return err
+// restoreStatus copies from's status into obj (a patch reply replaces the whole object).
+func restoreStatus[T v1.Managed](obj, from T) {
+	v := reflect.ValueOf(obj).Elem().FieldByName("Status")
+	v.Set(reflect.ValueOf(from).Elem().FieldByName("Status"))
+}
+
+func setAnnotation(obj metav1.Object, k, v string) {
+	a := obj.GetAnnotations()
+	if a == nil {
+		a = map[string]string{}
 	}
-	merged, err := jsonpatch.MergePatch(cur, patch)
-	if err != nil {
-		return err
+	a[k] = v
+	obj.SetAnnotations(a)
+}
+
+func removeAnnotation(obj metav1.Object, k string) {
+	a := obj.GetAnnotations()
+	if _, ok := a[k]; !ok {
+		return
 	}
-	reflect.ValueOf(obj).Elem().SetZero()
-	return json.Unmarshal(merged, obj)
+	delete(a, k)
+	obj.SetAnnotations(a)
 }
 
 func orphanMessage(obj v1.Managed) string {
@@ -262,16 +405,14 @@ func (r *ManagedReconciler[T]) removeFinalizer(ctx context.Context, obj T) error
 	return nil
 }
 
-func withoutFinalizer[T v1.Managed](obj T) T {
-	c := obj.DeepCopyObject().(T)
-	controllerutil.RemoveFinalizer(c, Finalizer)
-	return c
-}
-
 // failed records a Warning event for a WeCom failure and passes the error on.
 func (r *ManagedReconciler[T]) failed(obj T, reason, action string, err error) error {
-	var dep *dependencyError
-	if !errors.As(err, &dep) {
+	var (
+		dep        *dependencyError
+		incomplete *errCreateUnrecoverable
+	)
+	var again *requeueError
+	if !errors.As(err, &dep) && !errors.As(err, &incomplete) && !errors.As(err, &again) {
 		r.event(obj, "Warning", reason, action, describe(err))
 	}
 	return err
@@ -298,11 +439,30 @@ func (r *ManagedReconciler[T]) setConditions(ctx context.Context, obj T, res ctr
 	}
 
 	var (
-		dep     *dependencyError
-		blocked *deleteBlockedError
-		limited *wecom.RateLimitError
+		dep        *dependencyError
+		blocked    *deleteBlockedError
+		limited    *wecom.RateLimitError
+		incomplete *errCreateUnrecoverable
 	)
+	var again *requeueError
 	switch {
+	case errors.As(err, &again):
+		return ctrl.Result{RequeueAfter: again.after}, nil
+	case apierrors.IsConflict(err):
+		// The create guard met a newer version of the object than the cache had (a create
+		// just finished): try again once the cache has it, changing no condition.
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+	case errors.As(err, &incomplete):
+		msg := fmt.Sprintf("A create call's reply was lost and %s. Nothing more is created. Find the object in WeCom and set the annotation %s to its id, or, if it does not exist, remove the annotation %s to create it",
+			incomplete.how, v1.AnnotationExternalName, v1.AnnotationCreatePending)
+		r.setSynced(obj, metav1.ConditionFalse, v1.ReasonCreateIncomplete, msg)
+		r.setReadyUnlessKnown(obj, v1.ReasonCreateIncomplete, msg)
+		r.event(obj, "Warning", EventCreateIncomplete, "Observe", msg)
+		return ctrl.Result{}, ctrl.TerminalError(err)
+	case errors.Is(err, ctrl.TerminalError(nil)) && wecom.Code(err) == 0:
+		r.setSynced(obj, metav1.ConditionFalse, v1.ReasonReconcileError, err.Error())
+		r.setReadyUnlessKnown(obj, v1.ReasonReconcileError, err.Error())
+		return ctrl.Result{}, err
 	case errors.As(err, &dep):
 		r.setSynced(obj, metav1.ConditionFalse, dep.reason, dep.msg)
 		r.setReadyUnlessKnown(obj, dep.reason, dep.msg)
@@ -319,10 +479,10 @@ func (r *ManagedReconciler[T]) setConditions(ctx context.Context, obj T, res ctr
 		msg := "Waiting for the operator's own WeCom rate limit"
 		r.setSynced(obj, metav1.ConditionFalse, v1.ReasonRetrying, msg)
 		r.setReadyUnlessKnown(obj, v1.ReasonRetrying, msg)
-		return ctrl.Result{RequeueAfter: 5 * time.Second}, nil
+		return ctrl.Result{RequeueAfter: max(limited.RetryAfter, minRateLimitRetry)}, nil
 	case wecom.IsCredential(err):
 		reason := v1.ReasonCredentialsInvalid
-		if wecom.Code(err) == wecom.ErrCodeNoAPIPermission || wecom.Code(err) == wecom.ErrCodeAgentNotOwned {
+		if wecom.IsPermissionDenied(err) {
 			reason = v1.ReasonPermissionDenied
 		}
 		r.setSynced(obj, metav1.ConditionFalse, reason, describe(err))
@@ -381,6 +541,10 @@ func deleteBlockedRetry(driftInterval time.Duration) time.Duration {
 	}
 	return 30 * time.Second
 }
+
+// driftWindow is the longest time between two drift checks of an object: the interval plus
+// its jitter.
+func driftWindow(d time.Duration) time.Duration { return d + d/10 }
 
 // jitter spreads periodic drift checks by ±10% so objects do not all wake together.
 func jitter(d time.Duration) time.Duration {

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -41,26 +42,57 @@ var scheduleRepeatTypes = map[v1.RepeatType]int{
 	v1.RepeatDaily: 0, v1.RepeatWeekly: 1, v1.RepeatMonthly: 2, v1.RepeatYearly: 5, v1.RepeatWorkdays: 7,
 }
 
-// schedules is the Schedule part of the reconcile. oa/schedule/get takes up to 1,000 ids, so
+// schedules connects Schedule objects to WeCom. oa/schedule/get takes up to 1,000 ids, so
 // drift checks read every schedule of a connection in one call per 1,000 objects per
 // interval, shared by all of them; cancelled schedules come back with status 1 and are made
 // again. WeCom's update overwrites the whole schedule, so Update always sends every field.
+//
+// Every schedule is created in a calendar whose id the operator knows (spec.calendarID, or
+// the calendar the connection's reconciler created, Connection.CalendarID), so that a
+// create whose reply was lost is found with oa/schedule/get_by_calendar: a schedule there
+// that matches the spec and that no other Schedule object holds.
 type schedules struct {
 	kube      client.Client
-	fresh     client.Reader // uncached, see readUncached
 	recorder  events.EventRecorder
 	snapshots *snapshots
 	maxAge    time.Duration
 }
 
+// scheduleClient is the Schedule part of one reconcile.
+type scheduleClient struct {
+	*schedules
+	c *Connection
+}
+
+func (s *schedules) Connect(_ context.Context, c *Connection, obj *v1.Schedule) (ExternalClient[*v1.Schedule], error) {
+	if obj.DeletionTimestamp.IsZero() {
+		if err := needSelfBuiltApp(c, "schedules"); err != nil {
+			return nil, err
+		}
+	}
+	return &scheduleClient{schedules: s, c: c}, nil
+}
+
 type scheduleIndex = index[string, wecom.Schedule]
 
+// calendarID is the calendar obj's schedule is created in.
+func (s *scheduleClient) calendarID(obj *v1.Schedule) (string, error) {
+	switch {
+	case obj.Spec.CalendarID != "":
+		return obj.Spec.CalendarID, nil
+	case s.c.CalendarID != "":
+		return s.c.CalendarID, nil
+	}
+	return "", waitFor(v1.ReasonDependencyNotReady,
+		"waiting for WeComConnection %q to create the calendar that Schedules without spec.calendarID go into (its status.calendarID)", s.c.Name)
+}
+
 // index reads the schedules of every Schedule object of obj's connection and namespace.
-func (s *schedules) index(ctx context.Context, c *Connection, obj *v1.Schedule) (*scheduleIndex, error) {
-	key := c.Scope + "|schedules|" + obj.Namespace + "/" + c.Name
+func (s *scheduleClient) index(ctx context.Context, obj *v1.Schedule) (*scheduleIndex, error) {
+	key := s.c.Scope + "|schedules|" + obj.Namespace + "/" + s.c.Name
 	v, err := s.snapshots.get(ctx, key, s.maxAge, func(ctx context.Context) (any, error) {
 		list := &v1.ScheduleList{}
-		if err := s.kube.List(ctx, list, client.InNamespace(obj.Namespace), client.MatchingFields{indexConnection: c.Name}); err != nil {
+		if err := s.kube.List(ctx, list, client.InNamespace(obj.Namespace), client.MatchingFields{indexConnection: s.c.Name}); err != nil {
 			return nil, err
 		}
 		var ids []string
@@ -71,7 +103,7 @@ func (s *schedules) index(ctx context.Context, c *Connection, obj *v1.Schedule) 
 		}
 		idx := newIndex[string, wecom.Schedule]()
 		for chunk := range slices.Chunk(ids, scheduleGetBatch) {
-			got, err := getSchedules(ctx, c, chunk)
+			got, err := s.getSchedules(ctx, chunk)
 			if err != nil {
 				return nil, err
 			}
@@ -89,8 +121,8 @@ func (s *schedules) index(ctx context.Context, c *Connection, obj *v1.Schedule) 
 
 // getSchedules reads ids in one call. WeCom refuses the whole call for one bad id (invalid,
 // or another app's), so then it reads them one by one and leaves those out.
-func getSchedules(ctx context.Context, c *Connection, ids []string) ([]wecom.Schedule, error) {
-	got, err := c.Client.GetSchedules(ctx, ids)
+func (s *scheduleClient) getSchedules(ctx context.Context, ids []string) ([]wecom.Schedule, error) {
+	got, err := s.c.Client.GetSchedules(ctx, ids)
 	if err == nil || !wecom.IsTerminal(err) {
 		return got, err
 	}
@@ -99,7 +131,7 @@ func getSchedules(ctx context.Context, c *Connection, ids []string) ([]wecom.Sch
 	}
 	var out []wecom.Schedule
 	for _, id := range ids {
-		one, err := c.Client.GetSchedules(ctx, []string{id})
+		one, err := s.c.Client.GetSchedules(ctx, []string{id})
 		switch {
 		case wecom.IsTerminal(err):
 		case err != nil:
@@ -111,22 +143,12 @@ func getSchedules(ctx context.Context, c *Connection, ids []string) ([]wecom.Sch
 	return out, nil
 }
 
-func (s *schedules) Observe(ctx context.Context, c *Connection, obj *v1.Schedule) (Observation, error) {
+func (s *scheduleClient) Observe(ctx context.Context, obj *v1.Schedule) (Observation, error) {
 	deleting := !obj.DeletionTimestamp.IsZero()
-	if !deleting {
-		if err := needSelfBuiltApp(c, "schedules"); err != nil {
-			return Observation{}, err
-		}
-		if obj.Status.ScheduleID == "" {
-			// The cache may not show yet what a create just before this reconcile stored.
-			cur, err := readUncached(ctx, s.fresh, obj)
-			if err != nil {
-				return Observation{}, err
-			}
-			obj.Status = cur.Status
-		}
-	}
 	id := obj.Status.ScheduleID
+	if id == "" && !createPending(obj).IsZero() {
+		return s.findLost(ctx, obj)
+	}
 	if id == "" {
 		return Observation{}, nil
 	}
@@ -137,14 +159,14 @@ func (s *schedules) Observe(ctx context.Context, c *Connection, obj *v1.Schedule
 		idx   *scheduleIndex
 	)
 	if !deleting {
-		if x, err := s.index(ctx, c, obj); err == nil {
+		if x, err := s.index(ctx, obj); err == nil {
 			idx = x
 			got, found = idx.get(id)
 		}
 	}
 	if !found {
 		// Not in the last read (created since), or deleting: one get decides.
-		list, err := c.Client.GetSchedules(ctx, []string{id})
+		list, err := s.c.Client.GetSchedules(ctx, []string{id})
 		if err != nil && !wecom.IsNotFound(err) {
 			return Observation{}, err
 		}
@@ -171,72 +193,100 @@ func (s *schedules) Observe(ctx context.Context, c *Connection, obj *v1.Schedule
 	if deleting {
 		return Observation{Exists: true}, nil
 	}
-	want := desiredSchedule(obj)
+	want := desiredSchedule(obj, "")
 	return Observation{Exists: true, UpToDate: scheduleMatches(&got, &want)}, nil
 }
 
-func (s *schedules) Create(ctx context.Context, c *Connection, obj *v1.Schedule) error {
-	if err := needSelfBuiltApp(c, "schedules"); err != nil {
-		return err
+// findLost looks for what a create whose reply was lost made: a schedule in the calendar the
+// create used that matches the spec and that no other Schedule object holds.
+func (s *scheduleClient) findLost(ctx context.Context, obj *v1.Schedule) (Observation, error) {
+	cal, err := s.calendarID(obj)
+	if err != nil {
+		return Observation{}, err
 	}
-	want := desiredSchedule(obj)
-	var info wecom.CallInfo
-	id, err := c.Client.AddSchedule(wecom.WithCallInfo(ctx, &info), want)
-	if (err != nil && wecom.IsAmbiguous(err)) || (err == nil && info.Ambiguous) {
-		if s.recorder != nil {
-			s.recorder.Eventf(obj, nil, "Warning", EventPossibleDuplicate, "Create",
-				"A create reply from WeCom was lost and the call was repeated: the calendar may hold a copy of this schedule; cancel it in WeCom if so")
+	list := &v1.ScheduleList{}
+	if err := s.kube.List(ctx, list, client.InNamespace(obj.Namespace), client.MatchingFields{indexConnection: s.c.Name}); err != nil {
+		return Observation{}, err
+	}
+	claimed := map[string]bool{}
+	for _, o := range list.Items {
+		if o.UID != obj.UID && o.Status.ScheduleID != "" {
+			claimed[o.Status.ScheduleID] = true
 		}
 	}
+	want := desiredSchedule(obj, cal)
+	for offset := 0; ; offset += wecom.ScheduleByCalendarPageMax {
+		page, err := s.c.Client.GetSchedulesByCalendar(ctx, cal, offset, wecom.ScheduleByCalendarPageMax)
+		if err != nil {
+			return Observation{}, err
+		}
+		for _, got := range page {
+			if !got.Cancelled() && !claimed[got.ScheduleID] && scheduleMatches(&got, &want) {
+				obj.Status.ScheduleID, obj.Status.CalendarID = got.ScheduleID, cal
+				return Observation{Exists: true, UpToDate: true}, nil
+			}
+		}
+		if len(page) < wecom.ScheduleByCalendarPageMax {
+			return Observation{}, nil
+		}
+	}
+}
+
+func (s *scheduleClient) Create(ctx context.Context, obj *v1.Schedule) error {
+	cal, err := s.calendarID(obj)
 	if err != nil {
 		return err
 	}
-	obj.Status.ScheduleID = id
-	if want.CalID != "" {
-		obj.Status.CalendarID = want.CalID // else the next read names the app's default calendar
+	id, err := s.c.Client.AddSchedule(ctx, desiredSchedule(obj, cal))
+	if err != nil {
+		return err
 	}
+	obj.Status.ScheduleID, obj.Status.CalendarID = id, cal
 	return nil
 }
 
-func (s *schedules) Update(ctx context.Context, c *Connection, obj *v1.Schedule) error {
-	want := desiredSchedule(obj)
-	want.ScheduleID, want.CalID = obj.Status.ScheduleID, "" // cal_id cannot change
-	id, err := c.Client.UpdateSchedule(ctx, wecom.UpdateScheduleRequest{Schedule: want})
+// errScheduleCancelled: the schedule was cancelled between the read and the update.
+var errScheduleCancelled = errors.New("the schedule was cancelled in WeCom since it was read; it is made again")
+
+func (s *scheduleClient) Update(ctx context.Context, obj *v1.Schedule) error {
+	want := desiredSchedule(obj, "") // cal_id cannot change
+	want.ScheduleID = obj.Status.ScheduleID
+	id, err := s.c.Client.UpdateSchedule(ctx, wecom.UpdateScheduleRequest{Schedule: want})
 	if wecom.IsNotFound(err) {
-		// Cancelled since it was read: make it again rather than wait for the next check.
 		obj.Status.ScheduleID = ""
-		return s.Create(ctx, c, obj)
+		return errScheduleCancelled
 	}
 	if err != nil {
 		return err
 	}
 	obj.Status.ScheduleID = id
 	// Keep the shared read in step with this write, so the next check does not undo it.
-	if idx, err := s.index(ctx, c, obj); err == nil {
+	if idx, err := s.index(ctx, obj); err == nil {
 		want.ScheduleID, want.CalID = id, obj.Status.CalendarID
 		idx.set(id, want)
 	}
 	return nil
 }
 
-func (s *schedules) Delete(ctx context.Context, c *Connection, obj *v1.Schedule) error {
+func (s *scheduleClient) Delete(ctx context.Context, obj *v1.Schedule) error {
 	id := obj.Status.ScheduleID
 	if id == "" {
 		return nil // never created
 	}
-	err := c.Client.DeleteSchedule(ctx, wecom.DeleteScheduleRequest{ScheduleID: id})
+	err := s.c.Client.DeleteSchedule(ctx, wecom.DeleteScheduleRequest{ScheduleID: id})
 	if err != nil && !wecom.IsNotFound(err) {
 		return err
 	}
 	return nil
 }
 
-// desiredSchedule is the whole schedule the spec asks for, as oa/schedule/add takes it.
-func desiredSchedule(obj *v1.Schedule) wecom.Schedule {
+// desiredSchedule is the whole schedule the spec asks for, in calendar cal, as
+// oa/schedule/add takes it.
+func desiredSchedule(obj *v1.Schedule, cal string) wecom.Schedule {
 	sp := obj.Spec
 	sc := wecom.Schedule{
 		Admins: sp.Admins, Summary: sp.Summary, Description: sp.Description, Location: sp.Location,
-		StartTime: sp.Start.Unix(), EndTime: sp.End.Unix(), CalID: sp.CalendarID,
+		StartTime: sp.Start.Unix(), EndTime: sp.End.Unix(), CalID: cal,
 	}
 	if sp.WholeDay {
 		sc.IsWholeDay = 1
@@ -337,8 +387,7 @@ func setupSchedules(mgr ctrl.Manager, o Options, connector *Connector, recorder 
 	r := &ManagedReconciler[*v1.Schedule]{
 		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval,
 		NewObject: func() *v1.Schedule { return &v1.Schedule{} },
-		External: &schedules{kube: kube, fresh: mgr.GetAPIReader(), recorder: recorder, snapshots: snaps,
-			maxAge: snapshotMaxAge(o.DriftInterval)},
+		External:  &schedules{kube: kube, recorder: recorder, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval)},
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.Schedule{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).

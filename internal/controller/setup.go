@@ -150,5 +150,5 @@ func readyStatus(obj client.Object) string {
 	if c == nil {
 		return ""
 	}
-	return string(c.Status) + "/" + conn.Status.SecretVersion
+	return string(c.Status) + "/" + conn.Status.SecretVersion + "/" + conn.Status.CalendarID
 }

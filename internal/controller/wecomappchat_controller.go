@@ -2,11 +2,11 @@ package controller
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"strings"
-	"sync"
 
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -21,57 +21,61 @@ import (
 // +kubebuilder:rbac:groups=wecom.dev,resources=wecomappchats/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=wecom.dev,resources=wecomappchats/finalizers,verbs=update
 
-// EventPossibleDuplicate warns that a create WeCom may have applied twice (its first reply
-// was lost and the client retried) made a second object the operator cannot find.
-const EventPossibleDuplicate = "PossibleDuplicate"
-
-// appChats is the WeComAppChat part of the reconcile. WeCom has no list of app chats, so a
+// appChats connects WeComAppChat objects to WeCom. WeCom has no list of app chats, so a
 // drift check is one appchat/get per chat; the update that follows reuses what it read.
 // Chats are never deleted: GetDeletionPolicy is always Orphan, and the skeleton only
 // releases them (WeCom has no API to dissolve a chat).
-type appChats struct {
-	fresh    client.Reader // uncached, see readUncached
-	recorder events.EventRecorder
+//
+// A chat's id is chosen by the operator when the spec has none (chatIDFor), so a create
+// repeated after a lost reply is refused by WeCom (86215) and the chat found by its id.
+type appChats struct{}
 
-	mu   sync.Mutex
-	seen map[types.UID]wecom.AppChat // what Observe read, for the Update that follows
+// appChatClient is the WeComAppChat part of one reconcile; got is what Observe read.
+type appChatClient struct {
+	c   *Connection
+	got *wecom.AppChat
 }
 
-func (a *appChats) Observe(ctx context.Context, c *Connection, obj *v1.WeComAppChat) (Observation, error) {
+func (appChats) Connect(_ context.Context, c *Connection, _ *v1.WeComAppChat) (ExternalClient[*v1.WeComAppChat], error) {
 	if err := needSelfBuiltApp(c, "app chats"); err != nil {
-		return Observation{}, err
+		return nil, err
 	}
-	if obj.Status.ChatID == "" {
-		// A WeCom-generated id is known only from the create reply: make sure a create that
-		// finished just before this reconcile is not hidden by a stale cache.
-		cur, err := readUncached(ctx, a.fresh, obj)
-		if err != nil {
-			return Observation{}, err
-		}
-		obj.Status = cur.Status
+	return &appChatClient{c: c}, nil
+}
+
+// chatIDFor is the chat id of obj: the spec's, or 32 letters and digits derived from the
+// object's UID, which no other object has. Chats made before the operator chose ids keep
+// the id WeCom generated (in the status).
+func chatIDFor(obj *v1.WeComAppChat) string {
+	if obj.Spec.ChatID != "" {
+		return obj.Spec.ChatID
 	}
+	sum := sha256.Sum256([]byte(obj.UID))
+	return hex.EncodeToString(sum[:16])
+}
+
+// Observe reads the chat by the id in the status, else by the spec's id (adoption), else,
+// after a create whose reply may be lost, by the id the create used.
+func (a *appChatClient) Observe(ctx context.Context, obj *v1.WeComAppChat) (Observation, error) {
 	id := obj.Status.ChatID
-	if id == "" {
-		id = obj.Spec.ChatID
+	if id == "" && (obj.Spec.ChatID != "" || !createPending(obj).IsZero()) {
+		id = chatIDFor(obj)
 	}
 	if id == "" {
 		return Observation{}, nil
 	}
-	got, err := c.Client.GetAppChat(ctx, id)
+	got, err := a.c.Client.GetAppChat(ctx, id)
 	if wecom.IsNotFound(err) {
-		if obj.Spec.ChatID == "" {
-			obj.Status.ChatID = "" // gone: create again, with a new id
-		}
+		obj.Status.ChatID = "" // gone (or never made): create again
 		return Observation{}, nil
 	}
 	if err != nil {
 		return Observation{}, err
 	}
-	adopted := obj.Status.ChatID == ""
 	obj.Status.ChatID = id
 	got.ChatID = id
-	a.remember(obj.UID, *got)
-	return Observation{Exists: true, UpToDate: chatUpdate(got, obj) == nil, Adopted: adopted}, nil
+	a.got = got
+	return Observation{Exists: true, UpToDate: chatUpdate(got, obj) == nil}, nil
 }
 
 // chatUpdate returns the appchat/update that brings got in line with the spec, or nil.
@@ -106,88 +110,37 @@ func chatUpdate(got *wecom.AppChat, obj *v1.WeComAppChat) *wecom.UpdateAppChatRe
 	return &req
 }
 
-func (a *appChats) Create(ctx context.Context, c *Connection, obj *v1.WeComAppChat) error {
-	if err := needSelfBuiltApp(c, "app chats"); err != nil {
-		return err
-	}
+func (a *appChatClient) Create(ctx context.Context, obj *v1.WeComAppChat) error {
 	s := obj.Spec
-	var info wecom.CallInfo
-	id, err := c.Client.CreateAppChat(wecom.WithCallInfo(ctx, &info), wecom.CreateAppChatRequest{
-		Name: s.Name, Owner: s.Owner, UserList: s.Members, ChatID: s.ChatID,
+	id, err := a.c.Client.CreateAppChat(ctx, wecom.CreateAppChatRequest{
+		Name: s.Name, Owner: s.Owner, UserList: s.Members, ChatID: chatIDFor(obj),
 	})
-	if wecom.IsAlreadyExists(err) && s.ChatID != "" {
-		// Our own create whose reply was lost and that the client retried, or a chat made
-		// since Observe: adopt it and make it match.
-		obj.Status.ChatID = s.ChatID
-		got, gerr := c.Client.GetAppChat(ctx, s.ChatID)
-		if gerr != nil {
-			return gerr
-		}
-		if req := chatUpdate(got, obj); req != nil {
-			if err := c.Client.UpdateAppChat(ctx, *req); err != nil {
-				return err
-			}
-		}
-		return errAdopted
-	}
 	if err != nil {
-		if s.ChatID == "" && wecom.IsAmbiguous(err) {
-			a.warnDuplicate(obj)
-		}
 		return err
-	}
-	if s.ChatID == "" && info.Ambiguous {
-		a.warnDuplicate(obj)
 	}
 	obj.Status.ChatID = id
 	return nil
 }
 
-// warnDuplicate says that WeCom may hold a second chat with a generated id: nothing can
-// list or dissolve it through the API.
-func (a *appChats) warnDuplicate(obj *v1.WeComAppChat) {
-	if a.recorder != nil {
-		a.recorder.Eventf(obj, nil, "Warning", EventPossibleDuplicate, "Create",
-			"A create reply from WeCom was lost and the call was repeated: WeCom may hold a second chat with these members, which no API can list or dissolve. Set spec.chatID to make creates safe to repeat")
-	}
-}
-
-func (a *appChats) Update(ctx context.Context, c *Connection, obj *v1.WeComAppChat) error {
-	got, ok := a.recall(obj.UID)
-	if !ok || got.ChatID != obj.Status.ChatID {
-		g, err := c.Client.GetAppChat(ctx, obj.Status.ChatID)
+func (a *appChatClient) Update(ctx context.Context, obj *v1.WeComAppChat) error {
+	got := a.got
+	if got == nil || got.ChatID != obj.Status.ChatID {
+		g, err := a.c.Client.GetAppChat(ctx, obj.Status.ChatID)
 		if err != nil {
 			return err
 		}
-		got = *g
+		g.ChatID = obj.Status.ChatID
+		got = g
 	}
-	req := chatUpdate(&got, obj)
+	req := chatUpdate(got, obj)
 	if req == nil {
 		return nil
 	}
-	return c.Client.UpdateAppChat(ctx, *req)
+	return a.c.Client.UpdateAppChat(ctx, *req)
 }
 
 // Delete is never called (chats are always orphaned); it succeeds without calling WeCom.
-func (a *appChats) Delete(context.Context, *Connection, *v1.WeComAppChat) error { return nil }
-
-func (a *appChats) remember(uid types.UID, got wecom.AppChat) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.seen == nil {
-		a.seen = map[types.UID]wecom.AppChat{}
-	}
-	a.seen[uid] = got
-}
-
-// recall returns and forgets what the last Observe of uid read.
-func (a *appChats) recall(uid types.UID) (wecom.AppChat, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	got, ok := a.seen[uid]
-	delete(a.seen, uid)
-	return got, ok
-}
+func (a *appChatClient) Delete(context.Context, *v1.WeComAppChat) error { return nil }
 
 // needApp refuses connections without a self-built app: app chats, calendars and schedules
 // belong to the app that made them, and the contacts-sync secret has none.
@@ -199,15 +152,6 @@ func needSelfBuiltApp(c *Connection, what string) error {
 	return nil
 }
 
-// readUncached re-reads obj from the API server, bypassing the cache. A reconcile that closely
-// follows a create may get the object from a cache that does not show the id the create
-// stored yet, and would create a second WeCom object where there is no natural key.
-func readUncached[T client.Object](ctx context.Context, r client.Reader, obj T) (T, error) {
-	cur := obj.DeepCopyObject().(T)
-	err := r.Get(ctx, client.ObjectKeyFromObject(obj), cur)
-	return cur, err
-}
-
 func containsUserID(list []string, s string) bool {
 	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
 }
@@ -217,7 +161,7 @@ func setupAppChats(mgr ctrl.Manager, o Options, connector *Connector, recorder e
 	r := &ManagedReconciler[*v1.WeComAppChat]{
 		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval,
 		NewObject: func() *v1.WeComAppChat { return &v1.WeComAppChat{} },
-		External:  &appChats{fresh: mgr.GetAPIReader(), recorder: recorder},
+		External:  appChats{},
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.WeComAppChat{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).

@@ -3,12 +3,14 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -27,7 +29,7 @@ const (
 	indexSecret     = "spec.secretRef.name"
 )
 
-// +kubebuilder:rbac:groups=wecom.dev,resources=wecomconnections,verbs=get;list;watch
+// +kubebuilder:rbac:groups=wecom.dev,resources=wecomconnections,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=wecom.dev,resources=wecomconnections/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -37,7 +39,20 @@ const (
 	EventUntrustedIP         = "UntrustedIP"
 	EventCredentialsAccepted = "CredentialsAccepted"
 	EventCredentialsRefused  = "CredentialsRefused"
+	EventCalendarCreated     = "CalendarCreated"
 )
+
+// Annotations of WeComConnection for the calendar the operator creates for Schedules.
+const (
+	// AnnotationCalendarID holds the cal_id of that calendar; set by hand, it binds an
+	// existing calendar of the connection's app instead.
+	AnnotationCalendarID = "wecom.dev/calendar-id"
+	// AnnotationCalendarCreatePending is set while oa/calendar/add is in flight.
+	AnnotationCalendarCreatePending = "wecom.dev/calendar-create-pending"
+)
+
+// operatorCalendarColor is the colour of the calendar the operator creates.
+const operatorCalendarColor = "#3F51B5"
 
 // ConnectionReconciler checks that a WeComConnection's credentials get an access token.
 type ConnectionReconciler struct {
@@ -98,6 +113,22 @@ func (r *ConnectionReconciler) check(ctx context.Context, conn *v1.WeComConnecti
 		if !wasReady {
 			r.Recorder.Eventf(conn, nil, "Normal", EventCredentialsAccepted, "CheckCredentials", "WeCom issued an access token")
 		}
+		if err := r.ensureCalendar(ctx, conn, c); err != nil {
+			var incomplete *errCreateUnrecoverable
+			if errors.As(err, &incomplete) {
+				msg := incomplete.how
+				meta.SetStatusCondition(&conn.Status.Conditions, metav1.Condition{Type: v1.ConditionSynced, Status: metav1.ConditionFalse,
+					Reason: v1.ReasonCreateIncomplete, Message: msg, ObservedGeneration: conn.Generation})
+				r.Recorder.Eventf(conn, nil, "Warning", EventCreateIncomplete, "CreateCalendar", "%s", msg)
+				return reconcile.Result{RequeueAfter: jitter(r.CheckInterval)}, nil
+			}
+			if apierrors.IsConflict(err) {
+				return reconcile.Result{RequeueAfter: conflictRetry}, nil
+			}
+			meta.SetStatusCondition(&conn.Status.Conditions, metav1.Condition{Type: v1.ConditionSynced, Status: metav1.ConditionFalse,
+				Reason: v1.ReasonRetrying, Message: "creating the calendar for Schedules: " + describe(err), ObservedGeneration: conn.Generation})
+			return reconcile.Result{}, err
+		}
 		return reconcile.Result{RequeueAfter: jitter(r.CheckInterval)}, nil
 	case wecom.IsCredential(err) || wecom.IsTerminal(err):
 		msg := describe(err)
@@ -117,14 +148,125 @@ func (r *ConnectionReconciler) check(ctx context.Context, conn *v1.WeComConnecti
 	}
 }
 
+// ensureCalendar gives a connection with a self-built app the calendar that its Schedules
+// without spec.calendarID go into, once one needs it. The create is guarded like every
+// other: the pending mark is written with an optimistic lock first, and a create whose
+// reply was lost is never repeated (WeCom cannot list calendars, so it cannot be found).
+func (r *ConnectionReconciler) ensureCalendar(ctx context.Context, conn *v1.WeComConnection, c *Connection) error {
+	if conn.Spec.AgentID == nil {
+		return nil
+	}
+	if id := conn.Annotations[AnnotationCalendarID]; id != "" {
+		conn.Status.CalendarID = id
+		return nil
+	}
+	if conn.Status.CalendarID != "" {
+		// Recorded by a create whose annotation patch failed: record it now.
+		return r.patchConnMeta(ctx, conn, false, func(a map[string]string) {
+			a[AnnotationCalendarID] = conn.Status.CalendarID
+			delete(a, AnnotationCalendarCreatePending)
+		})
+	}
+	if need, err := r.needsCalendar(ctx, conn); err != nil || !need {
+		return err
+	}
+	if conn.Annotations[AnnotationCalendarCreatePending] != "" {
+		return &errCreateUnrecoverable{how: fmt.Sprintf(
+			"The reply of the oa/calendar/add call for Schedules without spec.calendarID was lost, and WeCom cannot list calendars to find it. Set the annotation %s to its cal_id if you know it (WeCom's admin console shows the app's calendars), or remove the annotation %s to create it again",
+			AnnotationCalendarID, AnnotationCalendarCreatePending)}
+	}
+	if err := r.patchConnMeta(ctx, conn, true, func(a map[string]string) {
+		a[AnnotationCalendarCreatePending] = time.Now().UTC().Format(time.RFC3339Nano)
+	}); err != nil {
+		return err
+	}
+	res, err := c.Client.AddCalendar(ctx, wecom.Calendar{
+		Summary:     truncateRunes("Kubernetes "+conn.Namespace+"/"+conn.Name, 128),
+		Color:       operatorCalendarColor,
+		Description: "Schedules that wecom-operator keeps in line with Schedule objects of WeComConnection " + conn.Namespace + "/" + conn.Name + ".",
+	})
+	if err != nil {
+		if !wecom.IsAmbiguous(err) {
+			if perr := r.patchConnMeta(ctx, conn, false, func(a map[string]string) { delete(a, AnnotationCalendarCreatePending) }); perr != nil {
+				return errors.Join(err, perr)
+			}
+		}
+		return err
+	}
+	conn.Status.CalendarID = res.CalID
+	r.Recorder.Eventf(conn, nil, "Normal", EventCalendarCreated, "CreateCalendar", "Created calendar %s for Schedules without spec.calendarID", res.CalID)
+	return r.patchConnMeta(ctx, conn, false, func(a map[string]string) {
+		a[AnnotationCalendarID] = res.CalID
+		delete(a, AnnotationCalendarCreatePending)
+	})
+}
+
+// needsCalendar says whether a Schedule of the connection is waiting to be created without
+// a spec.calendarID.
+func (r *ConnectionReconciler) needsCalendar(ctx context.Context, conn *v1.WeComConnection) (bool, error) {
+	list := &v1.ScheduleList{}
+	if err := r.Client.List(ctx, list, client.InNamespace(conn.Namespace), client.MatchingFields{indexConnection: conn.Name}); err != nil {
+		return false, err
+	}
+	for _, s := range list.Items {
+		if needsOperatorCalendar(&s) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// needsOperatorCalendar says whether s waits for its connection's calendar to be created.
+func needsOperatorCalendar(s *v1.Schedule) bool {
+	return s.Spec.CalendarID == "" && s.Status.ScheduleID == "" && s.DeletionTimestamp.IsZero()
+}
+
+// patchConnMeta changes the connection's annotations, keeping its status in memory.
+func (r *ConnectionReconciler) patchConnMeta(ctx context.Context, conn *v1.WeComConnection, optimistic bool, mutate func(map[string]string)) error {
+	orig := conn.DeepCopy()
+	a := conn.GetAnnotations()
+	if a == nil {
+		a = map[string]string{}
+	}
+	mutate(a)
+	conn.SetAnnotations(a)
+	patch := client.MergeFrom(orig)
+	if optimistic {
+		patch = client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
+	}
+	status := conn.Status.DeepCopy()
+	if err := r.Client.Patch(ctx, conn, patch); err != nil {
+		return err
+	}
+	conn.Status = *status
+	return nil
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
 // SetupWithManager watches connections and the metadata of the Secrets they use.
 func (r *ConnectionReconciler) SetupWithManager(mgr ctrl.Manager, o Options) error {
 	secretToConnections := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		return dependants(ctx, r.Client, &v1.WeComConnectionList{}, obj.GetNamespace(), indexSecret, obj.GetName())
 	})
+	// A Schedule that needs the connection's calendar wakes the connection.
+	scheduleToConnection := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		s := obj.(*v1.Schedule)
+		if !needsOperatorCalendar(s) {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Spec.ConnectionRef.Name}}}
+	})
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WeComConnection{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&v1.WeComConnection{}, builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WatchesMetadata(&corev1.Secret{}, secretToConnections, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
+		Watches(&v1.Schedule{}, scheduleToConnection, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WithOptions(controllerOptions(o)).
 		Named("wecomconnection").
 		Complete(r)

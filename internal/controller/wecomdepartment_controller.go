@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -34,28 +33,34 @@ const rootDepartmentID = 1
 // +kubebuilder:rbac:groups=wecom.dev,resources=wecomdepartments/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=wecom.dev,resources=wecomdepartments/finalizers,verbs=update
 
-// departments is the WeComDepartment part of the reconcile. Drift checks read one
+// departments connects WeComDepartment objects to WeCom. Drift checks read one
 // department/list per connection per interval, shared by every department object.
 type departments struct {
 	kube      client.Client
 	snapshots *snapshots
 	// maxAge is how old a list may be before a drift check lists again.
 	maxAge time.Duration
+}
 
-	// seen records when the manager first saw each department that has no WeCom id yet, an
-	// upper bound of its creation time that, unlike creationTimestamp, is not rounded to
-	// whole seconds.
-	mu   sync.Mutex
-	seen map[types.UID]time.Time
+// departmentClient is the WeComDepartment part of one reconcile.
+type departmentClient struct {
+	*departments
+	c *Connection
+}
+
+func (d *departments) Connect(_ context.Context, c *Connection, _ *v1.WeComDepartment) (ExternalClient[*v1.WeComDepartment], error) {
+	return &departmentClient{departments: d, c: c}, nil
 }
 
 type deptIndex = index[int, wecom.Department]
 
+func (d *departmentClient) key() string { return d.c.Scope + "|departments" }
+
 // index returns the connection's department list, listing again when the cached one is
 // older than maxAge or was fetched before notBefore.
-func (d *departments) index(ctx context.Context, c *Connection, notBefore time.Time) (*deptIndex, error) {
-	v, err := d.snapshots.getSince(ctx, c.Scope+"|departments", d.maxAge, notBefore, func(ctx context.Context) (any, error) {
-		list, err := c.Client.ListDepartments(ctx, 0)
+func (d *departmentClient) index(ctx context.Context, notBefore time.Time) (*deptIndex, error) {
+	v, err := d.snapshots.getSince(ctx, d.key(), d.maxAge, notBefore, func(ctx context.Context) (any, error) {
+		list, err := d.c.Client.ListDepartments(ctx, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +103,13 @@ func departmentID(ctx context.Context, kube client.Client, namespace, name strin
 	return int(p.Status.ID), nil
 }
 
-func (d *departments) Observe(ctx context.Context, c *Connection, obj *v1.WeComDepartment) (Observation, error) {
+// Observe finds the department by its id, or else by name under its parent. Adoption and
+// the search for a lost create need a list that started after the object was made (the
+// second after its creationTimestamp) or after the create started: a
+// department made by hand before then, maybe spelt in another case (which WeCom would not
+// refuse as a duplicate), is adopted, not doubled. One list serves every object made before
+// it started, so a batch applied at once costs a few lists, not one each.
+func (d *departmentClient) Observe(ctx context.Context, obj *v1.WeComDepartment) (Observation, error) {
 	deleting := !obj.DeletionTimestamp.IsZero()
 	var (
 		parent int
@@ -110,22 +121,24 @@ func (d *departments) Observe(ctx context.Context, c *Connection, obj *v1.WeComD
 			return Observation{}, err
 		}
 	}
-	// Before a first create, adoption needs a list that started after the object was made:
-	// a department made by hand before then, maybe spelt in another case (which WeCom would
-	// not refuse as a duplicate), must be adopted, not doubled. One list serves every object
-	// seen before it started, so a batch applied at once costs a few lists, not one each.
 	var notBefore time.Time
-	if obj.Status.ID == 0 && obj.Spec.ID == nil && !deleting {
-		notBefore = d.firstSeen(obj.UID)
-	} else {
-		d.forget(obj.UID)
+	if obj.Status.ID == 0 && obj.Spec.ID == nil {
+		// creationTimestamp is rounded down to the second: only a list that started after
+		// that second is sure to be younger than the object. An object made within the
+		// last second waits for it, so that one list serves every object made in it.
+		notBefore = obj.CreationTimestamp.Add(time.Second)
+		if wait := time.Until(notBefore); wait > 0 && !deleting {
+			return Observation{}, &requeueError{after: wait}
+		}
+		if p := createPending(obj); p.After(notBefore) {
+			notBefore = p
+		}
 	}
-	idx, err := d.index(ctx, c, notBefore)
+	idx, err := d.index(ctx, notBefore)
 	if err != nil {
 		return Observation{}, err
 	}
 
-	obs := Observation{}
 	id := int(obj.Status.ID)
 	if id == 0 && obj.Spec.ID != nil {
 		id = int(*obj.Spec.ID)
@@ -137,7 +150,7 @@ func (d *departments) Observe(ctx context.Context, c *Connection, obj *v1.WeComD
 		found, ok = idx.get(id)
 		if !ok && !deleting {
 			// Not in the last list: created since, or deleted by hand. One get decides.
-			got, err := c.Client.GetDepartment(ctx, id)
+			got, err := d.c.Client.GetDepartment(ctx, id)
 			if err != nil && !wecom.IsNotFound(err) {
 				return Observation{}, err
 			}
@@ -149,7 +162,14 @@ func (d *departments) Observe(ctx context.Context, c *Connection, obj *v1.WeComD
 		if !ok && obj.Spec.ID == nil {
 			obj.Status.ID = 0 // deleted by hand: create again, with a new id
 		}
-	case !deleting:
+	case !deleting || !createPending(obj).IsZero():
+		if deleting {
+			// Deleting before a lost create was found: the parent may be gone from the
+			// cluster, so look under the parent the create was for, if it is known.
+			if parent, err = d.parentID(ctx, obj); err != nil {
+				return Observation{}, nil
+			}
+		}
 		// Adoption: a department with the same name under the same parent, compared without
 		// case (an exact match first: WeCom itself tells siblings apart by case).
 		found, ok = idx.find(func(dep wecom.Department) bool {
@@ -160,56 +180,27 @@ func (d *departments) Observe(ctx context.Context, c *Connection, obj *v1.WeComD
 				return dep.ParentID == parent && strings.EqualFold(dep.Name, obj.Spec.Name)
 			})
 		}
-		obs.Adopted = ok
 	}
 	if !ok {
-		return obs, nil
+		return Observation{}, nil
 	}
 	obj.Status.ID = int64(found.ID)
-	obs.Exists = true
 	if deleting {
-		return obs, nil
+		return Observation{Exists: true}, nil
 	}
 	obj.Status.ParentID = int64(found.ParentID)
-	obs.UpToDate = found.Name == obj.Spec.Name && found.ParentID == parent &&
-		(obj.Spec.NameEn == "" || found.NameEn == obj.Spec.NameEn) &&
-		(obj.Spec.Order == nil || int64(found.Order) == *obj.Spec.Order)
-	return obs, nil
+	return Observation{Exists: true, UpToDate: departmentMatches(found, obj.Spec, parent)}, nil
 }
 
-// firstSeen returns when the manager first saw uid (see seen), recording now if it had not.
-func (d *departments) firstSeen(uid types.UID) time.Time {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.seen == nil {
-		d.seen = map[types.UID]time.Time{}
-	}
-	t, ok := d.seen[uid]
-	if !ok {
-		t = time.Now()
-		d.seen[uid] = t
-	}
-	return t
+// departmentMatches says whether WeCom's department matches the spec under parent. An empty
+// nameEn and an unset order are not managed.
+func departmentMatches(got wecom.Department, spec v1.WeComDepartmentSpec, parent int) bool {
+	return got.Name == spec.Name && got.ParentID == parent &&
+		(spec.NameEn == "" || got.NameEn == spec.NameEn) &&
+		(spec.Order == nil || int64(got.Order) == *spec.Order)
 }
 
-func (d *departments) forget(uid types.UID) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	delete(d.seen, uid)
-}
-
-// noteCreate is a predicate that records when a department was first seen, as its create
-// event arrives, so that a list started after that serves it.
-func (d *departments) noteCreate() predicate.Funcs {
-	return predicate.Funcs{CreateFunc: func(e event.CreateEvent) bool {
-		if dep, ok := e.Object.(*v1.WeComDepartment); ok && dep.Status.ID == 0 && dep.DeletionTimestamp.IsZero() {
-			d.firstSeen(dep.UID)
-		}
-		return true
-	}}
-}
-
-func (d *departments) Create(ctx context.Context, c *Connection, obj *v1.WeComDepartment) error {
+func (d *departmentClient) Create(ctx context.Context, obj *v1.WeComDepartment) error {
 	parent, err := d.parentID(ctx, obj)
 	if err != nil {
 		return err
@@ -218,39 +209,22 @@ func (d *departments) Create(ctx context.Context, c *Connection, obj *v1.WeComDe
 	if obj.Spec.ID != nil {
 		req.ID = int(*obj.Spec.ID)
 	}
-	id, err := c.Client.CreateDepartment(ctx, req)
-	if wecom.IsAmbiguous(err) && !wecom.IsAlreadyExists(err) {
-		// The create may have been applied with its reply lost: list again next time, so
-		// that the department is adopted instead of being created again.
-		d.snapshots.invalidate(c.Scope + "|departments")
-		return err
-	}
-	if wecom.IsAlreadyExists(err) {
-		// Made by hand since the last list, or our own create whose reply was lost and was
-		// retried: list again and adopt it rather than fail or create twice.
-		d.snapshots.invalidate(c.Scope + "|departments")
-		obs, oerr := d.Observe(ctx, c, obj)
-		if oerr != nil || !obs.Exists {
-			return err
-		}
-		if !obs.UpToDate {
-			if err := d.Update(ctx, c, obj); err != nil {
-				return err
-			}
-		}
-		return errAdopted
-	}
+	id, err := d.c.Client.CreateDepartment(ctx, req)
 	if err != nil {
+		if wecom.IsAmbiguous(err) || wecom.IsAlreadyExists(err) {
+			// What the next Observe looks for is not in the cached list.
+			d.snapshots.invalidate(d.key())
+		}
 		return err
 	}
 	obj.Status.ID, obj.Status.ParentID = int64(id), int64(parent)
-	if idx, err := d.index(ctx, c, time.Time{}); err == nil {
+	if idx, err := d.index(ctx, time.Time{}); err == nil {
 		idx.set(id, wecom.Department{ID: id, Name: req.Name, NameEn: req.NameEn, ParentID: parent, Order: derefOrder(req.Order)})
 	}
 	return nil
 }
 
-func (d *departments) Update(ctx context.Context, c *Connection, obj *v1.WeComDepartment) error {
+func (d *departmentClient) Update(ctx context.Context, obj *v1.WeComDepartment) error {
 	parent, err := d.parentID(ctx, obj)
 	if err != nil {
 		return err
@@ -260,11 +234,11 @@ func (d *departments) Update(ctx context.Context, c *Connection, obj *v1.WeComDe
 	if obj.Spec.NameEn != "" {
 		req.NameEn = &obj.Spec.NameEn
 	}
-	if err := c.Client.UpdateDepartment(ctx, req); err != nil {
+	if err := d.c.Client.UpdateDepartment(ctx, req); err != nil {
 		return err
 	}
 	obj.Status.ParentID = int64(parent)
-	if idx, err := d.index(ctx, c, time.Time{}); err == nil {
+	if idx, err := d.index(ctx, time.Time{}); err == nil {
 		dep, _ := idx.get(id)
 		dep.ID, dep.Name, dep.ParentID = id, obj.Spec.Name, parent
 		if req.NameEn != nil {
@@ -278,20 +252,20 @@ func (d *departments) Update(ctx context.Context, c *Connection, obj *v1.WeComDe
 	return nil
 }
 
-func (d *departments) Delete(ctx context.Context, c *Connection, obj *v1.WeComDepartment) error {
+func (d *departmentClient) Delete(ctx context.Context, obj *v1.WeComDepartment) error {
 	id := int(obj.Status.ID)
 	if id == 0 {
 		return nil // never created
 	}
-	err := c.Client.DeleteDepartment(ctx, id)
-	switch code := wecom.Code(err); {
+	err := d.c.Client.DeleteDepartment(ctx, id)
+	switch {
 	case err == nil || wecom.IsNotFound(err):
-	case code == wecom.ErrCodeDeptHasMembers || code == wecom.ErrCodeDeptHasChildren:
+	case wecom.IsDepartmentNotEmpty(err):
 		return &deleteBlockedError{err: err}
 	default:
 		return err
 	}
-	if idx, err := d.index(ctx, c, time.Time{}); err == nil {
+	if idx, err := d.index(ctx, time.Time{}); err == nil {
 		idx.remove(id)
 	}
 	return nil
@@ -437,7 +411,7 @@ func setupDepartments(mgr ctrl.Manager, o Options, connector *Connector, recorde
 		return heldDepartments(ctx, kube, obj)
 	})
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WeComDepartment{}, builder.WithPredicates(predicate.GenerationChangedPredicate{}, depts.noteCreate())).
+		For(&v1.WeComDepartment{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1.WeComDepartment{}, children, builder.WithPredicates(idChanged)).
 		Watches(&v1.WeComDepartment{}, unblock, builder.WithPredicates(leftDepartment)).
 		Watches(&v1.WeComUser{}, unblock, builder.WithPredicates(leftDepartment)).

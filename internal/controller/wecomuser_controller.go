@@ -12,7 +12,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -30,57 +29,88 @@ const listIDPageSize = 10000
 // +kubebuilder:rbac:groups=wecom.dev,resources=wecomusers/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=wecom.dev,resources=wecomusers/finalizers,verbs=update
 
-// users is the WeComUser part of the reconcile.
+// users connects WeComUser objects to WeCom.
 //
 // WeCom offers no bulk read of members' fields to the contacts-sync secret (user/list is
 // refused from IPs added after 2022-08-15), so drift checks read user/list_id, one call per
 // 10,000 memberships per connection per interval, which shows members deleted by hand and
 // department changes. A member's other fields are read with user/get when its spec changed,
 // when list_id disagrees, and otherwise once per deep interval (a multiple of the drift
-// interval, spread over time), so hand edits to names or phones are repaired too.
+// interval, at a time of the interval set by the object's UID), so hand edits to names or
+// phones are repaired too.
 type users struct {
 	kube      client.Client
 	snapshots *snapshots
 	maxAge    time.Duration
 	deepEvery time.Duration
-	// slack is the drift checks' jitter: a deep check is due at the drift check nearest to
-	// deepEvery, not at the one after it.
-	slack time.Duration
+	// window is the longest time between two drift checks of an object (the interval plus
+	// its jitter): the deep check is the first drift check in its slot of this width.
+	window time.Duration
+	// now is the clock of the deep checks; nil is time.Now.
+	now func() time.Time
 
-	mu       sync.Mutex
-	deepSeen map[types.UID]time.Time
-	// newSeen records when the manager first saw each member it has not created or adopted
-	// yet; lastList and lastPages are when the last user/list_id started and its pages. See
-	// Observe.
-	newSeen   map[types.UID]time.Time
-	lastList  time.Time
-	lastPages int
+	mu    sync.Mutex
+	lists map[string]*userListing // per connection scope
+}
+
+// userListing says, for one connection, when the last user/list_id started, how many
+// pages it took, and how many new members have been looked at since: what decides whether a
+// fresh list costs fewer calls than a user/get for each.
+type userListing struct {
+	started time.Time
+	pages   int
+	waiting int
+}
+
+// userClient is the WeComUser part of one reconcile.
+type userClient struct {
+	*users
+	c *Connection
+}
+
+func (u *users) Connect(_ context.Context, c *Connection, _ *v1.WeComUser) (ExternalClient[*v1.WeComUser], error) {
+	return &userClient{users: u, c: c}, nil
 }
 
 // userIndex maps a lower-cased userid to its department ids (WeCom compares ids without case).
 type userIndex = index[string, []int]
 
+func (u *users) listing(scope string) *userListing {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.lists == nil {
+		u.lists = map[string]*userListing{}
+	}
+	l, ok := u.lists[scope]
+	if !ok {
+		l = &userListing{}
+		u.lists[scope] = l
+	}
+	return l
+}
+
 // index returns the connection's list_id snapshot, listing again when it is older than
 // maxAge.
-func (u *users) index(ctx context.Context, c *Connection) (*userIndex, error) {
-	idx, _, err := u.indexAt(ctx, c, time.Time{})
+func (u *userClient) index(ctx context.Context) (*userIndex, error) {
+	idx, _, err := u.indexAt(ctx, time.Time{})
 	return idx, err
 }
 
 // indexAt returns the list_id snapshot, listing again when it is older than maxAge or
 // started before notBefore, and when its list started.
-func (u *users) indexAt(ctx context.Context, c *Connection, notBefore time.Time) (*userIndex, time.Time, error) {
-	v, at, err := u.snapshots.getAt(ctx, c.Scope+"|users", u.maxAge, notBefore, func(ctx context.Context) (any, error) {
+func (u *userClient) indexAt(ctx context.Context, notBefore time.Time) (*userIndex, time.Time, error) {
+	v, at, err := u.snapshots.getAt(ctx, u.c.Scope+"|users", u.maxAge, notBefore, func(ctx context.Context) (any, error) {
+		l := u.listing(u.c.Scope)
+		u.mu.Lock()
+		l.started, l.pages, l.waiting = time.Now(), 0, 0
+		u.mu.Unlock()
 		idx := newIndex[string, []int]()
 		cursor := ""
-		u.mu.Lock()
-		u.lastList, u.lastPages = time.Now(), 0
-		u.mu.Unlock()
 		for {
 			u.mu.Lock()
-			u.lastPages++
+			l.pages++
 			u.mu.Unlock()
-			page, err := c.Client.ListUserIDs(ctx, cursor, listIDPageSize)
+			page, err := u.c.Client.ListUserIDs(ctx, cursor, listIDPageSize)
 			if err != nil {
 				return nil, err
 			}
@@ -100,22 +130,30 @@ func (u *users) indexAt(ctx context.Context, c *Connection, notBefore time.Time)
 	return v.(*userIndex), at, nil
 }
 
+// listPays says whether a fresh user/list_id costs fewer calls than the user/gets it
+// replaces: the new members looked at since the last list started (the next list serves
+// them all) against the pages of the last list. It counts this look.
+func (u *userClient) listPays() bool {
+	l := u.listing(u.c.Scope)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	l.waiting++
+	return l.waiting > max(l.pages, 1)
+}
+
 // desired is the user/update body the spec asks for, with department ids resolved.
 func (u *users) desired(ctx context.Context, obj *v1.WeComUser) (wecom.UpdateUserRequest, error) {
 	s := obj.Spec
 	req := wecom.UpdateUserRequest{
 		UserID: s.UserID, Name: &s.Name, Alias: &s.Alias, Mobile: &s.Mobile, Email: &s.Email,
 		BizMail: &s.BizMail, Telephone: &s.Telephone, Position: &s.Position,
-		Enable:       ptr(1),
+		Enable:       ptr(wecom.Flag(s.Enabled == nil || *s.Enabled)),
 		DirectLeader: append([]string{}, s.DirectLeaders...),
 	}
 	// WeCom reads gender 0 as "unchanged", so Unspecified cannot clear a gender: it leaves
 	// whatever WeCom has, and is neither sent nor compared.
-	if g := genderCode(s.Gender); g != "0" {
+	if g := userGender(s.Gender); g != wecom.GenderUnspecified {
 		req.Gender = &g
-	}
-	if s.Enabled != nil && !*s.Enabled {
-		req.Enable = ptr(0)
 	}
 	for _, d := range s.Departments {
 		id := 0
@@ -129,26 +167,24 @@ func (u *users) desired(ctx context.Context, obj *v1.WeComUser) (wecom.UpdateUse
 		}
 		req.Department = append(req.Department, id)
 		req.Order = append(req.Order, uint32(d.Order))
-		leader := 0
-		if d.Leader {
-			leader = 1
-		}
-		req.IsLeaderInDept = append(req.IsLeaderInDept, leader)
+		req.IsLeaderInDept = append(req.IsLeaderInDept, wecom.Flag(d.Leader))
 	}
 	return req, nil
 }
 
-func genderCode(g v1.Gender) string {
+func userGender(g v1.Gender) wecom.Gender {
 	switch g {
 	case v1.GenderMale:
-		return "1"
+		return wecom.GenderMale
 	case v1.GenderFemale:
-		return "2"
+		return wecom.GenderFemale
 	}
-	return "0"
+	return wecom.GenderUnspecified
 }
 
-func (u *users) Observe(ctx context.Context, c *Connection, obj *v1.WeComUser) (Observation, error) {
+// Observe finds the member by its userid, the natural key, which also finds what a create
+// whose reply was lost made.
+func (u *userClient) Observe(ctx context.Context, obj *v1.WeComUser) (Observation, error) {
 	deleting := !obj.DeletionTimestamp.IsZero()
 	adopted := obj.Status.UserID == ""
 	var (
@@ -161,27 +197,34 @@ func (u *users) Observe(ctx context.Context, c *Connection, obj *v1.WeComUser) (
 			return Observation{}, err
 		}
 	}
-	// A member not created or adopted yet that a list started after it was first seen does
-	// not show is not in WeCom: it is created without a user/get (one made by hand since is
-	// adopted by Create when WeCom answers 60102). Such a list is taken when it saves calls:
-	// when more new members wait for it than it has pages. A batch of new members applied at
-	// once then costs a few lists, not a user/get each.
-	var seen, notBefore time.Time
+	// A member not created or adopted yet that a list started after it was made (or after
+	// its pending create started) does not show is not in WeCom: it is created without a
+	// user/get (one made by hand since is adopted when WeCom answers 60102). Such a list is
+	// taken when it saves calls: when more new members wait for it than it has pages. A
+	// batch of new members applied at once then costs a few lists, not a user/get each.
+	var since, notBefore time.Time
 	if adopted && !deleting {
-		seen = u.firstSeen(obj.UID)
-		if u.listPays() {
-			notBefore = seen
+		// creationTimestamp is rounded down to the second: only a list that started after
+		// that second is sure to be younger than the object. A member made within the last
+		// second waits for it, so that one list can serve every member made in it.
+		since = obj.CreationTimestamp.Add(time.Second)
+		if wait := time.Until(since); wait > 0 {
+			return Observation{}, &requeueError{after: wait}
 		}
-	} else {
-		u.forgetNew(obj.UID)
+		if p := createPending(obj); p.After(since) {
+			since = p
+		}
+		if u.listPays() {
+			notBefore = since
+		}
 	}
-	idx, listedAt, err := u.indexAt(ctx, c, notBefore)
+	idx, listedAt, err := u.indexAt(ctx, notBefore)
 	if err != nil {
 		return Observation{}, err
 	}
 	key := strings.ToLower(obj.Spec.UserID)
 	listed, inList := idx.get(key)
-	if adopted && !deleting && !inList && listedAt.After(seen) {
+	if adopted && !deleting && !inList && !since.IsZero() && listedAt.After(since) {
 		return Observation{}, nil
 	}
 	if deleting {
@@ -198,7 +241,7 @@ func (u *users) Observe(ctx context.Context, c *Connection, obj *v1.WeComUser) (
 	// user/get reads the fields: for a member whose spec changed, that list_id disagrees
 	// with, whose deep check is due, that the list shows but no object has adopted yet, or
 	// a lone new member (one small read, where a fresh list would read the whole corp).
-	got, err := c.Client.GetUser(ctx, obj.Spec.UserID)
+	got, err := u.c.Client.GetUser(ctx, obj.Spec.UserID)
 	if wecom.IsNotFound(err) {
 		idx.remove(key)
 		return Observation{}, nil
@@ -206,11 +249,19 @@ func (u *users) Observe(ctx context.Context, c *Connection, obj *v1.WeComUser) (
 	if err != nil {
 		return Observation{}, err
 	}
-	u.markDeep(obj.UID)
 	idx.set(key, got.Department)
 	obj.Status.UserID = got.UserID
 	obj.Status.DepartmentIDs = toInt64s(got.Department)
-	return Observation{Exists: true, UpToDate: userMatches(got, want), Adopted: adopted}, nil
+	return Observation{Exists: true, UpToDate: userMatches(got, want)}, nil
+}
+
+// deepDue says whether this drift check reads the member in full (see deepSlot).
+func (u *users) deepDue(uid types.UID) bool {
+	now := time.Now
+	if u.now != nil {
+		now = u.now
+	}
+	return deepSlot(uid, now(), u.deepEvery, u.window)
 }
 
 // userMatches compares what user/get returned with the update the spec asks for.
@@ -225,11 +276,11 @@ func userMatches(got *wecom.User, want wecom.UpdateUserRequest) bool {
 		got.Enable == *want.Enable &&
 		slices.Equal(got.Department, want.Department) &&
 		slices.Equal(padUint32(got.Order, len(want.Department)), want.Order) &&
-		slices.Equal(padInt(got.IsLeaderInDept, len(want.Department)), want.IsLeaderInDept) &&
+		slices.Equal(padFlags(got.IsLeaderInDept, len(want.Department)), want.IsLeaderInDept) &&
 		sameSet(lower(got.DirectLeader), lower(want.DirectLeader))
 }
 
-func (u *users) Create(ctx context.Context, c *Connection, obj *v1.WeComUser) error {
+func (u *userClient) Create(ctx context.Context, obj *v1.WeComUser) error {
 	want, err := u.desired(ctx, obj)
 	if err != nil {
 		return err
@@ -243,135 +294,59 @@ func (u *users) Create(ctx context.Context, c *Connection, obj *v1.WeComUser) er
 	if want.Gender != nil {
 		req.Gender = *want.Gender
 	}
-	_, err = c.Client.CreateUser(ctx, req)
-	adopted := wecom.IsAlreadyExists(err)
-	if adopted {
-		// The userid exists (made by hand since Observe, or our create's reply was lost and
-		// the client's retry was told so): adopt it.
-		if err := c.Client.UpdateUser(ctx, want); err != nil {
-			return err
-		}
-	} else if err != nil {
+	if _, err := u.c.Client.CreateUser(ctx, req); err != nil {
 		return err
 	}
 	obj.Status.UserID = obj.Spec.UserID
 	obj.Status.DepartmentIDs = toInt64s(want.Department)
-	u.markDeep(obj.UID)
-	u.forgetNew(obj.UID)
-	if idx, err := u.index(ctx, c); err == nil {
+	if idx, err := u.index(ctx); err == nil {
 		idx.set(strings.ToLower(obj.Spec.UserID), want.Department)
-	}
-	if adopted {
-		return errAdopted
 	}
 	return nil
 }
 
-func (u *users) Update(ctx context.Context, c *Connection, obj *v1.WeComUser) error {
+func (u *userClient) Update(ctx context.Context, obj *v1.WeComUser) error {
 	want, err := u.desired(ctx, obj)
 	if err != nil {
 		return err
 	}
-	if err := c.Client.UpdateUser(ctx, want); err != nil {
+	if err := u.c.Client.UpdateUser(ctx, want); err != nil {
 		return err
 	}
 	obj.Status.DepartmentIDs = toInt64s(want.Department)
-	if idx, err := u.index(ctx, c); err == nil {
+	if idx, err := u.index(ctx); err == nil {
 		idx.set(strings.ToLower(obj.Spec.UserID), want.Department)
 	}
 	return nil
 }
 
-func (u *users) Delete(ctx context.Context, c *Connection, obj *v1.WeComUser) error {
+func (u *userClient) Delete(ctx context.Context, obj *v1.WeComUser) error {
 	if obj.Status.UserID == "" {
 		// Never created or adopted: a member with this userid, if any, is not ours.
 		return nil
 	}
-	if err := c.Client.DeleteUser(ctx, obj.Status.UserID); err != nil && !wecom.IsNotFound(err) {
+	if err := u.c.Client.DeleteUser(ctx, obj.Status.UserID); err != nil && !wecom.IsNotFound(err) {
 		return err
 	}
-	if idx, err := u.index(ctx, c); err == nil {
+	if idx, err := u.index(ctx); err == nil {
 		idx.remove(strings.ToLower(obj.Spec.UserID))
 	}
-	u.mu.Lock()
-	delete(u.deepSeen, obj.UID)
-	delete(u.newSeen, obj.UID)
-	u.mu.Unlock()
 	return nil
 }
 
-// firstSeen returns when the manager first saw uid as a member not created yet, recording
-// now if it had not.
-func (u *users) firstSeen(uid types.UID) time.Time {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.newSeen == nil {
-		u.newSeen = map[types.UID]time.Time{}
-	}
-	t, ok := u.newSeen[uid]
-	if !ok {
-		t = time.Now()
-		u.newSeen[uid] = t
-	}
-	return t
-}
-
-func (u *users) forgetNew(uid types.UID) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	delete(u.newSeen, uid)
-}
-
-// listPays says whether a fresh user/list_id costs fewer calls than the user/gets it
-// replaces: the members not created yet and first seen since the last list started (the
-// next list serves them all) against the pages of the last list.
-func (u *users) listPays() bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	waiting := 0
-	for _, t := range u.newSeen {
-		if t.After(u.lastList) {
-			waiting++
-		}
-	}
-	return waiting > max(u.lastPages, 1)
-}
-
-// noteCreate is a predicate that records when a member not created yet was first seen, as
-// its create event arrives (before it waits in the queue), so that more lists serve it.
-func (u *users) noteCreate() predicate.Funcs {
-	return predicate.Funcs{CreateFunc: func(e event.CreateEvent) bool {
-		if usr, ok := e.Object.(*v1.WeComUser); ok && usr.Status.UserID == "" && usr.DeletionTimestamp.IsZero() {
-			u.firstSeen(usr.UID)
-		}
+// deepSlot says whether a drift check at now is the one, in each period of every, at which
+// the object with uid is read in full: the first check in the object's slot, window wide,
+// placed in the period by the UID. With checks at most window apart, each period has at
+// least one such check (two at most), and a restart does not read every object at once.
+func deepSlot(uid types.UID, now time.Time, every, window time.Duration) bool {
+	if every <= window || every <= 0 {
 		return true
-	}}
-}
-
-// deepDue says whether the object's fields should be read again with user/get. The first
-// deep check after a start is spread over the deep interval by the object's UID, so a
-// restart does not read every member at once.
-func (u *users) deepDue(uid types.UID) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	last, ok := u.deepSeen[uid]
-	if !ok {
-		if u.deepSeen == nil {
-			u.deepSeen = map[types.UID]time.Time{}
-		}
-		u.deepSeen[uid] = time.Now().Add(-spread(uid, u.deepEvery))
-		return false
 	}
-	return time.Since(last) >= u.deepEvery-u.slack
-}
-
-func (u *users) markDeep(uid types.UID) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.deepSeen == nil {
-		u.deepSeen = map[types.UID]time.Time{}
+	phase := (now.UnixNano() - int64(spread(uid, every))) % int64(every)
+	if phase < 0 {
+		phase += int64(every)
 	}
-	u.deepSeen[uid] = time.Now()
+	return phase < int64(window)
 }
 
 // spread maps uid to a stable offset in [0, d).
@@ -417,8 +392,8 @@ func padUint32(in []uint32, n int) []uint32 {
 	return out
 }
 
-func padInt(in []int, n int) []int {
-	out := make([]int, n)
+func padFlags(in []wecom.Flag, n int) []wecom.Flag {
+	out := make([]wecom.Flag, n)
 	copy(out, in)
 	return out
 }
@@ -446,7 +421,7 @@ func setupUsers(mgr ctrl.Manager, o Options, connector *Connector, recorder even
 		return err
 	}
 	kube := mgr.GetClient()
-	us := &users{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval), deepEvery: o.DeepDriftInterval(), slack: o.DriftInterval / 10}
+	us := &users{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval), deepEvery: o.DeepDriftInterval(), window: driftWindow(o.DriftInterval)}
 	r := &ManagedReconciler[*v1.WeComUser]{
 		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval,
 		NewObject: func() *v1.WeComUser { return &v1.WeComUser{} },
@@ -456,7 +431,7 @@ func setupUsers(mgr ctrl.Manager, o Options, connector *Connector, recorder even
 		return dependants(ctx, kube, &v1.WeComUserList{}, obj.GetNamespace(), indexUserDepartment, obj.GetName())
 	})
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WeComUser{}, builder.WithPredicates(predicate.GenerationChangedPredicate{}, us.noteCreate())).
+		For(&v1.WeComUser{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1.WeComDepartment{}, members, builder.WithPredicates(idChanged)).
 		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.WeComUserList{} }), builder.WithPredicates(readyChanged)).
 		WithOptions(controllerOptions(o)).

@@ -305,6 +305,26 @@ func (c *Client) GetSchedules(ctx context.Context, scheduleIDs []string) ([]Sche
 	return resp.ScheduleList, nil
 }
 
+// ScheduleByCalendarPageMax is the largest page oa/schedule/get_by_calendar returns.
+const ScheduleByCalendarPageMax = 1000
+
+// GetSchedulesByCalendar reads one page of the schedules in a calendar this app created
+// (POST oa/schedule/get_by_calendar). The last page is the first empty one.
+func (c *Client) GetSchedulesByCalendar(ctx context.Context, calID string, offset, limit int) ([]Schedule, error) {
+	req := struct {
+		CalID  string `json:"cal_id"`
+		Offset int    `json:"offset"`
+		Limit  int    `json:"limit"`
+	}{calID, offset, limit}
+	var resp struct {
+		ScheduleList []Schedule `json:"schedule_list"`
+	}
+	if err := c.call(ctx, epScheduleByCalendar, nil, req, &resp); err != nil {
+		return nil, err
+	}
+	return resp.ScheduleList, nil
+}
+
 // DeleteSchedule cancels a schedule or some of its occurrences (POST oa/schedule/del).
 func (c *Client) DeleteSchedule(ctx context.Context, req DeleteScheduleRequest) error {
 	return c.call(ctx, epScheduleDel, nil, req, nil)

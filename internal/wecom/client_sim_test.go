@@ -203,27 +203,27 @@ func TestSimUsers(t *testing.T) {
 
 	res := must(c.CreateUser(ctx, wecom.CreateUserRequest{
 		UserID: "sunqi", Name: "孙七", Mobile: "+86 13800000009", Department: []int{2, 3}, Order: []uint32{1, 2},
-		IsLeaderInDept: []int{0, 1}, DirectLeader: []string{"lisi"}, Gender: "2", Position: "SRE", ToInvite: wecom.Ptr(false),
+		IsLeaderInDept: []wecom.Flag{false, true}, DirectLeader: []string{"lisi"}, Gender: "2", Position: "SRE", ToInvite: wecom.Ptr(false),
 		ExtAttr: &wecom.ExtAttr{Attrs: []wecom.ExtAttrItem{{Type: 0, Name: "工号", Text: &wecom.ExtAttrText{Value: "007"}}}},
 	}))(t)
 	if len(res.CreatedDepartments) != 0 {
 		t.Fatalf("no department should have been created: %+v", res)
 	}
 	u := must(c.GetUser(ctx, "sunqi"))(t)
-	if u.Name != "孙七" || !slices.Equal(u.Department, []int{2, 3}) || u.Gender != "2" || u.Enable != 1 || u.Position != "SRE" ||
-		!slices.Equal(u.DirectLeader, []string{"lisi"}) || !slices.Equal(u.IsLeaderInDept, []int{0, 1}) {
+	if u.Name != "孙七" || !slices.Equal(u.Department, []int{2, 3}) || u.Gender != "2" || !bool(u.Enable) || u.Position != "SRE" ||
+		!slices.Equal(u.DirectLeader, []string{"lisi"}) || !slices.Equal(u.IsLeaderInDept, []wecom.Flag{false, true}) {
 		t.Fatalf("get: %+v", u)
 	}
 
 	// enable=0 disables; other fields stay.
-	ok(t, c.UpdateUser(ctx, wecom.UpdateUserRequest{UserID: "sunqi", Enable: wecom.Ptr(0)}))
+	ok(t, c.UpdateUser(ctx, wecom.UpdateUserRequest{UserID: "sunqi", Enable: wecom.Ptr(wecom.Flag(false))}))
 	u = must(c.GetUser(ctx, "sunqi"))(t)
-	if u.Enable != 0 || u.Status != wecom.UserStatusDisabled || u.Name != "孙七" || u.Position != "SRE" {
+	if bool(u.Enable) || u.Status != wecom.UserStatusDisabled || u.Name != "孙七" || u.Position != "SRE" {
 		t.Fatalf("after enable=0: %+v", u)
 	}
-	ok(t, c.UpdateUser(ctx, wecom.UpdateUserRequest{UserID: "sunqi", Enable: wecom.Ptr(1), Position: wecom.Ptr("Lead SRE"), DirectLeader: []string{}}))
+	ok(t, c.UpdateUser(ctx, wecom.UpdateUserRequest{UserID: "sunqi", Enable: wecom.Ptr(wecom.Flag(true)), Position: wecom.Ptr("Lead SRE"), DirectLeader: []string{}}))
 	u = must(c.GetUser(ctx, "sunqi"))(t)
-	if u.Enable != 1 || u.Position != "Lead SRE" || len(u.DirectLeader) != 0 || u.Mobile == "" {
+	if !bool(u.Enable) || u.Position != "Lead SRE" || len(u.DirectLeader) != 0 || u.Mobile == "" {
 		t.Fatalf("after re-enable: %+v", u)
 	}
 

@@ -26,7 +26,7 @@ func TestDecodeLenient(t *testing.T) {
 		if err := decodeResponse("user/get", []byte(body), &u); err != nil {
 			t.Fatal(err)
 		}
-		if u.Gender != "1" || u.Enable != 1 || u.Status != 1 || u.Department != nil || u.ExtAttr != nil || u.MainDepartment != 1 {
+		if u.Gender != "1" || !bool(u.Enable) || u.Status != 1 || u.Department != nil || u.ExtAttr != nil || u.MainDepartment != 1 {
 			t.Fatalf("decoded %+v", u)
 		}
 	})

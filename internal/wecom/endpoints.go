@@ -33,6 +33,7 @@ const (
 	apiScheduleAdd          = "oa/schedule/add"
 	apiScheduleUpdate       = "oa/schedule/update"
 	apiScheduleGet          = "oa/schedule/get"
+	apiScheduleByCalendar   = "oa/schedule/get_by_calendar"
 	apiScheduleDel          = "oa/schedule/del"
 	apiMessageSend          = "message/send"
 	apiMessageRecall        = "message/recall"
@@ -92,6 +93,7 @@ var (
 	epScheduleAdd          = postOnce(apiScheduleAdd)
 	epScheduleUpdate       = postWrite(apiScheduleUpdate)
 	epScheduleGet          = post(apiScheduleGet)
+	epScheduleByCalendar   = post(apiScheduleByCalendar)
 	epScheduleDel          = postWrite(apiScheduleDel)
 	epMessageSend          = postWrite(apiMessageSend) // with enable_duplicate_check: WeCom drops a repeat
 	epMessageSendOnce      = postOnce(apiMessageSend)  // without it: a repeat is delivered twice

@@ -273,6 +273,20 @@ func hasWeComError(err error) bool {
 	return errors.As(err, &ae) || errors.As(err, &te) || errors.As(err, &de)
 }
 
+// IsDepartmentNotEmpty reports whether department/delete was refused because the department
+// still has members (60005) or sub-departments (60006): a refusal that time may remove.
+func IsDepartmentNotEmpty(err error) bool {
+	code := Code(err)
+	return code == ErrCodeDeptHasMembers || code == ErrCodeDeptHasChildren
+}
+
+// IsPermissionDenied reports whether the app may not call the API (48002) or act for the
+// agentid given (301002), as opposed to credentials that WeCom refused.
+func IsPermissionDenied(err error) bool {
+	code := Code(err)
+	return code == ErrCodeNoAPIPermission || code == ErrCodeAgentNotOwned
+}
+
 // IsAmbiguous reports whether a failed write may nevertheless have been applied by WeCom (see
 // CallError.Ambiguous). Also see WithCallInfo for the same fact on successful calls.
 func IsAmbiguous(err error) bool {

@@ -77,13 +77,13 @@ var goldenCases = []goldenCase{
 	{"user_create", func(ctx context.Context, c *Client, _ *WebhookClient) (any, error) {
 		return c.CreateUser(ctx, CreateUserRequest{
 			UserID: "zhangsan", Name: "张三", Mobile: "+86 13800000000", Department: []int{1, 2}, Order: []uint32{10, 40},
-			IsLeaderInDept: []int{1, 0}, DirectLeader: []string{"lisi"}, Gender: "1", Enable: Ptr(1), ToInvite: Ptr(false),
+			IsLeaderInDept: []Flag{true, false}, DirectLeader: []string{"lisi"}, Gender: "1", Enable: Ptr(Flag(true)), ToInvite: Ptr(false),
 		})
 	}, &CreateUserResult{CreatedDepartments: []CreatedDepartment{{Name: "xxxx", ID: 123}}}},
 	{"user_create_full", func(ctx context.Context, c *Client, _ *WebhookClient) (any, error) {
 		return c.CreateUser(ctx, CreateUserRequest{
 			UserID: "lisi", Name: "李四", Alias: "jackzhang", Email: "lisi@example.com", BizMail: "lisi@corp.example.com",
-			Position: "产品经理", Telephone: "020-123456", AvatarMediaID: "MEDIAID", Enable: Ptr(0),
+			Position: "产品经理", Telephone: "020-123456", AvatarMediaID: "MEDIAID", Enable: Ptr(Flag(false)),
 			ExtAttr: &ExtAttr{Attrs: []ExtAttrItem{
 				{Type: 0, Name: "文本名称", Text: &ExtAttrText{Value: "文本"}},
 				{Type: 1, Name: "网页名称", Web: &ExtAttrWeb{URL: "http://www.test.com", Title: "标题"}},
@@ -93,7 +93,7 @@ var goldenCases = []goldenCase{
 		})
 	}, &CreateUserResult{}},
 	{"user_update", func(ctx context.Context, c *Client, _ *WebhookClient) (any, error) {
-		return nil, c.UpdateUser(ctx, UpdateUserRequest{UserID: "zhangsan", Name: Ptr("李四"), Department: []int{1}, Enable: Ptr(0), DirectLeader: []string{}})
+		return nil, c.UpdateUser(ctx, UpdateUserRequest{UserID: "zhangsan", Name: Ptr("李四"), Department: []int{1}, Enable: Ptr(Flag(false)), DirectLeader: []string{}})
 	}, nil},
 	{"user_delete", func(ctx context.Context, c *Client, _ *WebhookClient) (any, error) {
 		return nil, c.DeleteUser(ctx, "zhangsan")
@@ -103,12 +103,12 @@ var goldenCases = []goldenCase{
 	}, &User{
 		UserID: "zhangsan", Name: "张三", Department: []int{1, 2}, Order: []uint32{1, 2}, Position: "后台工程师",
 		Mobile: "13800000000", Gender: "1", Email: "zhangsan@gzdev.com", BizMail: "zhangsan@qyycs2.wecom.work",
-		IsLeaderInDept: []int{1, 0}, DirectLeader: []string{"lisi"},
+		IsLeaderInDept: []Flag{true, false}, DirectLeader: []string{"lisi"},
 		Avatar:      "http://wx.qlogo.cn/mmopen/ajNVdqHZLLA3WJ6DSZUfiakYe37PKnQhBIeOQBO4czqrnZDS79FH5Wm5m4X69TBicnHFlhiafvDwklOpZeXYQQ2icg/0",
 		ThumbAvatar: "http://wx.qlogo.cn/mmopen/ajNVdqHZLLA3WJ6DSZUfiakYe37PKnQhBIeOQBO4czqrnZDS79FH5Wm5m4X69TBicnHFlhiafvDwklOpZeXYQQ2icg/100",
 		Telephone:   "020-123456", Alias: "jackzhang", Address: "广州市海珠区新港中路", OpenUserID: "xxxxxx", MainDepartment: 1,
 		ExtAttr: &ExtAttr{Attrs: []ExtAttrItem{{Type: 0, Name: "文本名称", Text: &ExtAttrText{Value: "文本"}}}},
-		Status:  1, Enable: 1, QRCode: "https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=xxx", ExternalPosition: "产品经理",
+		Status:  1, Enable: true, QRCode: "https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=xxx", ExternalPosition: "产品经理",
 	}},
 	{"user_list_id", func(ctx context.Context, c *Client, _ *WebhookClient) (any, error) {
 		return c.ListUserIDs(ctx, "xxxxxxx", 10000)

@@ -3,8 +3,10 @@ package wecom
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // Users manages members (§3). The writes and list_id need the contacts-sync secret.
@@ -25,6 +27,42 @@ const (
 	UserStatusLeftCompany = 5 // 退出企业
 )
 
+// Gender is a member's gender as WeCom writes it: a digit in a string.
+type Gender string
+
+// Gender values. GenderUnspecified on user/update means "unchanged", not "clear".
+const (
+	GenderUnspecified Gender = "0"
+	GenderMale        Gender = "1"
+	GenderFemale      Gender = "2"
+)
+
+// Flag is a yes/no field that WeCom writes as 1 or 0 (enable, is_leader_in_dept). It reads
+// 1/0, "1"/"0" and true/false.
+type Flag bool
+
+// MarshalJSON writes 1 or 0.
+func (f Flag) MarshalJSON() ([]byte, error) {
+	if f {
+		return []byte("1"), nil
+	}
+	return []byte("0"), nil
+}
+
+// UnmarshalJSON reads 1/0, "1"/"0", true/false; null leaves the value alone.
+func (f *Flag) UnmarshalJSON(b []byte) error {
+	switch strings.Trim(string(b), `"`) {
+	case "1", "true":
+		*f = true
+	case "0", "false", "":
+		*f = false
+	case "null":
+	default:
+		return fmt.Errorf("not a 0/1 flag: %.20s", b)
+	}
+	return nil
+}
+
 // User is a member as user/get returns it. Since 2022-06-20 apps other than contacts sync
 // get no avatar, gender, mobile, email, biz_mail, qr_code or address.
 type User struct {
@@ -35,17 +73,17 @@ type User struct {
 	Department []int    `json:"department"`
 	Order      []uint32 `json:"order,omitempty"`
 	Position   string   `json:"position,omitempty"`
-	// Gender is "0" (unset or not visible), "1" male, "2" female.
-	Gender         string   `json:"gender,omitempty"`
+	// Gender is GenderUnspecified also when the caller may not see it.
+	Gender         Gender   `json:"gender,omitempty"`
 	Email          string   `json:"email,omitempty"`
 	BizMail        string   `json:"biz_mail,omitempty"`
 	Telephone      string   `json:"telephone,omitempty"`
-	IsLeaderInDept []int    `json:"is_leader_in_dept,omitempty"`
+	IsLeaderInDept []Flag   `json:"is_leader_in_dept,omitempty"`
 	DirectLeader   []string `json:"direct_leader,omitempty"`
 	Avatar         string   `json:"avatar,omitempty"`
 	ThumbAvatar    string   `json:"thumb_avatar,omitempty"`
-	// Enable is 1 enabled, 0 disabled.
-	Enable int `json:"enable"`
+	// Enable is false for a disabled member.
+	Enable Flag `json:"enable"`
 	// Status is one of the UserStatus constants.
 	Status           int             `json:"status"`
 	ExtAttr          *ExtAttr        `json:"extattr,omitempty"`
@@ -105,18 +143,18 @@ type CreateUserRequest struct {
 	// Order has one entry per Department; larger first.
 	Order    []uint32 `json:"order,omitempty"`
 	Position string   `json:"position,omitempty"`
-	// Gender is "1" male or "2" female (a string on the wire).
-	Gender    string `json:"gender,omitempty"`
+	// Gender is GenderMale or GenderFemale; empty is not sent.
+	Gender    Gender `json:"gender,omitempty"`
 	Email     string `json:"email,omitempty"`
 	BizMail   string `json:"biz_mail,omitempty"`
 	Telephone string `json:"telephone,omitempty"`
-	// IsLeaderInDept has one 0/1 entry per Department (60132).
-	IsLeaderInDept []int `json:"is_leader_in_dept,omitempty"`
+	// IsLeaderInDept has one entry per Department (60132).
+	IsLeaderInDept []Flag `json:"is_leader_in_dept,omitempty"`
 	// DirectLeader: at most 1 userid on the 2025 page (5 on the 2023 page).
 	DirectLeader  []string `json:"direct_leader,omitempty"`
 	AvatarMediaID string   `json:"avatar_mediaid,omitempty"`
-	// Enable: nil leaves WeCom's default (enabled); 0 creates the member disabled.
-	Enable  *int     `json:"enable,omitempty"`
+	// Enable: nil leaves WeCom's default (enabled); false creates the member disabled.
+	Enable  *Flag    `json:"enable,omitempty"`
 	ExtAttr *ExtAttr `json:"extattr,omitempty"`
 	// ToInvite: nil leaves WeCom's default (true: send an invitation).
 	ToInvite *bool `json:"to_invite,omitempty"`
@@ -142,7 +180,7 @@ type CreatedDepartment struct {
 }
 
 // UpdateUserRequest is the body of user/update. Only UserID is required. A nil field is not
-// sent and stays unchanged; a non-nil one is sent even if zero: Enable=Ptr(0) disables the
+// sent and stays unchanged; a non-nil one is sent even if zero: Enable=Ptr(Flag(false)) disables the
 // member, an empty non-nil slice clears the list. (omitzero, unlike omitempty, keeps empty
 // non-nil slices.)
 type UpdateUserRequest struct {
@@ -155,14 +193,14 @@ type UpdateUserRequest struct {
 	Department       []int           `json:"department,omitzero"`
 	Order            []uint32        `json:"order,omitzero"`
 	Position         *string         `json:"position,omitzero"`
-	Gender           *string         `json:"gender,omitzero"`
+	Gender           *Gender         `json:"gender,omitzero"`
 	Email            *string         `json:"email,omitzero"`
 	BizMail          *string         `json:"biz_mail,omitzero"`
 	Telephone        *string         `json:"telephone,omitzero"`
-	IsLeaderInDept   []int           `json:"is_leader_in_dept,omitzero"`
+	IsLeaderInDept   []Flag          `json:"is_leader_in_dept,omitzero"`
 	DirectLeader     []string        `json:"direct_leader,omitzero"`
 	AvatarMediaID    *string         `json:"avatar_mediaid,omitzero"`
-	Enable           *int            `json:"enable,omitzero"`
+	Enable           *Flag           `json:"enable,omitzero"`
 	ExtAttr          *ExtAttr        `json:"extattr,omitzero"`
 	ExternalProfile  json.RawMessage `json:"external_profile,omitzero"`
 	ExternalPosition *string         `json:"external_position,omitzero"`

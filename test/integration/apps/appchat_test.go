@@ -110,18 +110,20 @@ var _ = Describe("WeComAppChat", func() {
 			HaveField("Note", ContainSubstring("WeCom has no API to dissolve an app chat"))))
 	})
 
-	It("lets WeCom choose the chatid and stores it in status", func() {
+	It("chooses the chatid from the object's UID when the spec has none, and records it in status and the external-name annotation", func() {
 		chat := newChat(ns, "generated", v1.WeComAppChatSpec{Name: "Generated", Members: []string{"lisi", "wangwu"}})
 		create(chat)
 		Eventually(ready(chat), timeout).Should(Succeed())
 		id := chat.Status.ChatID
-		Expect(id).NotTo(BeEmpty())
+		Expect(id).To(MatchRegexp(`^[0-9a-zA-Z]{32}$`))
+		Expect(chat.Annotations).To(HaveKeyWithValue(v1.AnnotationExternalName, id))
+		Expect(chat.Annotations).NotTo(HaveKey(v1.AnnotationCreatePending))
 		c, ok := simChat(id)
 		Expect(ok).To(BeTrue())
 		Expect(c.Members).To(ConsistOf("lisi", "wangwu"))
 		Expect(c.Owner).To(BeElementOf("lisi", "wangwu"), "WeCom picks an owner among the members")
 		Expect(env.Sim.CallsTo("appchat/create")).To(ContainElement(HaveField("Body", MatchJSON(
-			`{"name":"Generated","userlist":["lisi","wangwu"]}`))))
+			fmt.Sprintf(`{"name":"Generated","userlist":["lisi","wangwu"],"chatid":%q}`, id)))))
 		deleteAndWait(chat)
 	})
 
@@ -165,21 +167,23 @@ var _ = Describe("WeComAppChat", func() {
 		deleteAndWait(chat)
 	})
 
-	It("warns that a lost create reply may have left a second chat when WeCom chooses the chatid", func() {
+	It("finds the chat a create whose reply was lost made when the spec has no chatID, and makes no second one", func() {
 		loseReplies("appchat/create", 1)
 		chat := newChat(ns, "dup", v1.WeComAppChatSpec{Name: "Duplicated", Members: []string{"lisi", "zhaoliu"}})
 		create(chat)
 		Eventually(ready(chat), timeout).Should(Succeed())
-		Eventually(events(chat, controller.EventPossibleDuplicate), timeout).Should(ContainElement(
-			HaveField("Type", "Warning")))
+		Eventually(events(chat, controller.EventAdopted), timeout).ShouldNot(BeEmpty())
 		var ids []string
 		for _, c := range env.Sim.State().Chats {
 			if c.Name == "Duplicated" {
 				ids = append(ids, c.ChatID)
 			}
 		}
-		Expect(ids).To(HaveLen(2), "the limitation the event warns about")
-		Expect(ids).To(ContainElement(chat.Status.ChatID))
+		Expect(ids).To(ConsistOf(chat.Status.ChatID), "exactly one chat in WeCom")
+		creates := callsWith("appchat/create", chat.Status.ChatID)
+		Expect(creates).To(HaveLen(2), "the client repeats a create with a chatid: WeCom refuses the copy")
+		Expect(creates[1].ErrCode).To(Equal(wecom.ErrCodeChatIDExists))
+		Expect(chat.Annotations).To(HaveKeyWithValue(v1.AnnotationExternalName, chat.Status.ChatID))
 		deleteAndWait(chat)
 	})
 
@@ -193,7 +197,7 @@ var _ = Describe("WeComAppChat", func() {
 		deleteAndWait(chat)
 	})
 
-	It("adopts the chat a create whose reply was lost made (fixed chatID: the retry answers 86215)", func() {
+	It("finds the chat a create whose reply was lost made (fixed chatID)", func() {
 		id := uniqueID("lost")
 		loseReplies("appchat/create", 1)
 		chat := newChat(ns, "lost", v1.WeComAppChatSpec{ChatID: id, Name: "Lost", Owner: "lisi", Members: []string{"lisi", "wangwu"}})
@@ -202,7 +206,7 @@ var _ = Describe("WeComAppChat", func() {
 		Expect(chat.Status.ChatID).To(Equal(id))
 		chatIs(id, "Lost", "lisi", "lisi", "wangwu")(Default)
 		creates := callsWith("appchat/create", id)
-		Expect(creates).To(HaveLen(2))
+		Expect(creates).To(HaveLen(2), "the client repeats a create with a chatid: WeCom refuses the copy")
 		Expect(creates[0].Fault).To(Equal("lost_reply"))
 		Expect(creates[1].ErrCode).To(Equal(wecom.ErrCodeChatIDExists))
 		Eventually(events(chat, controller.EventAdopted), timeout).ShouldNot(BeEmpty())

@@ -234,10 +234,11 @@ var _ = Describe("ContactWay", func() {
 		Expect(adds).To(HaveLen(1), "the client does not repeat a create WeCom cannot deduplicate")
 		Expect(adds[0].Fault).To(Equal("lost_reply"))
 		Expect(callsAfter(start, "externalcontact/del_contact_way")).To(BeEmpty(), "nothing to clean up")
-		Eventually(events(way, controller.EventAdopted), timeout).ShouldNot(BeEmpty(), "the way the lost reply made is found by its state and adopted")
+		Eventually(events(way, controller.EventRecovered), timeout).ShouldNot(BeEmpty(), "the way the lost reply made is found by its state and adopted")
 		Eventually(func(g Gomega) {
 			get(way)
-			g.Expect(way.Status.PendingCreateTime).To(BeNil())
+			g.Expect(way.Annotations).NotTo(HaveKey(v1.AnnotationCreatePending))
+			g.Expect(way.Annotations).To(HaveKeyWithValue(v1.AnnotationExternalName, way.Status.ConfigID))
 		}, timeout).Should(Succeed())
 		deleteAndWait(way)
 		Expect(simWays(way.Status.State)).To(BeEmpty())
@@ -266,7 +267,7 @@ var _ = Describe("ContactWay", func() {
 		Expect(way.Status.QRCode).To(Equal(ways[0].QRCode))
 		Expect(way.Status.PendingCreateTime).To(BeNil())
 		Expect(callsAfter(start, "externalcontact/del_contact_way")).To(BeEmpty())
-		Eventually(events(way, controller.EventAdopted), timeout).ShouldNot(BeEmpty())
+		Eventually(events(way, controller.EventRecovered), timeout).ShouldNot(BeEmpty())
 
 		By("steady afterwards: no further creates")
 		steadyWrites(drift, state, "externalcontact/add_contact_way")

@@ -77,24 +77,32 @@ var _ = Describe("Schedule", func() {
 		Expect(callsAfter(start0, "oa/schedule/get")).To(BeEmpty())
 		report("WeCom calls to create a schedule", 1)
 
+		By("putting it in the calendar the connection created for Schedules without calendarID")
+		conn := &v1.WeComConnection{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: appConn.Name}}
+		get(conn)
+		cal := conn.Status.CalendarID
+		Expect(cal).NotTo(BeEmpty())
+		Expect(conn.Annotations).To(HaveKeyWithValue(controller.AnnotationCalendarID, cal))
+		Expect(callsAfter(start0, "oa/calendar/add")).To(HaveLen(1))
+
 		By("sending WeCom exactly the mapped fields")
-		Expect(bodies(callsWith("oa/schedule/add", "Weekly review"))).To(HaveExactElements(MatchJSON(fmt.Sprintf(`{"schedule":{
+		Expect(bodies(callsWith("oa/schedule/add", "Weekly review"))).To(HaveExactElements(MatchJSON(fmt.Sprintf(`{"schedule":{"cal_id":%q,
 			"admins":["zhangsan"],
 			"attendees":[{"userid":"zhangsan"},{"userid":"lisi"},{"userid":"wangwu"}],
 			"summary":"Weekly review","description":"Incidents and follow-ups","location":"10F",
 			"start_time":%d,"end_time":%d,
 			"reminders":{"is_remind":1,"remind_time_diffs":[-900,-3600],"is_repeat":1,"repeat_type":1,
 				"repeat_until":%d,"is_custom_repeat":1,"repeat_interval":2,"repeat_day_of_week":[1,3],"timezone":8}}}`,
-			start.Unix(), end.Unix(), until.Unix()))))
+			cal, start.Unix(), end.Unix(), until.Unix()))))
 
-		By("finding it stored field for field, in the app's default calendar")
+		By("finding it stored field for field, in that calendar")
 		stored, ok := simSchedule(id)
 		Expect(ok).To(BeTrue())
 		Eventually(func(g Gomega) {
 			get(sched)
 			g.Expect(sched.Status.CalendarID).To(Equal(stored.CalID))
 		}, timeout).Should(Succeed())
-		Expect(stored.CalID).NotTo(BeEmpty())
+		Expect(stored.CalID).To(Equal(cal))
 		stored.Sequence, stored.CreatedAt = 0, time.Time{}
 		Expect(mustJSON(stored)).To(MatchJSON(fmt.Sprintf(`{
 			"schedule_id":%q,"agent_id":%d,"cal_id":%q,
@@ -252,21 +260,23 @@ var _ = Describe("Schedule", func() {
 		deleteAndWait(sched)
 	})
 
-	It("warns that a lost create reply may have left a copy", func() {
+	It("finds the schedule a create whose reply was lost made, in the operator's calendar, and makes no copy", func() {
 		loseReplies("oa/schedule/add", 1)
 		sched := newSchedule(ns, "dup", v1.ScheduleSpec{Summary: "Duplicated",
 			Start: at(2030, 7, 1, 9, 0), End: at(2030, 7, 1, 10, 0), Attendees: []string{"lisi"}})
 		create(sched)
 		Eventually(ready(sched), timeout).Should(Succeed())
-		Eventually(events(sched, controller.EventPossibleDuplicate), timeout).Should(ContainElement(
-			HaveField("Type", "Warning")))
-		n := 0
+		Eventually(events(sched, controller.EventRecovered), timeout).ShouldNot(BeEmpty())
+		var ids []string
 		for _, s := range env.Sim.State().Schedules {
 			if s.Summary == "Duplicated" {
-				n++
+				ids = append(ids, s.ScheduleID)
 			}
 		}
-		Expect(n).To(Equal(2), "the limitation the event warns about")
+		Expect(ids).To(ConsistOf(sched.Status.ScheduleID), "exactly one schedule in WeCom")
+		Expect(callsWith("oa/schedule/add", "Duplicated")).To(HaveLen(1), "the create is not repeated")
+		Expect(callsWith("oa/schedule/get_by_calendar", sched.Status.CalendarID)).NotTo(BeEmpty())
+		Expect(sched.Annotations).To(HaveKeyWithValue(v1.AnnotationExternalName, sched.Status.ScheduleID))
 		deleteAndWait(sched)
 	})
 

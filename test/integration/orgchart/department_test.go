@@ -251,7 +251,8 @@ var _ = Describe("WeComDepartment", func() {
 		inWeCom := deptsUnder(parent.Status.ID, "Lost Reply")
 		Expect(inWeCom).To(HaveLen(1))
 		Expect(d.Status.ID).To(Equal(inWeCom[0].ID))
-		Eventually(hasEvent(d, corev1.EventTypeNormal, controller.EventAdopted)).Should(Succeed())
+		Expect(d.Annotations).To(HaveKeyWithValue(v1.AnnotationExternalName, strconv.FormatInt(inWeCom[0].ID, 10)))
+		Eventually(hasEvent(d, corev1.EventTypeNormal, controller.EventRecovered)).Should(Succeed())
 
 		made := applied(callsSince(m, "department/create"))
 		Expect(made).To(HaveLen(1))
