@@ -204,15 +204,6 @@ func newTestClient(t *testing.T, f *fakeWeCom, mods ...func(*Config)) *Client {
 	return c
 }
 
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // settle waits until no gettoken of the cache is in flight: a background refresh started by
 // the last call has then recorded its result, and the test may move its clock on.
 func (c *TokenCache) settle() {

@@ -229,7 +229,7 @@ func calendarJSON(cal *Calendar) map[string]any {
 		"is_public": cal.IsPublic, "is_corp_calendar": cal.IsCorpCalendar,
 	}
 	if cal.PublicRange != nil {
-		m["public_range"] = json.RawMessage(cal.PublicRange)
+		m["public_range"] = cal.PublicRange
 	}
 	return m
 }

@@ -23,7 +23,10 @@ func TestConcurrentUse(t *testing.T) {
 					t.Errorf("create: %v %v", m, err)
 					return
 				}
-				e.do("POST", apiPath(e.app, "message/send", ""), msg(""))
+				if _, _, err := e.do("POST", apiPath(e.app, "message/send", ""), msg("")); err != nil {
+					t.Errorf("message/send: %v", err)
+					return
+				}
 			}
 		}(w)
 	}

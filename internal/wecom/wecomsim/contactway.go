@@ -295,7 +295,7 @@ func wayJSON(w *ContactWay) map[string]any {
 	if w.IsTemp {
 		m["expires_in"], m["chat_expires_in"], m["unionid"] = w.ExpiresIn, w.ChatExpiresIn, w.UnionID
 		if w.Conclusions != nil {
-			m["conclusions"] = json.RawMessage(w.Conclusions)
+			m["conclusions"] = w.Conclusions
 		}
 	}
 	return m

@@ -143,7 +143,6 @@ func (s *Sim) applySeedLocked(seed Seed) error {
 		if r.Key == "" {
 			return fmt.Errorf("seed: robot %q has no key", r.Name)
 		}
-		r := r
 		s.robots[r.Key] = &r
 	}
 	return nil

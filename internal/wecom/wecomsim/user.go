@@ -46,7 +46,7 @@ func validateUserID(id string) *apiError {
 // Spaces are also accepted because the official create example uses
 // "+86 13800000000".
 func validateMobile(m string) *apiError {
-	if len(m) > maxMobileChars || strings.Trim(m, "0123456789+- ") != "" || strings.IndexAny(m, "0123456789") < 0 {
+	if len(m) > maxMobileChars || strings.Trim(m, "0123456789+- ") != "" || !strings.ContainsAny(m, "0123456789") {
 		return errCodef(codeInvalidMobile, "mobile %q", m)
 	}
 	return nil

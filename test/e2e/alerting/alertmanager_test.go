@@ -64,7 +64,8 @@ func metric(addr, name string) float64 {
 		if strings.HasPrefix(line, name) {
 			var v float64
 			fields := strings.Fields(line)
-			fmt.Sscan(fields[len(fields)-1], &v)
+			_, err := fmt.Sscan(fields[len(fields)-1], &v)
+			ExpectWithOffset(1, err).NotTo(HaveOccurred(), line)
 			sum += v
 		}
 	}

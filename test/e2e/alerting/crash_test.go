@@ -2,12 +2,14 @@ package alerting
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"github.com/onsi/gomega/gbytes"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -60,6 +62,27 @@ func inbox(user, marker string) int {
 	return n
 }
 
+// holdReplies makes the simulator deliver what is sent to endpoint and then hold the reply
+// for an hour: the window between a send and its status write, in which the test kills the
+// manager. The kill must come well before the manager gives up on the call (30 s) and
+// records a retry. The hold is released when the spec ends, whatever happens.
+func holdReplies(endpoint string) {
+	simFaults(fmt.Sprintf(`{"add":[{"endpoints":[%q],"reply_delay_ms":%d}]}`, endpoint, time.Hour.Milliseconds()))
+	DeferCleanup(releaseReplies)
+}
+
+// releaseReplies removes every fault rule, so the next manager's sends are answered.
+func releaseReplies() { simFaults(`{"clear":true}`) }
+
+// simFaults posts body to the simulator's admin API /sim/faults.
+func simFaults(body string) {
+	resp, err := http.Post(sim.URL+"/sim/faults", "application/json", strings.NewReader(body))
+	ExpectWithOffset(2, err).NotTo(HaveOccurred())
+	defer func() { _ = resp.Body.Close() }()
+	msg, _ := io.ReadAll(resp.Body)
+	ExpectWithOffset(2, resp.StatusCode).To(Equal(http.StatusOK), string(msg))
+}
+
 var _ = Describe("a manager killed between a send and its status write", Ordered, func() {
 	var ns string
 	BeforeAll(func() { ns = namespace("crash") })
@@ -73,14 +96,16 @@ var _ = Describe("a manager killed between a send and its status write", Ordered
 		waitPhase(before, v1.NotificationSent)
 		m.stop()
 
-		By("killing the manager while it pauses after the send, before the status write")
-		m = startManager("WECOM_OPERATOR_TEST_PAUSE_AFTER_SEND=1h")
+		By("killing the manager while WeCom holds the reply to the send, before the status write")
+		m = startManager()
+		holdReplies("message/send")
 		n := notification(ns, "crash", v1.NotificationSpec{
 			ConnectionRef: &v1.ConnectionReference{Name: "app"}, To: &v1.Recipients{Users: []string{"lisi"}},
 			Message: v1.Message{Markdown: &v1.MarkdownMessage{Content: "**crash-test** disk full on db-1"}}})
-		Eventually(m.out, 60*time.Second).Should(gbytes.Say("paused after send"))
-		Expect(inbox("lisi", "crash-test")).To(Equal(1), "WeCom delivered the message before the kill")
+		Eventually(func() int { return inbox("lisi", "crash-test") }, 60*time.Second, 20*time.Millisecond).
+			Should(Equal(1), "WeCom delivered the message before the kill")
 		m.kill()
+		releaseReplies()
 		got := reload(n)
 		Expect(got.Status.Phase).To(Equal(v1.NotificationPending), "the kill came before the status write")
 		Expect(got.Status.Attempts).To(Equal(int32(1)), "the attempt was recorded before the call")
@@ -108,12 +133,15 @@ var _ = Describe("a manager killed between a send and its status write", Ordered
 	})
 
 	It("resends a robot message, which has no server-side dedupe: the documented at-least-once edge", func() {
-		m := startManager("WECOM_OPERATOR_TEST_PAUSE_AFTER_SEND=1h")
+		m := startManager()
+		holdReplies("webhook/send")
 		n := notification(ns, "robot-crash", v1.NotificationSpec{
 			Robot:   &v1.RobotTarget{WebhookSecretRef: v1.SecretKeySelector{Name: "app", Key: "robot"}},
 			Message: v1.Message{Text: &v1.TextMessage{Content: "robot-crash-test"}}})
-		Eventually(m.out, 60*time.Second).Should(gbytes.Say("paused after send"))
+		Eventually(func() int { delivered, _ := accepted("robot-crash-test"); return delivered }, 60*time.Second, 20*time.Millisecond).
+			Should(Equal(1), "the robot accepted the message before the kill")
 		m.kill()
+		releaseReplies()
 		Expect(reload(n).Status.Attempts).To(Equal(int32(1)))
 
 		m = startManager()

@@ -118,8 +118,8 @@ type manager struct {
 	alertAddr, metrics string
 }
 
-// startManager runs the manager binary; env adds environment variables.
-func startManager(env ...string) *manager {
+// startManager runs the manager binary.
+func startManager() *manager {
 	m := &manager{
 		alertAddr: fmt.Sprintf("127.0.0.1:%d", freePort()),
 		metrics:   fmt.Sprintf("127.0.0.1:%d", freePort()),
@@ -134,7 +134,6 @@ func startManager(env ...string) *manager {
 		"--notification-retry-base=200ms",
 		"--zap-log-level=debug",
 	)
-	cmd.Env = append(os.Environ(), env...)
 	var err error
 	m.session, err = gexec.Start(cmd, io.MultiWriter(m.out, GinkgoWriter), io.MultiWriter(m.out, GinkgoWriter))
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())

@@ -161,11 +161,6 @@ func create(objs ...client.Object) {
 	}
 }
 
-func get(obj client.Object) {
-	GinkgoHelper()
-	Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
-}
-
 // change applies mutate to the latest version of obj and updates it, retrying conflicts.
 func change[T client.Object](obj T, mutate func(T)) {
 	GinkgoHelper()
@@ -418,18 +413,6 @@ func countByEndpoint(calls []wecomsim.Call) map[string]int {
 	out := map[string]int{}
 	for _, c := range calls {
 		out[strings.TrimPrefix(c.Endpoint, "/cgi-bin/")]++
-	}
-	return out
-}
-
-// callsMentioning keeps the calls whose body or query mentions s.
-func callsMentioning(calls []wecomsim.Call, s string) []wecomsim.Call {
-	var out []wecomsim.Call
-	for _, c := range calls {
-		q, _ := json.Marshal(c.Query)
-		if strings.Contains(c.Body, s) || strings.Contains(string(q), s) {
-			out = append(out, c)
-		}
 	}
 	return out
 }
