@@ -130,8 +130,10 @@ func (d *departmentClient) Observe(ctx context.Context, obj *v1.WeComDepartment)
 		if wait := time.Until(notBefore); wait > 0 && !deleting {
 			return Observation{}, &requeueError{after: wait}
 		}
-		if p := createPending(obj); p.After(notBefore) {
-			notBefore = p
+		if !createPending(obj).IsZero() {
+			// Looking for what a create whose reply was lost made: only a list that starts
+			// now, after that create ended, is sure to show it.
+			notBefore = time.Now()
 		}
 	}
 	idx, err := d.index(ctx, notBefore)

@@ -211,10 +211,11 @@ func (u *userClient) Observe(ctx context.Context, obj *v1.WeComUser) (Observatio
 		if wait := time.Until(since); wait > 0 {
 			return Observation{}, &requeueError{after: wait}
 		}
-		if p := createPending(obj); p.After(since) {
-			since = p
-		}
-		if u.listPays() {
+		if !createPending(obj).IsZero() {
+			// Looking for what a create whose reply was lost made: a list that started
+			// while that create was in flight may not show it, so user/get decides.
+			since = time.Time{}
+		} else if u.listPays() {
 			notBefore = since
 		}
 	}
