@@ -54,13 +54,14 @@ type contactWays struct {
 
 // contactWayClient is the ContactWay part of one reconcile; got is what Observe read.
 type contactWayClient struct {
+	api wecom.ContactWays
 	*contactWays
 	c   *Connection
 	got *wecom.ContactWay
 }
 
 func (w *contactWays) Connect(_ context.Context, c *Connection, _ *v1.ContactWay) (ExternalClient[*v1.ContactWay], error) {
-	return &contactWayClient{contactWays: w, c: c}, nil
+	return &contactWayClient{contactWays: w, c: c, api: c.Client}, nil
 }
 
 type wayIndex = index[string, struct{}]
@@ -88,7 +89,7 @@ func (w *contactWayClient) listed(ctx context.Context) (*wayIndex, error) {
 func (w *contactWayClient) listWays(ctx context.Context, since int64, fn func(string) error) error {
 	cursor := ""
 	for {
-		page, err := w.c.Client.ListContactWays(ctx, wecom.ListContactWayRequest{StartTime: since, Cursor: cursor, Limit: wayListPage})
+		page, err := w.api.ListContactWays(ctx, wecom.ListContactWayRequest{StartTime: since, Cursor: cursor, Limit: wayListPage})
 		if err != nil {
 			return err
 		}
@@ -150,7 +151,7 @@ func (w *contactWayClient) Observe(ctx context.Context, obj *v1.ContactWay) (Obs
 			}
 		}
 	}
-	got, err := w.c.Client.GetContactWay(ctx, obj.Status.ConfigID)
+	got, err := w.api.GetContactWay(ctx, obj.Status.ConfigID)
 	if wecom.IsNotFound(err) {
 		if idx != nil {
 			idx.remove(obj.Status.ConfigID)
@@ -188,7 +189,7 @@ func (w *contactWayClient) findOwn(ctx context.Context, obj *v1.ContactWay, sinc
 		if own != nil || claimed[id] {
 			return nil
 		}
-		got, err := w.c.Client.GetContactWay(ctx, id)
+		got, err := w.api.GetContactWay(ctx, id)
 		if wecom.IsNotFound(err) {
 			return nil
 		}
@@ -219,7 +220,7 @@ func (w *contactWays) claimed(ctx context.Context, obj *v1.ContactWay) (map[stri
 }
 
 func (w *contactWayClient) Create(ctx context.Context, obj *v1.ContactWay) error {
-	res, err := w.c.Client.AddContactWay(ctx, addWayRequest(obj))
+	res, err := w.api.AddContactWay(ctx, addWayRequest(obj))
 	if err != nil {
 		return err
 	}
@@ -228,7 +229,7 @@ func (w *contactWayClient) Create(ctx context.Context, obj *v1.ContactWay) error
 }
 
 func (w *contactWayClient) Update(ctx context.Context, obj *v1.ContactWay) error {
-	if err := w.c.Client.UpdateContactWay(ctx, updateWayRequest(obj)); err != nil {
+	if err := w.api.UpdateContactWay(ctx, updateWayRequest(obj)); err != nil {
 		return err
 	}
 	obj.Status.State = wayState(obj)
@@ -237,7 +238,7 @@ func (w *contactWayClient) Update(ctx context.Context, obj *v1.ContactWay) error
 
 func (w *contactWayClient) Delete(ctx context.Context, obj *v1.ContactWay) error {
 	if id := obj.Status.ConfigID; id != "" {
-		if err := w.c.Client.DeleteContactWay(ctx, id); err != nil && !wecom.IsNotFound(err) {
+		if err := w.api.DeleteContactWay(ctx, id); err != nil && !wecom.IsNotFound(err) {
 			return err
 		}
 	}

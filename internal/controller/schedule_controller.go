@@ -23,23 +23,20 @@ import (
 // EventCancelledInWeCom says a schedule was found cancelled in WeCom and is made again.
 const EventCancelledInWeCom = "CancelledInWeCom"
 
-const (
-	// scheduleGetBatch is how many ids oa/schedule/get takes at once.
-	scheduleGetBatch = 1000
-	// defaultScheduleTimezone is WeCom's default reminders.timezone (China Standard Time).
-	defaultScheduleTimezone = 8
-)
+// scheduleGetBatch is how many ids oa/schedule/get takes at once.
+const scheduleGetBatch = 1000
 
-// scheduleRemindDiffs maps spec.reminders.before to reminders.remind_time_diffs (seconds relative to
-// the start; 32400 is 09:00 on the day of a whole-day schedule).
+// scheduleRemindDiffs maps spec.reminders.before to reminders.remind_time_diffs.
 var scheduleRemindDiffs = map[v1.RemindBefore]int{
-	"0s": 0, "5m": -300, "15m": -900, "1h": -3600, "24h": -86400,
-	"48h": -172800, "168h": -604800, "OnTheDayAt9": 32400,
+	"0s": wecom.RemindBefore(0), "5m": wecom.RemindBefore(5 * time.Minute), "15m": wecom.RemindBefore(15 * time.Minute),
+	"1h": wecom.RemindBefore(time.Hour), "24h": wecom.RemindBefore(24 * time.Hour), "48h": wecom.RemindBefore(48 * time.Hour),
+	"168h": wecom.RemindBefore(168 * time.Hour), "OnTheDayAt9": wecom.RemindOnTheDayAt(9 * time.Hour),
 }
 
 // scheduleRepeatTypes maps spec.repeat.type to reminders.repeat_type.
 var scheduleRepeatTypes = map[v1.RepeatType]int{
-	v1.RepeatDaily: 0, v1.RepeatWeekly: 1, v1.RepeatMonthly: 2, v1.RepeatYearly: 5, v1.RepeatWorkdays: 7,
+	v1.RepeatDaily: wecom.RepeatDaily, v1.RepeatWeekly: wecom.RepeatWeekly, v1.RepeatMonthly: wecom.RepeatMonthly,
+	v1.RepeatYearly: wecom.RepeatYearly, v1.RepeatWorkdays: wecom.RepeatWorkdays,
 }
 
 // schedules connects Schedule objects to WeCom. oa/schedule/get takes up to 1,000 ids, so
@@ -60,6 +57,7 @@ type schedules struct {
 
 // scheduleClient is the Schedule part of one reconcile.
 type scheduleClient struct {
+	api wecom.Schedules
 	*schedules
 	c *Connection
 }
@@ -70,7 +68,7 @@ func (s *schedules) Connect(_ context.Context, c *Connection, obj *v1.Schedule) 
 			return nil, err
 		}
 	}
-	return &scheduleClient{schedules: s, c: c}, nil
+	return &scheduleClient{schedules: s, c: c, api: c.Client}, nil
 }
 
 type scheduleIndex = index[string, wecom.Schedule]
@@ -122,7 +120,7 @@ func (s *scheduleClient) index(ctx context.Context, obj *v1.Schedule) (*schedule
 // getSchedules reads ids in one call. WeCom refuses the whole call for one bad id (invalid,
 // or another app's), so then it reads them one by one and leaves those out.
 func (s *scheduleClient) getSchedules(ctx context.Context, ids []string) ([]wecom.Schedule, error) {
-	got, err := s.c.Client.GetSchedules(ctx, ids)
+	got, err := s.api.GetSchedules(ctx, ids)
 	if err == nil || !wecom.IsTerminal(err) {
 		return got, err
 	}
@@ -131,7 +129,7 @@ func (s *scheduleClient) getSchedules(ctx context.Context, ids []string) ([]weco
 	}
 	var out []wecom.Schedule
 	for _, id := range ids {
-		one, err := s.c.Client.GetSchedules(ctx, []string{id})
+		one, err := s.api.GetSchedules(ctx, []string{id})
 		switch {
 		case wecom.IsTerminal(err):
 		case err != nil:
@@ -166,7 +164,7 @@ func (s *scheduleClient) Observe(ctx context.Context, obj *v1.Schedule) (Observa
 	}
 	if !found {
 		// Not in the last read (created since), or deleting: one get decides.
-		list, err := s.c.Client.GetSchedules(ctx, []string{id})
+		list, err := s.api.GetSchedules(ctx, []string{id})
 		if err != nil && !wecom.IsNotFound(err) {
 			return Observation{}, err
 		}
@@ -216,7 +214,7 @@ func (s *scheduleClient) findLost(ctx context.Context, obj *v1.Schedule) (Observ
 	}
 	want := desiredSchedule(obj, cal)
 	for offset := 0; ; offset += wecom.ScheduleByCalendarPageMax {
-		page, err := s.c.Client.GetSchedulesByCalendar(ctx, cal, offset, wecom.ScheduleByCalendarPageMax)
+		page, err := s.api.GetSchedulesByCalendar(ctx, cal, offset, wecom.ScheduleByCalendarPageMax)
 		if err != nil {
 			return Observation{}, err
 		}
@@ -237,7 +235,7 @@ func (s *scheduleClient) Create(ctx context.Context, obj *v1.Schedule) error {
 	if err != nil {
 		return err
 	}
-	id, err := s.c.Client.AddSchedule(ctx, desiredSchedule(obj, cal))
+	id, err := s.api.AddSchedule(ctx, desiredSchedule(obj, cal))
 	if err != nil {
 		return err
 	}
@@ -251,7 +249,7 @@ var errScheduleCancelled = errors.New("the schedule was cancelled in WeCom since
 func (s *scheduleClient) Update(ctx context.Context, obj *v1.Schedule) error {
 	want := desiredSchedule(obj, "") // cal_id cannot change
 	want.ScheduleID = obj.Status.ScheduleID
-	id, err := s.c.Client.UpdateSchedule(ctx, wecom.UpdateScheduleRequest{Schedule: want})
+	id, err := s.api.UpdateSchedule(ctx, wecom.UpdateScheduleRequest{Schedule: want})
 	if wecom.IsNotFound(err) {
 		obj.Status.ScheduleID = ""
 		return errScheduleCancelled
@@ -273,7 +271,7 @@ func (s *scheduleClient) Delete(ctx context.Context, obj *v1.Schedule) error {
 	if id == "" {
 		return nil // never created
 	}
-	err := s.c.Client.DeleteSchedule(ctx, wecom.DeleteScheduleRequest{ScheduleID: id})
+	err := s.api.DeleteSchedule(ctx, wecom.DeleteScheduleRequest{ScheduleID: id})
 	if err != nil && !wecom.IsNotFound(err) {
 		return err
 	}
@@ -294,7 +292,7 @@ func desiredSchedule(obj *v1.Schedule, cal string) wecom.Schedule {
 	for _, a := range sp.Attendees {
 		sc.Attendees = append(sc.Attendees, wecom.Attendee{UserID: a})
 	}
-	r := &wecom.Reminders{Timezone: ptr(defaultScheduleTimezone)}
+	r := &wecom.Reminders{Timezone: ptr(wecom.DefaultTimezone)}
 	if rem := sp.Reminders; rem != nil {
 		if rem.Timezone != nil {
 			r.Timezone = ptr(int(*rem.Timezone))
@@ -370,7 +368,7 @@ func attendeeIDs(in []wecom.Attendee) []string {
 
 func scheduleTimezone(r *wecom.Reminders) int {
 	if r.Timezone == nil {
-		return defaultScheduleTimezone
+		return wecom.DefaultTimezone
 	}
 	return *r.Timezone
 }

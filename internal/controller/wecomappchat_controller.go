@@ -32,6 +32,7 @@ type appChats struct{}
 
 // appChatClient is the WeComAppChat part of one reconcile; got is what Observe read.
 type appChatClient struct {
+	api wecom.AppChats
 	c   *Connection
 	got *wecom.AppChat
 }
@@ -40,7 +41,7 @@ func (appChats) Connect(_ context.Context, c *Connection, _ *v1.WeComAppChat) (E
 	if err := needSelfBuiltApp(c, "app chats"); err != nil {
 		return nil, err
 	}
-	return &appChatClient{c: c}, nil
+	return &appChatClient{c: c, api: c.Client}, nil
 }
 
 // chatIDFor is the chat id of obj: the spec's, or 32 letters and digits derived from the
@@ -64,7 +65,7 @@ func (a *appChatClient) Observe(ctx context.Context, obj *v1.WeComAppChat) (Obse
 	if id == "" {
 		return Observation{}, nil
 	}
-	got, err := a.c.Client.GetAppChat(ctx, id)
+	got, err := a.api.GetAppChat(ctx, id)
 	if wecom.IsNotFound(err) {
 		obj.Status.ChatID = "" // gone (or never made): create again
 		return Observation{}, nil
@@ -112,7 +113,7 @@ func chatUpdate(got *wecom.AppChat, obj *v1.WeComAppChat) *wecom.UpdateAppChatRe
 
 func (a *appChatClient) Create(ctx context.Context, obj *v1.WeComAppChat) error {
 	s := obj.Spec
-	id, err := a.c.Client.CreateAppChat(ctx, wecom.CreateAppChatRequest{
+	id, err := a.api.CreateAppChat(ctx, wecom.CreateAppChatRequest{
 		Name: s.Name, Owner: s.Owner, UserList: s.Members, ChatID: chatIDFor(obj),
 	})
 	if err != nil {
@@ -125,7 +126,7 @@ func (a *appChatClient) Create(ctx context.Context, obj *v1.WeComAppChat) error 
 func (a *appChatClient) Update(ctx context.Context, obj *v1.WeComAppChat) error {
 	got := a.got
 	if got == nil || got.ChatID != obj.Status.ChatID {
-		g, err := a.c.Client.GetAppChat(ctx, obj.Status.ChatID)
+		g, err := a.api.GetAppChat(ctx, obj.Status.ChatID)
 		if err != nil {
 			return err
 		}
@@ -136,7 +137,7 @@ func (a *appChatClient) Update(ctx context.Context, obj *v1.WeComAppChat) error 
 	if req == nil {
 		return nil
 	}
-	return a.c.Client.UpdateAppChat(ctx, *req)
+	return a.api.UpdateAppChat(ctx, *req)
 }
 
 // Delete is never called (chats are always orphaned); it succeeds without calling WeCom.

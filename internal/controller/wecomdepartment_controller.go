@@ -44,12 +44,13 @@ type departments struct {
 
 // departmentClient is the WeComDepartment part of one reconcile.
 type departmentClient struct {
+	api wecom.Departments
 	*departments
 	c *Connection
 }
 
 func (d *departments) Connect(_ context.Context, c *Connection, _ *v1.WeComDepartment) (ExternalClient[*v1.WeComDepartment], error) {
-	return &departmentClient{departments: d, c: c}, nil
+	return &departmentClient{departments: d, c: c, api: c.Client}, nil
 }
 
 type deptIndex = index[int, wecom.Department]
@@ -60,7 +61,7 @@ func (d *departmentClient) key() string { return d.c.Scope + "|departments" }
 // older than maxAge or was fetched before notBefore.
 func (d *departmentClient) index(ctx context.Context, notBefore time.Time) (*deptIndex, error) {
 	v, err := d.snapshots.getSince(ctx, d.key(), d.maxAge, notBefore, func(ctx context.Context) (any, error) {
-		list, err := d.c.Client.ListDepartments(ctx, 0)
+		list, err := d.api.ListDepartments(ctx, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -152,7 +153,7 @@ func (d *departmentClient) Observe(ctx context.Context, obj *v1.WeComDepartment)
 		found, ok = idx.get(id)
 		if !ok && !deleting {
 			// Not in the last list: created since, or deleted by hand. One get decides.
-			got, err := d.c.Client.GetDepartment(ctx, id)
+			got, err := d.api.GetDepartment(ctx, id)
 			if err != nil && !wecom.IsNotFound(err) {
 				return Observation{}, err
 			}
@@ -211,7 +212,7 @@ func (d *departmentClient) Create(ctx context.Context, obj *v1.WeComDepartment) 
 	if obj.Spec.ID != nil {
 		req.ID = int(*obj.Spec.ID)
 	}
-	id, err := d.c.Client.CreateDepartment(ctx, req)
+	id, err := d.api.CreateDepartment(ctx, req)
 	if err != nil {
 		if wecom.IsAmbiguous(err) || wecom.IsAlreadyExists(err) {
 			// What the next Observe looks for is not in the cached list.
@@ -236,7 +237,7 @@ func (d *departmentClient) Update(ctx context.Context, obj *v1.WeComDepartment) 
 	if obj.Spec.NameEn != "" {
 		req.NameEn = &obj.Spec.NameEn
 	}
-	if err := d.c.Client.UpdateDepartment(ctx, req); err != nil {
+	if err := d.api.UpdateDepartment(ctx, req); err != nil {
 		return err
 	}
 	obj.Status.ParentID = int64(parent)
@@ -259,7 +260,7 @@ func (d *departmentClient) Delete(ctx context.Context, obj *v1.WeComDepartment) 
 	if id == 0 {
 		return nil // never created
 	}
-	err := d.c.Client.DeleteDepartment(ctx, id)
+	err := d.api.DeleteDepartment(ctx, id)
 	switch {
 	case err == nil || wecom.IsNotFound(err):
 	case wecom.IsDepartmentNotEmpty(err):

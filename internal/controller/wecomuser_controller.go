@@ -64,12 +64,13 @@ type userListing struct {
 
 // userClient is the WeComUser part of one reconcile.
 type userClient struct {
+	api wecom.Users
 	*users
 	c *Connection
 }
 
 func (u *users) Connect(_ context.Context, c *Connection, _ *v1.WeComUser) (ExternalClient[*v1.WeComUser], error) {
-	return &userClient{users: u, c: c}, nil
+	return &userClient{users: u, c: c, api: c.Client}, nil
 }
 
 // userIndex maps a lower-cased userid to its department ids (WeCom compares ids without case).
@@ -110,7 +111,7 @@ func (u *userClient) indexAt(ctx context.Context, notBefore time.Time) (*userInd
 			u.mu.Lock()
 			l.pages++
 			u.mu.Unlock()
-			page, err := u.c.Client.ListUserIDs(ctx, cursor, listIDPageSize)
+			page, err := u.api.ListUserIDs(ctx, cursor, listIDPageSize)
 			if err != nil {
 				return nil, err
 			}
@@ -242,7 +243,7 @@ func (u *userClient) Observe(ctx context.Context, obj *v1.WeComUser) (Observatio
 	// user/get reads the fields: for a member whose spec changed, that list_id disagrees
 	// with, whose deep check is due, that the list shows but no object has adopted yet, or
 	// a lone new member (one small read, where a fresh list would read the whole corp).
-	got, err := u.c.Client.GetUser(ctx, obj.Spec.UserID)
+	got, err := u.api.GetUser(ctx, obj.Spec.UserID)
 	if wecom.IsNotFound(err) {
 		idx.remove(key)
 		return Observation{}, nil
@@ -295,7 +296,7 @@ func (u *userClient) Create(ctx context.Context, obj *v1.WeComUser) error {
 	if want.Gender != nil {
 		req.Gender = *want.Gender
 	}
-	if _, err := u.c.Client.CreateUser(ctx, req); err != nil {
+	if _, err := u.api.CreateUser(ctx, req); err != nil {
 		return err
 	}
 	obj.Status.UserID = obj.Spec.UserID
@@ -311,7 +312,7 @@ func (u *userClient) Update(ctx context.Context, obj *v1.WeComUser) error {
 	if err != nil {
 		return err
 	}
-	if err := u.c.Client.UpdateUser(ctx, want); err != nil {
+	if err := u.api.UpdateUser(ctx, want); err != nil {
 		return err
 	}
 	obj.Status.DepartmentIDs = toInt64s(want.Department)
@@ -326,7 +327,7 @@ func (u *userClient) Delete(ctx context.Context, obj *v1.WeComUser) error {
 		// Never created or adopted: a member with this userid, if any, is not ours.
 		return nil
 	}
-	if err := u.c.Client.DeleteUser(ctx, obj.Status.UserID); err != nil && !wecom.IsNotFound(err) {
+	if err := u.api.DeleteUser(ctx, obj.Status.UserID); err != nil && !wecom.IsNotFound(err) {
 		return err
 	}
 	if idx, err := u.index(ctx); err == nil {

@@ -2,6 +2,7 @@ package wecom
 
 import (
 	"context"
+	"time"
 )
 
 // Calendars manages calendars of the calling app (§6, current generation: no organizer;
@@ -18,6 +19,7 @@ type Schedules interface {
 	AddSchedule(ctx context.Context, s Schedule) (scheduleID string, err error)
 	UpdateSchedule(ctx context.Context, req UpdateScheduleRequest) (scheduleID string, err error)
 	GetSchedules(ctx context.Context, scheduleIDs []string) ([]Schedule, error)
+	GetSchedulesByCalendar(ctx context.Context, calID string, offset, limit int) ([]Schedule, error)
 	DeleteSchedule(ctx context.Context, req DeleteScheduleRequest) error
 }
 
@@ -225,6 +227,27 @@ type Reminders struct {
 	// ExcludeTimeList (get only) lists cancelled occurrences.
 	ExcludeTimeList []ExcludeTime `json:"exclude_time_list,omitempty"`
 }
+
+// Repeat types of reminders.repeat_type.
+const (
+	RepeatDaily    = 0
+	RepeatWeekly   = 1
+	RepeatMonthly  = 2
+	RepeatYearly   = 5
+	RepeatWorkdays = 7
+)
+
+// DefaultTimezone is the UTC offset WeCom assumes when reminders.timezone is absent (China
+// Standard Time).
+const DefaultTimezone = 8
+
+// RemindBefore is the remind_time_diffs entry of a reminder d before the start (WeCom counts
+// seconds, negative before the start).
+func RemindBefore(d time.Duration) int { return -int(d / time.Second) }
+
+// RemindOnTheDayAt is the remind_time_diffs entry of a reminder at clock time t (since
+// midnight) on the day of a whole-day schedule: 9h is WeCom's 32400.
+func RemindOnTheDayAt(t time.Duration) int { return int(t / time.Second) }
 
 // ExcludeTime is a cancelled occurrence of a repeating schedule.
 type ExcludeTime struct {
