@@ -64,7 +64,7 @@ func (c Config) GoString() string { return c.String() }
 type Client struct {
 	core
 	corpID string
-	secret string
+	secret credential
 	key    tokenKey
 	tokens *TokenCache
 	now    func() time.Time
@@ -77,6 +77,8 @@ type core struct {
 	retry    RetryPolicy
 	limiters *Limiters
 	scope    string // rate-limiter scope: base URL and corp
+	// secrets are scrubbed from every error besides the request's own credentials.
+	secrets scrubber
 }
 
 // New returns a Client for cfg.
@@ -92,10 +94,11 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.scope = c.base.String() + "|" + cfg.CorpID
+	c.secrets = scrubber{newCredential(cfg.Secret)}
 	cl := &Client{
 		core:   c,
 		corpID: cfg.CorpID,
-		secret: cfg.Secret,
+		secret: newCredential(cfg.Secret),
 		key:    newTokenKey(c.base.String(), cfg.CorpID, cfg.Secret),
 		tokens: cfg.Tokens,
 		now:    cfg.Now,
@@ -131,13 +134,23 @@ func newCore(baseURL string, hc *http.Client, retry RetryPolicy, limiters *Limit
 	return core{base: base, hc: &noRedirect, retry: retry.withDefaults(), limiters: limiters}, nil
 }
 
-// String identifies the client without its secret, so a Client can be logged with %v.
-func (c *Client) String() string {
-	return "wecom.Client{corp " + c.corpID + " at " + c.base.String() + "}"
+// String identifies the client without its secret. Like GoString and Format it has a
+// value receiver, so that a Client prints no secret whether it is formatted through a
+// pointer or as a value (%v, %+v, %#v, %s, %q, %x of either).
+func (c Client) String() string {
+	base := ""
+	if c.base != nil {
+		base = c.base.String()
+	}
+	return "wecom.Client{corp " + c.corpID + " at " + base + "}"
 }
 
 // GoString hides the secret from %#v.
-func (c *Client) GoString() string { return c.String() }
+func (c Client) GoString() string { return c.String() }
+
+// Format writes String for every verb: without it, %+v of a Client value would print its
+// fields.
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
 // CorpID returns the corp ID the client was made for.
 func (c *Client) CorpID() string { return c.corpID }
@@ -164,10 +177,11 @@ func (c *Client) token(ctx context.Context) (string, error) {
 
 // fetchToken calls gettoken once; the caller's retry loop repeats it if needed.
 func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) {
-	tokenFetchesTotal.WithLabelValues(c.corpID).Inc()
-	q := url.Values{"corpid": {c.corpID}, "corpsecret": {c.secret}}
+	q := url.Values{"corpid": {c.corpID}, "corpsecret": {c.secret()}}
 	var resp tokenResponse
-	if err := c.send(ctx, epGetToken, q, nil, &resp); err != nil {
+	err := c.send(ctx, epGetToken, q, nil, &resp)
+	tokenFetchesTotal.WithLabelValues(tokenFetchCorps.label(c.corpID, err == nil && resp.AccessToken != "")).Inc()
+	if err != nil {
 		return "", 0, err
 	}
 	if resp.AccessToken == "" {
@@ -242,7 +256,7 @@ func marshalNoEscape(v any) ([]byte, error) {
 }
 
 // send makes one HTTP request and decodes the reply. Every error it returns is free of
-// query strings.
+// query strings and of the credential values the request carried.
 func (c *core) send(ctx context.Context, ep endpoint, query url.Values, body []byte, out any) error {
 	if err := c.limiters.wait(ctx, c.scope, ep.path); err != nil {
 		return err
@@ -262,12 +276,13 @@ func (c *core) send(ctx context.Context, ep endpoint, query url.Values, body []b
 		req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	}
 
+	sc := c.secrets.with(query)
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	requestDuration.WithLabelValues(ep.path).Observe(time.Since(start).Seconds())
 	if err != nil {
 		requestsTotal.WithLabelValues(ep.path, "network").Inc()
-		return &TransportError{API: ep.path, Err: redactError(err)}
+		return &TransportError{API: ep.path, Err: redactError(err), scrub: sc}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -278,7 +293,7 @@ func (c *core) send(ctx context.Context, ep endpoint, query url.Values, body []b
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		requestsTotal.WithLabelValues(ep.path, "network").Inc()
-		return &TransportError{API: ep.path, Err: redactError(err)}
+		return &TransportError{API: ep.path, Err: redactError(err), scrub: sc}
 	}
 	if len(data) > maxResponseBytes {
 		requestsTotal.WithLabelValues(ep.path, "decode").Inc()
@@ -286,7 +301,7 @@ func (c *core) send(ctx context.Context, ep endpoint, query url.Values, body []b
 	}
 	err = decodeResponse(ep.path, data, out)
 	requestsTotal.WithLabelValues(ep.path, resultLabel(err)).Inc()
-	return err
+	return scrubError(err, sc)
 }
 
 func resultLabel(err error) string {

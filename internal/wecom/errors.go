@@ -43,13 +43,16 @@ type TransportError struct {
 	StatusCode int
 	// Err is the underlying error with every URL's query string removed.
 	Err error
+
+	// scrub holds the credential values of the request, removed from Error's text.
+	scrub scrubber
 }
 
 func (e *TransportError) Error() string {
 	if e.StatusCode != 0 {
 		return fmt.Sprintf("wecom %s: HTTP %d %s", e.API, e.StatusCode, http.StatusText(e.StatusCode))
 	}
-	return redactText(fmt.Sprintf("wecom %s: %v", e.API, e.Err))
+	return e.scrub.scrub(redactText(fmt.Sprintf("wecom %s: %v", e.API, e.Err)))
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }

@@ -2,6 +2,7 @@ package wecom
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -98,4 +99,65 @@ func TestMetricsRegisteredAndCounted(t *testing.T) {
 
 func TestRegisterMetricsTwice(t *testing.T) {
 	registerMetrics(metrics.Registry) // must not panic: already registered in init
+}
+
+// A tenant who may create WeComConnections chooses their corpIDs; the corp_id label must not
+// grow with them.
+func TestTokenFetchCorpLabelIsBounded(t *testing.T) {
+	f := newFake(t)
+	before := gather(t)
+	ctx := context.Background()
+	for i := range 50 {
+		c := newTestClient(t, f, func(cfg *Config) { cfg.CorpID = fmt.Sprintf("wwtenant%04d", i) })
+		if err := c.CheckCredentials(ctx); Code(err) != 40013 {
+			t.Fatalf("made-up corp %d: err = %v, want 40013", i, err)
+		}
+	}
+	if err := newTestClient(t, f).CheckCredentials(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := gather(t)
+	series := func(mfs map[string]*dto.MetricFamily) map[string]bool {
+		out := map[string]bool{}
+		if mf := mfs["wecom_token_fetches_total"]; mf != nil {
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					out[l.GetValue()] = true
+				}
+			}
+		}
+		return out
+	}
+	for v := range series(after) {
+		if strings.HasPrefix(v, "wwtenant") {
+			t.Errorf("corp_id=%q: a corp WeCom never issued a token to has a series of its own", v)
+		}
+	}
+	if d := counterValue(after, "wecom_token_fetches_total", map[string]string{"corp_id": corpLabelUnverified}) -
+		counterValue(before, "wecom_token_fetches_total", map[string]string{"corp_id": corpLabelUnverified}); d < 50 {
+		t.Errorf("corp_id=unverified increased by %v, want the 50 refused fetches", d)
+	}
+	if !series(after)[testCorp] {
+		t.Errorf("the corp WeCom issued a token to has no series of its own")
+	}
+}
+
+func TestCorpLabelsCap(t *testing.T) {
+	l := &corpLabels{max: 2}
+	for _, tc := range []struct {
+		corp   string
+		issued bool
+		want   string
+	}{
+		{"wwa", false, corpLabelUnverified},
+		{"wwa", true, "wwa"},
+		{"wwa", false, "wwa"}, // known: a later refusal (a reset secret) still shows under its corp
+		{"wwb", true, "wwb"},
+		{"wwc", true, corpLabelOther},
+		{"wwc", false, corpLabelUnverified},
+	} {
+		if got := l.label(tc.corp, tc.issued); got != tc.want {
+			t.Errorf("label(%q, %v) = %q, want %q", tc.corp, tc.issued, got, tc.want)
+		}
+	}
 }

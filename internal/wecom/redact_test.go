@@ -167,3 +167,115 @@ func TestMessageBodiesKeepHTML(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactTextFindsNamedCredentialsInAnyShape(t *testing.T) {
+	for _, tc := range []struct{ in, leak, keep string }{
+		{`bad request ?access_token=TOK123&id=2`, "TOK123", "id=2"},
+		{`invalid credential, access_token: TOK123, hint: [x]`, "TOK123", "hint: [x]"},
+		{`{"access_token":"TOK123","errcode":1}`, "TOK123", `"errcode":1`},
+		{`corpsecret = S3C and more`, "S3C", "and more"},
+		{`webhook key:K3Y (robot removed)`, "K3Y", "robot removed"},
+		{`more info at https://open.work.weixin.qq.com/devtool/query?e=40014`, "", "query?e=40014"},
+	} {
+		got := redactText(tc.in)
+		if tc.leak != "" && strings.Contains(got, tc.leak) {
+			t.Errorf("redactText(%q) = %q, still shows %q", tc.in, got, tc.leak)
+		}
+		if !strings.Contains(got, tc.keep) {
+			t.Errorf("redactText(%q) = %q, lost the harmless %q", tc.in, got, tc.keep)
+		}
+	}
+}
+
+// WeCom's errmsg may echo a credential without its parameter name; the client knows the
+// exact values each request carried and removes them wherever they appear.
+func TestErrorsScrubTheExactCredentialValues(t *testing.T) {
+	const robotKey = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+	echo := func(code int, what string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			v := r.URL.Query().Get(what)
+			writeJSON(w, fmt.Sprintf(`{"errcode":%d,"errmsg":"rejected %s (was it '%s'?), see log"}`, code, v, v))
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		call    func(t *testing.T, f *fakeWeCom) error
+		secrets []string
+	}{
+		{"an API call whose errmsg echoes the access token", func(t *testing.T, f *fakeWeCom) error {
+			f.on("department/get", echo(ErrCodeInvalidParameter, "access_token"))
+			_, err := newTestClient(t, f).GetDepartment(context.Background(), 2)
+			return err
+		}, []string{"tok-1"}},
+		{"gettoken whose errmsg echoes the secret", func(t *testing.T, f *fakeWeCom) error {
+			f.tokenReply = echo(ErrCodeInvalidSecret, "corpsecret")
+			return newTestClient(t, f).CheckCredentials(context.Background())
+		}, []string{testSecret}},
+		{"a robot whose errmsg echoes its key", func(t *testing.T, f *fakeWeCom) error {
+			f.on("webhook/send", echo(93000, "key"))
+			w, _ := NewWebhookClient(WebhookConfig{BaseURL: f.srv.URL, HTTPClient: f.srv.Client(), Retry: fastRetry, Limiters: unlimited()})
+			return w.Send(context.Background(), robotKey, WebhookMessage{Text: &Text{Content: "hi"}})
+		}, []string{robotKey}},
+		{"an errmsg that echoes the secret on another call", func(t *testing.T, f *fakeWeCom) error {
+			f.on("user/get", func(w http.ResponseWriter, _ *http.Request) {
+				writeJSON(w, `{"errcode":40058,"errmsg":"app secret `+testSecret+` has no access"}`)
+			})
+			_, err := newTestClient(t, f).GetUser(context.Background(), "zhangsan")
+			return err
+		}, []string{testSecret}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call(t, newFake(t))
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			assertClean(t, "error", everyPrint(err), tc.secrets...)
+			if !strings.Contains(err.Error(), "REDACTED") {
+				t.Fatalf("the errmsg should still say where the value was: %v", err)
+			}
+		})
+	}
+}
+
+func TestScrubErrorKeepsTypes(t *testing.T) {
+	const secret = "SECRET-VALUE-42"
+	sc := scrubber{newCredential(secret)}
+	for _, err := range []error{
+		&APIError{Code: 40058, API: "x", Message: "saw " + secret},
+		&DecodeError{API: "x", Err: errors.New("field holds " + secret)},
+		&TransportError{API: "x", Err: errors.New("connection to " + secret + " reset")},
+	} {
+		got := scrubError(err, sc)
+		if got != err {
+			t.Fatalf("scrubError replaced %T; callers match on the type", err)
+		}
+		assertClean(t, fmt.Sprintf("%T", err), everyPrint(&CallError{API: "x", Attempts: 2, Err: got}), secret)
+	}
+}
+
+func TestClientPrintsNoSecretHoweverFormatted(t *testing.T) {
+	c, err := New(Config{BaseURL: "https://qyapi.weixin.qq.com", CorpID: testCorp, Secret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type exported struct{ C Client }
+	type unexported struct{ c Client }
+	type pointer struct{ c *Client }
+	values := map[string]any{
+		"pointer":                   c,
+		"value":                     *c,
+		"value in exported field":   exported{*c},
+		"value in unexported field": unexported{*c},
+		"pointer in a field":        pointer{c},
+		"slice of values":           []Client{*c},
+	}
+	for name, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+			s := fmt.Sprintf(verb, v)
+			assertClean(t, name+" with "+verb, s, testSecret, fmt.Sprintf("%x", testSecret))
+		}
+	}
+	if s := fmt.Sprintf("%+v", *c); !strings.Contains(s, testCorp) {
+		t.Fatalf("the corp ID is not secret and helps debugging: %s", s)
+	}
+}

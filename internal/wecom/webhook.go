@@ -75,6 +75,7 @@ func (w *WebhookClient) Send(ctx context.Context, key string, msg WebhookMessage
 	}
 	robot := w.core
 	robot.scope = w.base.String() + "|robot:" + hashHex(key)[:16]
+	robot.secrets = scrubber{newCredential(key)}
 	q := url.Values{"key": {key}}
 	return robot.withRetry(ctx, epWebhookSend, func(ctx context.Context) error {
 		return robot.send(ctx, epWebhookSend, q, body, nil)
