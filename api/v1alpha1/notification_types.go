@@ -45,7 +45,9 @@ type Recipients struct {
 // RobotTarget is a group robot (群机器人) webhook.
 type RobotTarget struct {
 	// webhookSecretRef selects the Secret key holding the robot's webhook key (the key=
-	// part of its URL) or the whole webhook URL.
+	// part of its URL) or the whole webhook URL. The Secret must carry the label
+	// wecom.dev/use: "true", and a whole URL must start with one of the manager's
+	// --allowed-api-urls (by default https://qyapi.weixin.qq.com).
 	WebhookSecretRef SecretKeySelector `json:"webhookSecretRef"`
 }
 
@@ -56,13 +58,19 @@ type TextMessage struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=65536
 	Content string `json:"content"`
-	// mentionedUsers are userIDs to @-mention ("@all" for everyone). Group robot only.
+	// mentionedUsers are userIDs to @-mention ("@all" for everyone), at most 100 of at most
+	// 64 characters each. Group robot only.
 	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=64
 	// +listType=set
 	// +optional
 	MentionedUsers []string `json:"mentionedUsers,omitempty"`
-	// mentionedMobiles are mobile numbers to @-mention ("@all" for everyone). Group robot only.
+	// mentionedMobiles are mobile numbers to @-mention ("@all" for everyone), at most 100 of
+	// at most 32 characters each. Group robot only.
 	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=32
 	// +listType=set
 	// +optional
 	MentionedMobiles []string `json:"mentionedMobiles,omitempty"`
@@ -232,7 +240,9 @@ type CardImage struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	URL string `json:"url"`
-	// aspectRatio is width/height, 1.3 to 2.25, as a decimal string such as "1.3".
+	// aspectRatio is width/height, 1.3 to 2.25, as a decimal string such as "1.3", at most
+	// 8 characters.
+	// +kubebuilder:validation:MaxLength=8
 	// +kubebuilder:validation:Pattern=`^[12](\.[0-9]+)?$`
 	// +optional
 	AspectRatio string `json:"aspectRatio,omitempty"`

@@ -21,17 +21,40 @@ type WeComConnectionSpec struct {
 	AgentID *int64 `json:"agentID,omitempty"`
 
 	// secretRef selects the key of a Secret in the same namespace that holds this app's secret
-	// (corpsecret). Rotating the Secret takes effect without a restart.
+	// (corpsecret). The Secret must carry the label wecom.dev/use: "true"; the operator reads
+	// no other Secret. Rotating the Secret takes effect without a restart.
 	SecretRef SecretKeySelector `json:"secretRef"`
 
 	// apiURL is the base URL of the WeCom server API, without /cgi-bin. Override it for the
-	// simulator or an egress proxy. Defaults to https://qyapi.weixin.qq.com.
+	// simulator or an egress proxy. It must be one of the URLs the operator's administrator
+	// allows (manager flag --allowed-api-urls, Helm value allowedAPIURLs; by default only
+	// https://qyapi.weixin.qq.com); the operator sends nothing to any other. Defaults to
+	// https://qyapi.weixin.qq.com.
 	// +kubebuilder:default="https://qyapi.weixin.qq.com"
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self.matches('^https?://[^/?#\\\\s]+(/[^?#\\\\s]*)?$')",message="apiURL must be an http(s) URL without query or fragment, for example https://qyapi.weixin.qq.com"
 	// +optional
 	APIURL string `json:"apiURL,omitempty"`
 }
+
+// SecretUseLabel is the label, with the value SecretUseValue, that a Secret must carry before
+// the operator reads it: connection secrets, robot webhook secrets and AlertReceiver auth
+// secrets alike. Whoever may create a wecom.dev object in a namespace could otherwise make
+// the operator read, and send to WeCom, any Secret of that namespace.
+const (
+	SecretUseLabel = "wecom.dev/use"
+	SecretUseValue = "true"
+)
+
+// Condition reasons for what the operator refuses to read or call.
+const (
+	// ReasonAPIURLNotAllowed: the connection's apiURL, or a robot's webhook URL, is not one
+	// of the manager's --allowed-api-urls. Nothing is sent to it.
+	ReasonAPIURLNotAllowed = "APIURLNotAllowed"
+	// ReasonSecretNotOptedIn: the Secret exists but lacks the label wecom.dev/use: "true".
+	// Its data is not read.
+	ReasonSecretNotOptedIn = "SecretNotOptedIn"
+)
 
 // WeComConnectionStatus reports whether the credentials work.
 type WeComConnectionStatus struct {
