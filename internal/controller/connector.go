@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"path"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,7 +14,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
@@ -48,7 +53,8 @@ func waitFor(reason, format string, args ...any) error {
 
 // Connector turns a connectionRef into a Connection. Secrets are not cached by the manager:
 // only their metadata is watched, and a Secret's data is read through the uncached API
-// reader when its resourceVersion changes.
+// reader when its resourceVersion changes, and only when the Secret opted in (see
+// readSecret).
 type Connector struct {
 	Client     client.Client // cached: WeComConnections and Secret metadata
 	APIReader  client.Reader // uncached: Secret data
@@ -56,6 +62,9 @@ type Connector struct {
 	Tokens     *wecom.TokenCache
 	Limiters   *wecom.Limiters
 	Retry      wecom.RetryPolicy
+	// Allowed are the API base URLs connections and robots may use; nil allows only
+	// wecom.DefaultBaseURL.
+	Allowed *URLAllowlist
 
 	mu      sync.Mutex
 	secrets map[types.NamespacedName]secretEntry
@@ -80,7 +89,7 @@ func (c *Connector) Connect(ctx context.Context, namespace, name string) (*Conne
 	if cond := meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionReady); cond != nil &&
 		cond.Status == metav1.ConditionFalse && cond.Reason == v1.ReasonCredentialsInvalid &&
 		cond.ObservedGeneration == conn.Generation {
-		if version, err := c.secretVersion(ctx, namespace, conn.Spec.SecretRef.Name); err == nil && version == conn.Status.SecretVersion {
+		if m, err := c.secretMeta(ctx, namespace, conn.Spec.SecretRef.Name); err == nil && m.ResourceVersion == conn.Status.SecretVersion {
 			return nil, waitFor(v1.ReasonConnectionNotReady, "WeComConnection %q is not ready: %s", name, cond.Message)
 		}
 	}
@@ -88,6 +97,12 @@ func (c *Connector) Connect(ctx context.Context, namespace, name string) (*Conne
 }
 
 func (c *Connector) connect(ctx context.Context, conn *v1.WeComConnection) (*Connection, error) {
+	// Checked before the Secret is read: the request would carry its value.
+	if !c.Allowed.Allows(conn.Spec.APIURL) {
+		return nil, waitFor(v1.ReasonAPIURLNotAllowed,
+			"apiURL %q is not one of the WeCom API URLs this operator may call (%s), so nothing is sent to it; use one of those, or ask the operator's administrator to add it to the manager flag --allowed-api-urls (Helm value allowedAPIURLs)",
+			conn.Spec.APIURL, c.Allowed)
+	}
 	secret, version, err := c.readSecret(ctx, conn.Namespace, conn.Spec.SecretRef)
 	if err != nil {
 		return nil, err
@@ -112,26 +127,55 @@ func (c *Connector) connect(ctx context.Context, conn *v1.WeComConnection) (*Con
 	return out, nil
 }
 
-func (c *Connector) secretVersion(ctx context.Context, namespace, name string) (string, error) {
+// secretMeta returns the metadata of a Secret. The manager's cache holds only Secrets that
+// opted in (see CacheOptions), so one it does not know is looked up once more uncached, to
+// tell a Secret without the label from a missing one.
+func (c *Connector) secretMeta(ctx context.Context, namespace, name string) (*metav1.PartialObjectMetadata, error) {
+	key := types.NamespacedName{Namespace: namespace, Name: name}
 	m := &metav1.PartialObjectMetadata{}
 	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	if err := c.Client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, m); err != nil {
-		return "", err
+	err := c.Client.Get(ctx, key, m)
+	if apierrors.IsNotFound(err) && c.APIReader != nil {
+		err = c.APIReader.Get(ctx, key, m)
 	}
-	return m.ResourceVersion, nil
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
-// readSecret returns the selected key's value, reading the Secret's data only when its
+// SecretOptedIn says whether a Secret's labels allow the operator to read it: the label
+// wecom.dev/use: "true". Check it on the Secret's metadata before reading its data.
+func SecretOptedIn(l map[string]string) bool {
+	return l[v1.SecretUseLabel] == v1.SecretUseValue
+}
+
+// secretNotOptedIn is the condition of an object whose Secret lacks the label.
+func secretNotOptedIn(namespace, name string) error {
+	return waitFor(v1.ReasonSecretNotOptedIn,
+		"Secret %q in namespace %q is not labelled %s=%s, so the operator does not read it; label it if it is meant for wecom-operator: kubectl label secret -n %s %s %s=%s",
+		name, namespace, v1.SecretUseLabel, v1.SecretUseValue, namespace, name, v1.SecretUseLabel, v1.SecretUseValue)
+}
+
+// readSecret returns the selected key's value and the Secret's resourceVersion. It is the
+// only way the operator reads a Secret's data: connection secrets, robot webhook secrets and
+// AlertReceiver auth secrets all come through here. The label wecom.dev/use: "true" is
+// checked on the metadata first, so an object naming any other Secret of its namespace makes
+// the operator read nothing (SecretNotOptedIn). The data is read again only when the
 // resourceVersion differs from the one last read.
 func (c *Connector) readSecret(ctx context.Context, namespace string, ref v1.SecretKeySelector) (string, string, error) {
 	key := types.NamespacedName{Namespace: namespace, Name: ref.Name}
-	version, err := c.secretVersion(ctx, namespace, ref.Name)
+	m, err := c.secretMeta(ctx, namespace, ref.Name)
 	if apierrors.IsNotFound(err) {
-		return "", "", waitFor(v1.ReasonSecretNotFound, "Secret %q not found in namespace %q; create it with the app's secret under key %q", ref.Name, namespace, ref.Key)
+		return "", "", waitFor(v1.ReasonSecretNotFound, "Secret %q not found in namespace %q; create it with the value under key %q and the label %s=%s", ref.Name, namespace, ref.Key, v1.SecretUseLabel, v1.SecretUseValue)
 	}
 	if err != nil {
 		return "", "", err
 	}
+	if !SecretOptedIn(m.Labels) {
+		return "", "", secretNotOptedIn(namespace, ref.Name)
+	}
+	version := m.ResourceVersion
 	c.mu.Lock()
 	entry, ok := c.secrets[key]
 	c.mu.Unlock()
@@ -142,6 +186,9 @@ func (c *Connector) readSecret(ctx context.Context, namespace string, ref v1.Sec
 				return "", "", waitFor(v1.ReasonSecretNotFound, "Secret %q not found in namespace %q", ref.Name, namespace)
 			}
 			return "", "", err
+		}
+		if !SecretOptedIn(s.Labels) { // the label was removed since the metadata was read
+			return "", "", secretNotOptedIn(namespace, ref.Name)
 		}
 		entry = secretEntry{version: s.ResourceVersion, data: s.Data}
 		c.mu.Lock()
@@ -156,6 +203,110 @@ func (c *Connector) readSecret(ctx context.Context, namespace string, ref v1.Sec
 		return "", "", waitFor(v1.ReasonSecretNotFound, "Secret %q has no key %q (or it is empty)", ref.Name, ref.Key)
 	}
 	return string(value), entry.version, nil
+}
+
+// CacheOptions are the manager's cache options: the watched namespaces (none: all) and, for
+// Secrets, only those labelled wecom.dev/use=true. The operator watches Secret metadata only
+// and would otherwise hold that of every Secret in the cluster; the others it never reads.
+func CacheOptions(namespaces []string) cache.Options {
+	o := cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1.SecretUseLabel: v1.SecretUseValue})},
+	}}
+	if len(namespaces) > 0 {
+		o.DefaultNamespaces = map[string]cache.Config{}
+		for _, n := range namespaces {
+			o.DefaultNamespaces[n] = cache.Config{}
+		}
+	}
+	return o
+}
+
+// URLAllowlist is the set of WeCom API base URLs the operator may send requests to. A
+// WeComConnection's apiURL and a robot's webhook URL are written by whoever may create those
+// objects; without this list they could have a Secret's value sent (as corpsecret= or key=)
+// to a host of their choosing. Entries and candidates are compared after normalising scheme
+// and host case, default ports, trailing slashes and dot segments.
+type URLAllowlist struct {
+	bases map[string]bool
+	list  []string
+}
+
+// NewURLAllowlist parses the allowed base URLs: http(s), a host, an optional path prefix, no
+// query, fragment or user info. An empty list allows only wecom.DefaultBaseURL.
+func NewURLAllowlist(urls []string) (*URLAllowlist, error) {
+	if len(urls) == 0 {
+		urls = []string{wecom.DefaultBaseURL}
+	}
+	a := &URLAllowlist{bases: map[string]bool{}}
+	for _, raw := range urls {
+		n, err := normalizeBaseURL(raw)
+		if err != nil {
+			return nil, fmt.Errorf("allowed API URL: %w", err)
+		}
+		if !a.bases[n] {
+			a.bases[n] = true
+			a.list = append(a.list, n)
+		}
+	}
+	return a, nil
+}
+
+var defaultAllowlist = func() *URLAllowlist {
+	a, _ := NewURLAllowlist(nil)
+	return a
+}()
+
+// Allows says whether requests may go to the base URL raw ("" is wecom.DefaultBaseURL).
+// A nil list allows only wecom.DefaultBaseURL.
+func (a *URLAllowlist) Allows(raw string) bool {
+	if a == nil {
+		a = defaultAllowlist
+	}
+	if raw == "" {
+		raw = wecom.DefaultBaseURL
+	}
+	n, err := normalizeBaseURL(raw)
+	return err == nil && a.bases[n]
+}
+
+func (a *URLAllowlist) String() string {
+	if a == nil {
+		a = defaultAllowlist
+	}
+	return strings.Join(a.list, ", ")
+}
+
+// normalizeBaseURL returns raw as scheme://host[:port][/prefix] in a canonical form.
+func normalizeBaseURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", fmt.Errorf("%q is not a URL", raw)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if (scheme != "http" && scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return "", fmt.Errorf("%q is not an http(s) URL with a host", raw)
+	}
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return "", fmt.Errorf("%q has user info, a query or a fragment", raw)
+	}
+	if u.RawPath != "" {
+		return "", fmt.Errorf("%q has escaped characters in its path", raw)
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	p := ""
+	if u.Path != "" && u.Path != "/" {
+		p = strings.TrimRight(path.Clean("/"+u.Path), "/")
+	}
+	return scheme + "://" + host + p, nil
 }
 
 // snapshotMaxAge is the age past which a drift check lists again: 90% of the interval, the

@@ -529,6 +529,12 @@ func (r *NotificationReconciler) robot(ctx context.Context, n *v1.Notification) 
 	if base == "" {
 		base = wecom.DefaultBaseURL
 	}
+	// The key travels in the URL's query: a webhook URL of the tenant's choosing would get it.
+	if !r.Connector.Allowed.Allows(base) {
+		return "", "", waitFor(v1.ReasonAPIURLNotAllowed,
+			"the robot webhook in Secret %q key %q points at %s, which is not one of the WeCom API URLs this operator may call (%s), so nothing is sent to it; use a webhook URL there, or ask the operator's administrator to add it to the manager flag --allowed-api-urls (Helm value allowedAPIURLs)",
+			ref.Name, ref.Key, webhookHost(base), r.Connector.Allowed)
+	}
 	return base, key, nil
 }
 
@@ -591,6 +597,7 @@ func setupNotifications(mgr ctrl.Manager, o Options, shared *Connector, recorder
 		Tokens:     shared.Tokens,
 		Limiters:   limiters,
 		Retry:      wecom.RetryPolicy{MaxAttempts: 1},
+		Allowed:    shared.Allowed,
 	}
 	clock := o.NotificationClock
 	if clock == nil {

@@ -34,6 +34,16 @@ func parseWebhook(value string) (base, key string, ok bool) {
 	return "", v, true
 }
 
+// webhookHost is the scheme and host of a webhook base URL, for messages: the path is left
+// out because it comes from a Secret.
+func webhookHost(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return "a URL that does not parse"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
 // robotID names a robot for the pacer without revealing its key.
 func robotID(base, key string) string {
 	sum := sha256.Sum256([]byte(base + "|" + key))

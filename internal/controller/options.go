@@ -3,9 +3,11 @@ package controller
 
 import (
 	"flag"
+	"strings"
 	"time"
 
 	"github.com/wecom-dev/wecom-operator/internal/notify"
+	"github.com/wecom-dev/wecom-operator/internal/wecom"
 )
 
 // Options are the manager's tuning knobs; each is a flag and a Helm value.
@@ -25,6 +27,10 @@ type Options struct {
 	// NotificationRetryBase is the delay after a Notification's first failed send; it doubles
 	// with every further failure, up to 5 minutes, until the deliveryDeadline.
 	NotificationRetryBase time.Duration
+	// AllowedAPIURLs are the WeCom API base URLs that WeComConnections (spec.apiURL) and group
+	// robot webhooks may use; the operator sends nothing anywhere else. Nil means only
+	// wecom.DefaultBaseURL.
+	AllowedAPIURLs []string
 	// NotificationClock is the clock WeCom's message quotas are measured on when pacing
 	// Notifications; nil is the wall clock. Not a flag: tests set the simulator's clock.
 	NotificationClock notify.Clock
@@ -39,6 +45,23 @@ func BindFlags(fs *flag.FlagSet, o *Options) {
 	fs.IntVar(&o.ClientBurst, "wecom-burst", 20, "Burst of WeCom calls allowed per corp and endpoint above wecom-qps.")
 	fs.StringVar(&o.AlertmanagerAddr, "alertmanager-bind-address", ":9094", "Address the Alertmanager webhook receiver binds to; empty disables it.")
 	fs.DurationVar(&o.NotificationRetryBase, "notification-retry-base", 2*time.Second, "Delay after a Notification's first failed send; doubles per failure up to 5m, until the deliveryDeadline.")
+	o.AllowedAPIURLs = []string{wecom.DefaultBaseURL}
+	fs.Var((*listFlag)(&o.AllowedAPIURLs), "allowed-api-urls", "Comma-separated WeCom API base URLs (http(s)://host[:port][/prefix]) that WeComConnections and group robot webhooks may use; requests to any other URL are refused, so a tenant cannot send a Secret's value elsewhere. Add an egress proxy or the simulator here.")
+}
+
+// listFlag is a comma-separated flag whose value replaces the default.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	*l = nil
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
+		}
+	}
+	return nil
 }
 
 // DeepDriftInterval is the time between full reads of each member.

@@ -40,8 +40,13 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 		}
 	}
 
+	allowed, err := NewURLAllowlist(o.AllowedAPIURLs)
+	if err != nil {
+		return err
+	}
 	limiters := wecom.NewLimiters(wecom.LimitersOptions{Default: wecom.RateLimit{PerSecond: o.ClientQPS, Burst: o.ClientBurst}})
 	connector := &Connector{
+		Allowed:    allowed,
 		Client:     mgr.GetClient(),
 		APIReader:  mgr.GetAPIReader(),
 		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}},
