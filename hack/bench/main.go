@@ -235,6 +235,7 @@ func (b *bench) manager(drift time.Duration) *scaletest.Manager {
 			fmt.Sprintf("--concurrency=%d", b.concurrency),
 			fmt.Sprintf("--wecom-qps=%g", b.qps),
 			fmt.Sprintf("--wecom-burst=%d", b.burst),
+			"--allowed-api-urls=" + b.sim.URL,
 		},
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	wecomv1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
 )
 
@@ -122,7 +123,10 @@ func run(ctx context.Context, bin, samples string, timeout time.Duration, keep b
 		"alertmanager-webhook": {"token": demoToken, "username": "alertmanager", "password": demoToken},
 	}
 	for name, data := range secrets {
-		if err := k.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, StringData: data}); err != nil {
+		// The label opts the Secret in: the operator reads no Secret without it.
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace,
+			Labels: map[string]string{wecomv1.SecretUseLabel: wecomv1.SecretUseValue}}, StringData: data}
+		if err := k.Create(ctx, s); err != nil {
 			return err
 		}
 	}
@@ -136,7 +140,7 @@ func run(ctx context.Context, bin, samples string, timeout time.Duration, keep b
 
 	step("starting the manager (%s/manager)", bin)
 	amPort := freePort()
-	stopMgr, err := startManager(ctx, bin, work, kubeconfig, amPort)
+	stopMgr, err := startManager(ctx, bin, work, kubeconfig, amPort, simURL)
 	if err != nil {
 		return err
 	}
@@ -209,7 +213,7 @@ func freePort() int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func startManager(ctx context.Context, bin, work, kubeconfig string, amPort int) (func(), error) {
+func startManager(ctx context.Context, bin, work, kubeconfig string, amPort int, simURL string) (func(), error) {
 	logPath := filepath.Join(work, "manager.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -219,7 +223,9 @@ func startManager(ctx context.Context, bin, work, kubeconfig string, amPort int)
 		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", freePort()),
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", freePort()),
 		fmt.Sprintf("--alertmanager-bind-address=127.0.0.1:%d", amPort),
-		"--drift-interval=1m")
+		"--drift-interval=1m",
+		// The simulator is the only WeCom the connections and the robot may reach.
+		"--allowed-api-urls="+simURL)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, err

@@ -70,11 +70,13 @@ func (f Fleet) StaffSeed() wecomsim.Seed {
 	return seed
 }
 
-// Connections are the Secrets and WeComConnections of the fleet, pointing at apiURL.
+// Connections are the Secrets (labelled for the operator's use) and WeComConnections of the
+// fleet, pointing at apiURL, which the manager must allow (--allowed-api-urls).
 func (f Fleet) Connections(apiURL string) []client.Object {
 	ns := f.Namespace
 	secret := func(name, key, value string) *corev1.Secret {
-		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, StringData: map[string]string{key: value}}
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{v1.SecretUseLabel: v1.SecretUseValue}},
+			StringData: map[string]string{key: value}}
 	}
 	agent := int64(wecomsim.DemoAgentID)
 	return []client.Object{

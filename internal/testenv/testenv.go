@@ -36,7 +36,8 @@ const (
 
 // Options tune an Env.
 type Options struct {
-	// Controller options; zero DriftInterval means 3s, so drift tests finish quickly.
+	// Controller options; zero DriftInterval means 3s, so drift tests finish quickly, and nil
+	// AllowedAPIURLs allows the simulator's URL only.
 	Controller controller.Options
 	// Sim configures the simulator; a nil Seed loads wecomsim.DemoSeed().
 	Sim wecomsim.Options
@@ -122,13 +123,18 @@ func (e *Env) startManager(o controller.Options) error {
 	ctrl.SetLogger(zap.New(zap.WriteTo(logWriter()), zap.UseDevMode(true)))
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
 		Scheme:                 e.Scheme,
+		Cache:                  controller.CacheOptions(nil),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 	})
 	if err != nil {
 		return err
 	}
-	if err := controller.SetupWithManager(mgr, Defaults(o)); err != nil {
+	o = Defaults(o)
+	if o.AllowedAPIURLs == nil {
+		o.AllowedAPIURLs = []string{e.Sim.URL}
+	}
+	if err := controller.SetupWithManager(mgr, o); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -177,10 +183,7 @@ func (e *Env) NewNamespace(ctx context.Context, prefix string) (string, error) {
 		return "", err
 	}
 	for _, s := range []struct{ name, secret string }{{ContactsConnection, e.Creds.ContactsSecret}, {AppConnection, e.Creds.AppSecret}} {
-		if err := e.Client.Create(ctx, &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: s.name, Namespace: ns},
-			StringData: map[string]string{"secret": s.secret},
-		}); err != nil {
+		if err := e.Client.Create(ctx, Secret(ns, s.name, map[string]string{"secret": s.secret})); err != nil {
 			return "", err
 		}
 	}
@@ -191,6 +194,15 @@ func (e *Env) NewNamespace(ctx context.Context, prefix string) (string, error) {
 		return "", err
 	}
 	return ns, nil
+}
+
+// Secret returns a Secret labelled for the operator's use (wecom.dev/use: "true"), which
+// every Secret a connection, robot or AlertReceiver names must be.
+func Secret(ns, name string, data map[string]string) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{v1.SecretUseLabel: v1.SecretUseValue}},
+		StringData: data,
+	}
 }
 
 // Connection returns a WeComConnection to the simulator using the Secret of the same name.

@@ -14,11 +14,11 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gexec"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/testenv"
 )
 
 const amToken = "alertmanager-to-wecom-0123456789abcdef"
@@ -84,8 +84,7 @@ var _ = Describe("Alertmanager", Ordered, func() {
 		mgr = startManager()
 		DeferCleanup(mgr.stop)
 
-		Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "am-auth", Namespace: ns},
-			StringData: map[string]string{"token": amToken}})).To(Succeed())
+		Expect(k8s.Create(ctx, testenv.Secret(ns, "am-auth", map[string]string{"token": amToken}))).To(Succeed())
 		rcv := &v1.AlertReceiver{ObjectMeta: metav1.ObjectMeta{Name: "oncall", Namespace: ns}, Spec: v1.AlertReceiverSpec{
 			ConnectionRef: &v1.ConnectionReference{Name: "app"},
 			To:            &v1.Recipients{Users: []string{"wangwu"}},

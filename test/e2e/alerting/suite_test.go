@@ -133,6 +133,7 @@ func startManager() *manager {
 		"--alertmanager-bind-address="+m.alertAddr,
 		"--notification-retry-base=200ms",
 		"--zap-log-level=debug",
+		"--allowed-api-urls="+sim.URL,
 	)
 	var err error
 	m.session, err = gexec.Start(cmd, io.MultiWriter(m.out, GinkgoWriter), io.MultiWriter(m.out, GinkgoWriter))
@@ -161,10 +162,8 @@ func (m *manager) stop() {
 // namespace creates a namespace with the demo app's Secret and a WeComConnection "app".
 func namespace(name string) string {
 	ExpectWithOffset(1, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
-	ExpectWithOffset(1, k8s.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: name},
-		StringData: map[string]string{"secret": creds.AppSecret, "robot": sim.URL + "/cgi-bin/webhook/send?key=" + creds.RobotKey},
-	})).To(Succeed())
+	ExpectWithOffset(1, k8s.Create(ctx, testenv.Secret(name, "app",
+		map[string]string{"secret": creds.AppSecret, "robot": sim.URL + "/cgi-bin/webhook/send?key=" + creds.RobotKey}))).To(Succeed())
 	agent := creds.AgentID
 	ExpectWithOffset(1, k8s.Create(ctx, &v1.WeComConnection{
 		ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: name},

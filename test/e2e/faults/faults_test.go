@@ -137,7 +137,8 @@ func startFleet(ctx context.Context, fleet scaletest.Fleet, seed, notes int, sim
 	r.mgr = &scaletest.Manager{
 		Bin: managerPath, Kubeconfig: api.Kubeconfig, Log: mgrLog,
 		// Only this run's namespace: objects left by earlier runs point at simulators that are gone.
-		Args: []string{"--drift-interval=30s", "--notification-retry-base=500ms", "--watch-namespaces=" + fleet.Namespace},
+		Args: []string{"--drift-interval=30s", "--notification-retry-base=500ms", "--watch-namespaces=" + fleet.Namespace,
+			"--allowed-api-urls=" + r.sim.URL},
 	}
 	Expect(r.mgr.Start(ctx)).To(Succeed())
 	DeferCleanup(func() {

@@ -80,7 +80,7 @@ var _ = Describe("upgrading from the previous manager", func() {
 			Paths: []string{filepath.Join(root, "config", "crd", "bases")}, ErrorIfPathMissing: true})
 		Expect(err).NotTo(HaveOccurred())
 		mgr := startManager(ctx, managerPath, filepath.Join(dir, "manager.log"),
-			fmt.Sprintf("--drift-interval=%s", drift), "--deep-drift-every=1")
+			fmt.Sprintf("--drift-interval=%s", drift), "--deep-drift-every=1", "--allowed-api-urls="+sim.URL)
 		DeferCleanup(mgr.Stop)
 		Eventually(func(g Gomega) {
 			objs, err := scaletest.ReadObjects(ctx, api.Client, namespace)

@@ -23,10 +23,7 @@ func corpConnection(ns string) *v1.WeComConnection {
 
 func secretWith(ns, name, value string) *corev1.Secret {
 	rememberSecret(value)
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		StringData: map[string]string{"secret": value},
-	}
+	return testenv.Secret(ns, name, map[string]string{"secret": value})
 }
 
 func onCorp[T interface {
