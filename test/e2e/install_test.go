@@ -105,6 +105,21 @@ var _ = Describe("installing", Ordered, func() {
 		Expect(out).To(ContainSubstring("1 chart(s) linted, 0 chart(s) failed"))
 	})
 
+	It("says at the top of values.yaml and of the README's install section that no watchNamespaces means reading every Secret", func() {
+		values, err := os.ReadFile(filepath.Join(root(), chartDir, "values.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		top := strings.Join(strings.SplitN(string(values), "\n", 16)[:15], "\n")
+		Expect(top).To(ContainSubstring("EVERY Secret in the cluster"))
+		Expect(top).To(ContainSubstring("Recommended: list the namespaces"))
+		readme, err := os.ReadFile(filepath.Join(root(), "README.md"))
+		Expect(err).NotTo(HaveOccurred())
+		_, install, found := strings.Cut(string(readme), "## Install\n")
+		Expect(found).To(BeTrue())
+		install, _, _ = strings.Cut(install, "### With kubectl")
+		Expect(install).To(ContainSubstring("every Secret in the cluster"))
+		Expect(install).To(ContainSubstring("watchNamespaces={team-a,team-b}"))
+	})
+
 	It("renders a chart the API server accepts (server-side dry run), in both RBAC modes", func() {
 		for _, extra := range [][]string{nil, {"--set", "watchNamespaces={team-a,team-b}", "--set", "metrics.serviceMonitor.enabled=false"}} {
 			args := append([]string{"template", release, chartDir, "-n", releaseNS, "--include-crds", "--kube-version", "1.36.0"}, extra...)
@@ -116,7 +131,11 @@ var _ = Describe("installing", Ordered, func() {
 				Expect(out).To(ContainSubstring("kind: Role\n"))
 				Expect(out).NotTo(ContainSubstring("kind: ClusterRole\n"))
 				Expect(out).To(ContainSubstring("--watch-namespaces=team-a,team-b"))
+				Expect(strings.Count(out, "name: wecom-wecom-operator-secret-reader\n  namespace: team-")).To(Equal(4), "a Role and a RoleBinding in each watched namespace")
+			} else {
+				Expect(out).To(ContainSubstring("name: wecom-wecom-operator-secret-reader\n"))
 			}
+			Expect(out).To(ContainSubstring("- --allowed-api-urls=https://qyapi.weixin.qq.com\n"))
 			res, err := kubectl(out, "apply", "--server-side", "--dry-run=server", "-f", "-")
 			Expect(err).NotTo(HaveOccurred(), res)
 			Expect(res).To(ContainSubstring("deployment.apps/wecom-wecom-operator serverside-applied (server dry run)"))
@@ -127,6 +146,11 @@ var _ = Describe("installing", Ordered, func() {
 		out, err := run(filepath.Join(root(), "bin", "helm"), "template", release, chartDir, "--kube-version", "1.36.0", "--set", "concurrency=0")
 		Expect(err).To(HaveOccurred())
 		Expect(out).To(ContainSubstring("concurrency"))
+		for _, urls := range []string{"allowedAPIURLs={ftp://example.com}", "allowedAPIURLs={https://example.com/?key=x}", "allowedAPIURLs=null"} {
+			out, err = run(filepath.Join(root(), "bin", "helm"), "template", release, chartDir, "--kube-version", "1.36.0", "--set", urls)
+			Expect(err).To(HaveOccurred(), "%s: %s", urls, out)
+			Expect(out).To(ContainSubstring("allowedAPIURLs"))
+		}
 	})
 
 	It("writes dist/install.yaml that the API server accepts (server-side dry run)", func() {
@@ -146,6 +170,9 @@ var _ = Describe("installing", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred(), out)
 		Expect(out).To(ContainSubstring("STATUS: deployed"))
 		Expect(out).To(ContainSubstring("kubectl get wecom"))
+		Expect(out).To(ContainSubstring("WARNING: watchNamespaces is empty, so this install may get, list and watch EVERY Secret"))
+		Expect(out).To(ContainSubstring("kubectl label secret wecom-app wecom.dev/use=true"))
+		Expect(out).To(ContainSubstring("It sends requests only to: https://qyapi.weixin.qq.com"))
 		dep := &appsv1.Deployment{}
 		Expect(k.Get(ctx, client.ObjectKey{Namespace: releaseNS, Name: chartSA}, dep)).To(Succeed())
 		Expect(dep.Spec.Template.Spec.ServiceAccountName).To(Equal(chartSA))
@@ -157,19 +184,20 @@ var _ = Describe("installing", Ordered, func() {
 		Expect(cr.Rules).NotTo(BeEmpty())
 		for _, r := range cr.Rules {
 			for _, g := range r.APIGroups {
-				Expect(g).To(BeElementOf("wecom.dev", "", "events.k8s.io"), "rule %v", r)
+				Expect(g).To(BeElementOf("wecom.dev", "events.k8s.io"), "rule %v", r)
 			}
 			for _, res := range r.Resources {
 				Expect(res).NotTo(ContainSubstring("*"))
-				if r.APIGroups[0] == "" {
-					Expect(res).To(BeElementOf("secrets", "events"), "core resource %q", res)
-				}
-				if res == "secrets" {
-					Expect(r.Verbs).To(ConsistOf("get", "list", "watch"))
-				}
+				Expect(res).NotTo(Equal("secrets"), "Secrets are granted by the secret-reader role, under a name that says so")
 			}
 			Expect(r.Verbs).NotTo(ContainElement("*"))
 		}
+
+		By("the cluster-wide Secret grant is its own ClusterRole, read-only, and says what it covers")
+		secrets := &rbacv1.ClusterRole{}
+		Expect(k.Get(ctx, client.ObjectKey{Name: chartSA + "-secret-reader"}, secrets)).To(Succeed())
+		Expect(secrets.Rules).To(ConsistOf(rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch"}}))
+		Expect(secrets.Annotations["wecom.dev/scope"]).To(ContainSubstring("every Secret in the cluster"))
 		sa := "system:serviceaccount:" + releaseNS + ":" + chartSA
 		for _, tc := range []struct {
 			group, resource, verb, ns string
@@ -226,7 +254,7 @@ var _ = Describe("installing", Ordered, func() {
 			"sre-robot-webhook":    {"url": sim.URL + "/cgi-bin/webhook/send?key=" + wecomsim.DemoRobotKey},
 			"alertmanager-webhook": {"token": "t", "username": "am", "password": "p"},
 		} {
-			Expect(k.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, StringData: data})).To(Succeed())
+			Expect(k.Create(ctx, testenv.Secret(ns, name, data))).To(Succeed())
 		}
 		names := applySamples(k, ns, sim.URL)
 
@@ -234,7 +262,7 @@ var _ = Describe("installing", Ordered, func() {
 			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", freePort()),
 			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", freePort()),
 			fmt.Sprintf("--alertmanager-bind-address=127.0.0.1:%d", freePort()),
-			"--leader-elect", "--leader-election-namespace="+releaseNS)
+			"--leader-elect", "--leader-election-namespace="+releaseNS, "--allowed-api-urls="+sim.URL)
 		session, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() {
@@ -308,3 +336,58 @@ func readyOrSent(u *unstructured.Unstructured) bool {
 	}
 	return false
 }
+
+// The namespaced mode, which the chart recommends: a second release watching two namespaces.
+var _ = Describe("installing with watchNamespaces", Ordered, func() {
+	const (
+		scoped   = "scoped"
+		scopedNS = "wecom-scoped"
+		scopedSA = "scoped-wecom-operator"
+	)
+	var k client.Client
+	BeforeAll(func() {
+		k = adminClient()
+		ensureNS(k, scopedNS, nil)
+		ensureNS(k, "team-c", nil)
+		ensureNS(k, "team-d", nil)
+		ensureNS(k, "elsewhere", nil)
+	})
+
+	It("installs without a warning about Secrets", func() {
+		out, err := helm("install", scoped, chartDir, "-n", scopedNS, "--set", "watchNamespaces={team-c,team-d}",
+			"--set", "alertmanagerReceiver.enabled=false", "--set", "metrics.service.enabled=false")
+		Expect(err).NotTo(HaveOccurred(), out)
+		Expect(out).To(ContainSubstring("STATUS: deployed"))
+		Expect(out).To(ContainSubstring("It watches only: team-c, team-d, and may read Secrets only there."))
+		Expect(out).NotTo(ContainSubstring("WARNING"))
+	})
+
+	It("grants Secret read in the watched namespaces and nowhere else", func() {
+		sa := "system:serviceaccount:" + scopedNS + ":" + scopedSA
+		for _, tc := range []struct {
+			group, resource, verb, ns string
+			allowed                   bool
+		}{
+			{"", "secrets", "get", "team-c", true},
+			{"", "secrets", "watch", "team-d", true},
+			{"", "secrets", "get", "elsewhere", false},
+			{"", "secrets", "list", "", false}, // across the cluster
+			{"", "secrets", "get", releaseNS, false},
+			{"", "secrets", "create", "team-c", false},
+			{"wecom.dev", "wecomconnections", "get", "team-c", true},
+			{"wecom.dev", "wecomconnections", "get", "elsewhere", false},
+			{"coordination.k8s.io", "leases", "update", scopedNS, true},
+		} {
+			sar := &authv1.SubjectAccessReview{Spec: authv1.SubjectAccessReviewSpec{
+				User:   sa,
+				Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + scopedNS, "system:authenticated"},
+				ResourceAttributes: &authv1.ResourceAttributes{
+					Group: tc.group, Resource: tc.resource, Verb: tc.verb, Namespace: tc.ns,
+				},
+			}}
+			Expect(k.Create(ctx, sar)).To(Succeed())
+			Expect(sar.Status.Allowed).To(Equal(tc.allowed), "%s %s/%s in %q", tc.verb, tc.group, tc.resource, tc.ns)
+		}
+		Expect(k.Get(ctx, client.ObjectKey{Name: scopedSA + "-secret-reader"}, &rbacv1.ClusterRole{})).NotTo(Succeed(), "no ClusterRole for Secrets")
+	})
+})
