@@ -123,9 +123,12 @@ type AlertReceiverSpec struct {
 	// .GeneratorURL, .Fingerprint; $.SilenceURL $alert links to a new silence). Functions:
 	// localTime, duration, color, without, first, join, toUpper, toLower, title, trimSpace,
 	// truncate. Empty uses the built-in template of the format, shown in docs/alerting.md.
-	// A template that fails to execute
-	// falls back to the built-in one, so an alert is never lost to a template bug. At most
-	// 16384 characters.
+	// Label and annotation values are escaped for markdown (no markup, mentions or line
+	// breaks). Each message is rendered within a budget (100ms, 100000 steps, 64 KiB per
+	// value, 4 MiB in all; no recursion, at most 64 variables and 32 levels of nesting); a
+	// template over it is refused (Ready=False, TemplateInvalid). A template that is refused
+	// or fails to execute falls back to the built-in one, so an alert is never lost to a
+	// template bug. At most 16384 characters.
 	// +kubebuilder:validation:MaxLength=16384
 	// +optional
 	Template string `json:"template,omitempty"`
@@ -140,6 +143,16 @@ type AlertReceiverSpec struct {
 	// +kubebuilder:default=Group
 	// +optional
 	Split AlertSplit `json:"split,omitempty"`
+
+	// maxNotifications is how many messages (Notifications) one Alertmanager notification
+	// becomes at most, 1 to 100. Defaults to 100. It matters with split Alert: the alerts
+	// beyond the first maxNotifications-1 are sent together in the last message, which says
+	// how many they are. A markdown robot message that must @all or mention mobiles has a
+	// short text companion, which is not counted.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	MaxNotifications *int32 `json:"maxNotifications,omitempty"`
 
 	// maxAlerts is how many alerts one message lists before "…and N more", 1 to 100.
 	// Defaults to 10. Fewer are listed when they would not fit WeCom's size limit.
@@ -205,7 +218,7 @@ type AlertReceiverStatus struct {
 
 // Condition and event reasons of AlertReceivers, beyond the shared ones.
 const (
-	// ReasonTemplateInvalid: spec.template does not parse.
+	// ReasonTemplateInvalid: spec.template does not parse, or goes over its budget.
 	ReasonTemplateInvalid = "TemplateInvalid"
 	// ReasonTimezoneInvalid: spec.timezone is not a known IANA time zone.
 	ReasonTimezoneInvalid = "TimezoneInvalid"
@@ -219,10 +232,12 @@ const (
 	LabelAlertReceiver = "wecom.dev/alert-receiver"
 	// LabelAlertStatus is firing or resolved.
 	LabelAlertStatus = "wecom.dev/alert-status"
-	// LabelAlertKey identifies the alerts of one group in one state: Notifications with the
-	// same key are the same message, sent again only as a reminder after retryWindow.
+	// LabelAlertKey identifies the alerts of one group in one state for one receiver:
+	// Notifications with the same key are the same message, sent again only as a reminder
+	// after retryWindow.
 	LabelAlertKey = "wecom.dev/alert-key"
-	// AnnotationAlertGroupKey is Alertmanager's group key.
+	// AnnotationAlertGroupKey is the SHA-256 (hex) of Alertmanager's group key, which may be
+	// larger than an annotation.
 	AnnotationAlertGroupKey = "wecom.dev/alert-group-key"
 	// AnnotationAlertRepeat numbers the reminders of one message: 0 for the first.
 	AnnotationAlertRepeat = "wecom.dev/alert-repeat"

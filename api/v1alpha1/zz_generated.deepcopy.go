@@ -148,6 +148,11 @@ func (in *AlertReceiverSpec) DeepCopyInto(out *AlertReceiverSpec) {
 		*out = new(bool)
 		**out = **in
 	}
+	if in.MaxNotifications != nil {
+		in, out := &in.MaxNotifications, &out.MaxNotifications
+		*out = new(int32)
+		**out = **in
+	}
 	if in.MaxAlerts != nil {
 		in, out := &in.MaxAlerts, &out.MaxAlerts
 		*out = new(int32)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 )
@@ -34,25 +35,44 @@ func TestDecode(t *testing.T) {
 
 func TestName(t *testing.T) {
 	m := exampleMessage()
-	a := Name("wecom-oncall", m.GroupKey, "firing", m.Alerts)
-	if a != Name("wecom-oncall", m.GroupKey, "firing", Alerts{m.Alerts[1], m.Alerts[0]}) {
+	rcv := func(ns, name, uid string) *v1.AlertReceiver {
+		return &v1.AlertReceiver{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: types.UID(uid)}}
+	}
+	oncall := rcv("ops", "wecom-oncall", "u1")
+	a := Name(oncall, m.GroupKey, "firing", m.Alerts)
+	if a != Name(oncall, m.GroupKey, "firing", Alerts{m.Alerts[1], m.Alerts[0]}) {
 		t.Error("the order of the alerts changes the name")
 	}
 	changed := exampleMessage()
 	changed.Alerts[0].EndsAt = t0.Add(time.Hour)
 	for what, other := range map[string]string{
-		"status":    Name("wecom-oncall", m.GroupKey, "resolved", m.Alerts),
-		"group key": Name("wecom-oncall", m.GroupKey+"x", "firing", m.Alerts),
-		"an end":    Name("wecom-oncall", m.GroupKey, "firing", changed.Alerts),
-		"receiver":  Name("other", m.GroupKey, "firing", m.Alerts),
+		"status":    Name(oncall, m.GroupKey, "resolved", m.Alerts),
+		"group key": Name(oncall, m.GroupKey+"x", "firing", m.Alerts),
+		"an end":    Name(oncall, m.GroupKey, "firing", changed.Alerts),
+		"receiver":  Name(rcv("ops", "other", "u1"), m.GroupKey, "firing", m.Alerts),
+		"namespace": Name(rcv("dev", "wecom-oncall", "u1"), m.GroupKey, "firing", m.Alerts),
+		"uid":       Name(rcv("ops", "wecom-oncall", "u2"), m.GroupKey, "firing", m.Alerts),
 	} {
 		if other == a {
 			t.Errorf("a different %s gives the same name %s", what, a)
 		}
 	}
-	long := Name(strings.Repeat("a", 60)+".b", "g", "firing", m.Alerts)
+	long := Name(rcv("ops", strings.Repeat("a", 60)+".b", "u1"), "g", "firing", m.Alerts)
 	if len(long) > 80 || !strings.HasPrefix(long, strings.Repeat("a", 40)+"-") {
 		t.Errorf("long receiver name: %s", long)
+	}
+}
+
+// Two receivers whose names share their first 40 characters once shared Notifications, and
+// the second receiver's members got nothing (issue 11, finding 2).
+func TestNameLongCommonPrefix(t *testing.T) {
+	m := exampleMessage()
+	prefix := "team-payments-production-critical-alerts-receiver"
+	robot := &v1.AlertReceiver{ObjectMeta: metav1.ObjectMeta{Namespace: "ops", Name: prefix + "-robot", UID: "1"}}
+	app := &v1.AlertReceiver{ObjectMeta: metav1.ObjectMeta{Namespace: "ops", Name: prefix + "-app", UID: "2"}}
+	a, b := Name(robot, m.GroupKey, "firing", m.Alerts), Name(app, m.GroupKey, "firing", m.Alerts)
+	if a == b || Key(a) == Key(b) {
+		t.Errorf("both receivers name %s (key %s)", a, Key(a))
 	}
 }
 

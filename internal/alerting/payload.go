@@ -45,6 +45,9 @@ type Alert struct {
 	EndsAt       time.Time `json:"endsAt"`
 	GeneratorURL string    `json:"generatorURL"`
 	Fingerprint  string    `json:"fingerprint"`
+
+	// raw are the labels of a template's view before escaping, for silence links.
+	raw KV
 }
 
 // MaxBodyBytes bounds a webhook request body.
@@ -53,13 +56,22 @@ const MaxBodyBytes = 4 << 20
 // ErrMalformed wraps every reason a body is refused.
 var ErrMalformed = errors.New("malformed Alertmanager webhook payload")
 
+// ErrTooLarge is returned for a body over MaxBodyBytes.
+var ErrTooLarge = errors.New("webhook payload larger than 4 MiB")
+
 // Decode reads and checks a webhook body: JSON, version "4", a group key, a status of
-// firing or resolved, and at least one alert, each firing or resolved.
+// firing or resolved, and at least one alert, each firing or resolved. A body over
+// MaxBodyBytes is ErrTooLarge; the reader's own error (http.MaxBytesError) stays wrapped, so
+// the caller can answer 413 rather than 400.
 func Decode(r io.Reader) (*Message, error) {
-	dec := json.NewDecoder(io.LimitReader(r, MaxBodyBytes+1))
+	lr := &io.LimitedReader{R: r, N: MaxBodyBytes + 1}
+	dec := json.NewDecoder(lr)
 	var m Message
 	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		if lr.N <= 0 {
+			return nil, fmt.Errorf("%w: %w", ErrTooLarge, err)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%w: trailing data after the JSON object", ErrMalformed)
@@ -147,12 +159,35 @@ func (ps Pairs) String() string {
 // Alerts is a list of alerts.
 type Alerts []Alert
 
-// Firing returns the firing alerts.
+// Firing returns the firing alerts. Templates see the alerts firing first (NewData sorts
+// them), and then get a part of the list rather than a copy: a template calling Firing on
+// 16,000 alerts in a loop allocates nothing.
 func (as Alerts) Firing() Alerts {
+	if i, ok := as.firingFirst(); ok {
+		return as[:i:i]
+	}
 	return slices.DeleteFunc(slices.Clone(as), func(a Alert) bool { return a.Status != StatusFiring })
 }
 
-// Resolved returns the resolved alerts.
+// Resolved returns the resolved alerts, without a copy when they come last.
 func (as Alerts) Resolved() Alerts {
+	if i, ok := as.firingFirst(); ok {
+		return as[i:len(as):len(as)]
+	}
 	return slices.DeleteFunc(slices.Clone(as), func(a Alert) bool { return a.Status != StatusResolved })
+}
+
+// firingFirst reports whether no alert fires after a resolved one, and where the resolved
+// ones start.
+func (as Alerts) firingFirst() (int, bool) {
+	i := 0
+	for i < len(as) && as[i].Status == StatusFiring {
+		i++
+	}
+	for _, a := range as[i:] {
+		if a.Status == StatusFiring {
+			return 0, false
+		}
+	}
+	return i, true
 }

@@ -2,11 +2,13 @@ package alerting
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 	"unicode"
@@ -14,7 +16,8 @@ import (
 )
 
 // Data is what a template sees: Alertmanager's webhook data (field names as in
-// Alertmanager's own templates) plus MaxAlerts.
+// Alertmanager's own templates) plus MaxAlerts. It is a bounded view of the payload (see
+// view.go), escaped for markdown when the message is markdown.
 type Data struct {
 	Receiver          string
 	Status            string
@@ -28,11 +31,16 @@ type Data struct {
 	TruncatedAlerts int
 	// MaxAlerts is how many alerts a message lists; see More.
 	MaxAlerts int
+
+	// st is the account of the execution using the data, for SilenceURL.
+	st *execState
 }
 
-// NewData builds the template data of m restricted to alerts (firing ones first).
-func NewData(m *Message, alerts Alerts, status string, maxAlerts int) *Data {
-	sorted := slices.Clone(alerts)
+// NewData builds the template data of m restricted to alerts (firing ones first), escaped
+// for markdown when markdown is set.
+func NewData(m *Message, alerts Alerts, status string, maxAlerts int, markdown bool) *Data {
+	v := viewer{markdown: markdown}
+	sorted := v.alerts(alerts)
 	slices.SortStableFunc(sorted, func(a, b Alert) int {
 		if a.Status != b.Status {
 			if a.Status == StatusFiring {
@@ -42,18 +50,14 @@ func NewData(m *Message, alerts Alerts, status string, maxAlerts int) *Data {
 		}
 		return 0
 	})
-	return &Data{
-		Receiver: m.Receiver, Status: status, Alerts: sorted,
-		GroupLabels: nonNil(m.GroupLabels), CommonLabels: nonNil(m.CommonLabels), CommonAnnotations: nonNil(m.CommonAnnotations),
-		ExternalURL: m.ExternalURL, GroupKey: m.GroupKey, TruncatedAlerts: m.TruncatedAlerts, MaxAlerts: maxAlerts,
+	d := &Data{
+		Receiver: v.text(m.Receiver), Status: status, Alerts: sorted,
+		ExternalURL: v.url(m.ExternalURL), GroupKey: v.text(m.GroupKey), TruncatedAlerts: m.TruncatedAlerts, MaxAlerts: maxAlerts,
 	}
-}
-
-func nonNil(kv KV) KV {
-	if kv == nil {
-		return KV{}
-	}
-	return kv
+	d.GroupLabels, _ = v.kv(m.GroupLabels)
+	d.CommonLabels, _ = v.kv(m.CommonLabels)
+	d.CommonAnnotations, _ = v.kv(m.CommonAnnotations)
+	return d
 }
 
 // More is how many alerts of the group the message does not list.
@@ -76,16 +80,21 @@ func (d *Data) Title() string {
 
 // SilenceURL links to Alertmanager's "new silence" page for the alert's labels, or "" when
 // Alertmanager sent no externalURL.
-func (d *Data) SilenceURL(a Alert) string {
+func (d *Data) SilenceURL(a Alert) (string, error) {
 	if d.ExternalURL == "" {
-		return ""
+		return "", d.st.step()
 	}
-	matchers := make([]string, 0, len(a.Labels))
-	for _, p := range a.Labels.SortedPairs() {
+	labels := a.raw
+	if labels == nil {
+		labels = a.Labels
+	}
+	matchers := make([]string, 0, len(labels))
+	for _, p := range labels.SortedPairs() {
 		matchers = append(matchers, p.Name+"="+strconv.Quote(p.Value))
 	}
 	filter := url.QueryEscape("{" + strings.Join(matchers, ",") + "}")
-	return strings.TrimRight(d.ExternalURL, "/") + "/#/silences/new?filter=" + strings.ReplaceAll(filter, "+", "%20")
+	out := strings.TrimRight(d.ExternalURL, "/") + "/#/silences/new?filter=" + strings.ReplaceAll(filter, "+", "%20")
+	return out, d.st.account("SilenceURL", len(out))
 }
 
 // DefaultMarkdown is the built-in Markdown template. Firing is orange-red, resolved green
@@ -160,13 +169,20 @@ const TimeLayout = "2006-01-02 15:04:05 MST"
 // channel's limit; this only keeps a runaway template within the API's 65536 characters.
 const MaxContentBytes = 60000
 
-// Template is a parsed message template with its time zone.
+// Template is a parsed message template with its time zone, run under a Budget.
 type Template struct {
-	tmpl *template.Template
-	loc  *time.Location
+	tmpl   *template.Template
+	loc    *time.Location
+	budget Budget
+
+	// mu serialises executions: the functions of tmpl count against st.
+	mu sync.Mutex
+	st *execState
 }
 
-// Parse parses text (or the default for markdown when text is empty) for times in loc.
+// Parse parses text (or the default for markdown when text is empty) for times in loc, and
+// refuses, with ErrBudget, a template that could exceed its budget in ways that cannot be
+// counted while it runs: recursion, deep nesting, many variables, printf widths.
 func Parse(text string, markdown bool, loc *time.Location) (*Template, error) {
 	if text == "" {
 		text = DefaultText
@@ -174,20 +190,46 @@ func Parse(text string, markdown bool, loc *time.Location) (*Template, error) {
 			text = DefaultMarkdown
 		}
 	}
+	if len(text) > MaxTemplateBytes {
+		return nil, fmt.Errorf("%w: it has %d bytes, more than %d", ErrBudget, len(text), MaxTemplateBytes)
+	}
 	if loc == nil {
 		loc = time.UTC
 	}
-	t, err := template.New("message").Option("missingkey=zero").Funcs(funcs(loc)).Parse(text)
+	t := &Template{loc: loc, budget: DefaultBudget}
+	fm := t.funcs()
+	tmpl, err := template.New("message").Option("missingkey=zero").Funcs(fm).Parse(text)
 	if err != nil {
 		return nil, err
 	}
-	return &Template{tmpl: t, loc: loc}, nil
+	if err := check(tmpl, t.budget.Steps); err != nil {
+		return nil, err
+	}
+	step, err := template.New("step").Funcs(fm).Parse("{{" + stepFunc + "}}")
+	if err != nil {
+		return nil, err
+	}
+	instrument(tmpl, step.Root.Nodes[0])
+	t.tmpl = tmpl
+	return t, nil
 }
 
-// Execute renders d. Content beyond MaxContentBytes is cut at a line boundary.
+// Execute renders d within the template's budget: an execution over it returns an error
+// that wraps ErrBudget and says what to change. Content beyond MaxContentBytes is cut at a
+// line boundary.
 func (t *Template) Execute(d *Data) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.st = &execState{b: t.budget, deadline: time.Now().Add(t.budget.Time)}
+	d.st = t.st
+	defer func() { t.st, d.st = nil, nil }()
+
 	var buf bytes.Buffer
-	if err := t.tmpl.Execute(&limitWriter{w: &buf, n: MaxContentBytes + 1}, d); err != nil && err != errLimit {
+	err := t.tmpl.Execute(&limitWriter{w: &buf, n: MaxContentBytes + 1}, d)
+	if t.st.err != nil {
+		return "", t.st.err
+	}
+	if err != nil && !errors.Is(err, errLimit) {
 		return "", err
 	}
 	out := strings.TrimSpace(buf.String())
@@ -204,8 +246,10 @@ func (t *Template) Execute(d *Data) (string, error) {
 	return out, nil
 }
 
-var errLimit = fmt.Errorf("template output too long")
+var errLimit = errors.New("template output too long")
 
+// limitWriter keeps the first n bytes and then stops the execution: what a template prints
+// past the message limit would be cut anyway.
 type limitWriter struct {
 	w *bytes.Buffer
 	n int
@@ -221,49 +265,115 @@ func (l *limitWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func funcs(loc *time.Location) template.FuncMap {
+// stringBytes is the length of the string arguments of a function: what fmt copies at least.
+func stringBytes(args []any) int {
+	n := 0
+	for _, a := range args {
+		if s, ok := a.(string); ok {
+			n += len(s)
+		}
+	}
+	return n
+}
+
+// funcs are the functions a template may call. Each one counts a step and the bytes it
+// makes against the current execution; the built-ins that make strings (printf, print,
+// println, html, js, urlquery) are replaced by counted ones.
+func (t *Template) funcs() template.FuncMap {
+	st := func() *execState { return t.st }
+	loc := t.loc
+	counted := func(name string, f func(args ...any) string, factor int) func(args ...any) (string, error) {
+		return func(args ...any) (string, error) {
+			if err := st().precheck(name, factor*stringBytes(args)); err != nil {
+				return "", err
+			}
+			out := f(args...)
+			return out, st().account(name, len(out))
+		}
+	}
+	str := func(name string, f func(string) string) func(string) (string, error) {
+		return func(s string) (string, error) {
+			if err := st().step(); err != nil {
+				return "", err
+			}
+			out := f(s)
+			return out, st().account(name, len(out))
+		}
+	}
 	return template.FuncMap{
-		"localTime": func(t time.Time) string {
-			if t.IsZero() {
-				return ""
+		stepFunc: func() (string, error) { return "", st().step() },
+		"printf": func(format string, args ...any) (string, error) {
+			if err := checkFormat(format); err != nil {
+				return "", st().fail("%s", strings.TrimPrefix(err.Error(), ErrBudget.Error()+": "))
 			}
-			return t.In(loc).Format(TimeLayout)
+			if err := st().precheck("printf", len(format)+stringBytes(args)); err != nil {
+				return "", err
+			}
+			out := fmt.Sprintf(format, args...)
+			return out, st().account("printf", len(out))
 		},
-		"duration": func(from, to time.Time) string {
+		"print":   counted("print", fmt.Sprint, 1),
+		"println": counted("println", fmt.Sprintln, 1),
+		// The escapers make at most six bytes of one.
+		"html":     counted("html", template.HTMLEscaper, 6),
+		"js":       counted("js", template.JSEscaper, 6),
+		"urlquery": counted("urlquery", template.URLQueryEscaper, 3),
+		"localTime": func(tm time.Time) (string, error) {
+			if tm.IsZero() {
+				return "", st().step()
+			}
+			return tm.In(loc).Format(TimeLayout), st().step()
+		},
+		"duration": func(from, to time.Time) (string, error) {
 			if from.IsZero() || to.IsZero() || to.Before(from) {
-				return ""
+				return "", st().step()
 			}
-			return humanize(to.Sub(from))
+			return humanize(to.Sub(from)), st().step()
 		},
-		"color": func(status string) string {
+		"color": func(status string) (string, error) {
 			if status == StatusResolved {
-				return "info"
+				return "info", st().step()
 			}
-			return "warning"
+			return "warning", st().step()
 		},
-		"without": func(kv KV, names ...string) KV { return kv.Remove(names) },
-		"first": func(n int, as Alerts) Alerts {
+		"without": func(kv KV, names ...string) (KV, error) {
+			out := kv.Remove(names)
+			return out, st().account("without", 16*len(out))
+		},
+		"first": func(n int, as Alerts) (Alerts, error) {
 			if n > 0 && len(as) > n {
-				return as[:n]
+				return as[:n:n], st().step()
 			}
-			return as
+			return as, st().step()
 		},
-		"join":      func(sep string, s []string) string { return strings.Join(s, sep) },
-		"toUpper":   strings.ToUpper,
-		"toLower":   strings.ToLower,
-		"trimSpace": strings.TrimSpace,
-		"title": func(s string) string {
+		"join": func(sep string, s []string) (string, error) {
+			n := len(sep) * max(len(s)-1, 0)
+			for _, x := range s {
+				n += len(x)
+			}
+			if err := st().precheck("join", n); err != nil {
+				return "", err
+			}
+			return strings.Join(s, sep), st().account("join", n)
+		},
+		"toUpper":   str("toUpper", strings.ToUpper),
+		"toLower":   str("toLower", strings.ToLower),
+		"trimSpace": str("trimSpace", strings.TrimSpace),
+		"title": str("title", func(s string) string {
 			r, n := utf8.DecodeRuneInString(s)
 			return string(unicode.ToUpper(r)) + s[n:]
-		},
-		"truncate": func(n int, s string) string {
-			if len(s) <= n {
-				return s
+		}),
+		"truncate": func(n int, s string) (string, error) {
+			if err := st().step(); err != nil {
+				return "", err
+			}
+			if n < 0 || len(s) <= n {
+				return s, nil
 			}
 			for n > 0 && !utf8.RuneStart(s[n]) {
 				n--
 			}
-			return s[:n] + "…"
+			return s[:n] + "…", st().account("truncate", n+3)
 		},
 	}
 }

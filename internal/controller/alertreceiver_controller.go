@@ -79,8 +79,12 @@ func (r *AlertReceiverReconciler) check(ctx context.Context, rcv *v1.AlertReceiv
 	if err != nil {
 		return v1.ReasonTimezoneInvalid, "timezone " + rcv.Spec.Timezone + " is not an IANA time zone such as Asia/Shanghai", nil
 	}
-	if _, err := alerting.Parse(rcv.Spec.Template, rcv.Spec.Format != v1.AlertFormatText, loc); err != nil {
-		return v1.ReasonTemplateInvalid, "template does not parse: " + err.Error() + "; alerts are rendered with the built-in template until it is fixed", nil
+	if err := alerting.Check(rcv.Spec.Template, rcv.Spec.Format != v1.AlertFormatText, loc); err != nil {
+		what := "template does not parse: "
+		if errors.Is(err, alerting.ErrBudget) {
+			what = "template refused: "
+		}
+		return v1.ReasonTemplateInvalid, what + err.Error() + "; alerts are rendered with the built-in template until it is fixed", nil
 	}
 	if _, err := readCredentials(ctx, r.Connector, rcv); err != nil {
 		var dep *dependencyError

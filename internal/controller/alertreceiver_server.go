@@ -14,6 +14,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -123,23 +124,13 @@ func (s *alertServer) serve(ctx context.Context, w http.ResponseWriter, r *http.
 	msg, err := alerting.Decode(http.MaxBytesReader(w, r.Body, alerting.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		if errors.As(err, &tooBig) || errors.Is(err, alerting.ErrTooLarge) {
 			return http.StatusRequestEntityTooLarge, alertResponse{Error: "payload larger than 4 MiB"}
 		}
 		return http.StatusBadRequest, alertResponse{Error: err.Error()}
 	}
 
-	loc, err := time.LoadLocation(timezone(rcv))
-	if err != nil {
-		loc = time.UTC
-	}
-	markdown := rcv.Spec.Format != v1.AlertFormatText
-	tmpl, err := alerting.Parse(rcv.Spec.Template, markdown, loc)
-	if err != nil {
-		s.warn(rcv, "the template does not parse; the built-in template was used: "+err.Error())
-		tmpl, _ = alerting.Parse("", markdown, loc)
-	}
-	notifications, warnings := alerting.Build(rcv, msg, tmpl)
+	notifications, warnings := alerting.Build(rcv, msg, s.template(rcv))
 	for _, w := range warnings {
 		s.warn(rcv, w)
 	}
@@ -188,6 +179,28 @@ func (s *alertServer) store(ctx context.Context, n *v1.Notification, window time
 		return "", err
 	}
 	return n.Name, nil
+}
+
+// template is the receiver's template, or the built-in one while the receiver's is refused:
+// the reconciler has found it over its budget, or it does not parse.
+func (s *alertServer) template(rcv *v1.AlertReceiver) *alerting.Template {
+	loc, err := time.LoadLocation(timezone(rcv))
+	if err != nil {
+		loc = time.UTC
+	}
+	markdown := rcv.Spec.Format != v1.AlertFormatText
+	text := rcv.Spec.Template
+	if c := meta.FindStatusCondition(rcv.Status.Conditions, v1.ConditionReady); c != nil &&
+		c.Reason == v1.ReasonTemplateInvalid && c.ObservedGeneration == rcv.Generation {
+		s.warn(rcv, "the template is refused ("+v1.ReasonTemplateInvalid+"); the built-in template was used")
+		text = ""
+	}
+	tmpl, err := alerting.Parse(text, markdown, loc)
+	if err != nil {
+		s.warn(rcv, "the template is refused; the built-in template was used: "+err.Error())
+		tmpl, _ = alerting.Parse("", markdown, loc)
+	}
+	return tmpl
 }
 
 func (s *alertServer) warn(rcv *v1.AlertReceiver, note string) {
