@@ -7,7 +7,6 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -27,10 +26,7 @@ func namespace(prefix string) string {
 
 // robotSecret stores a webhook URL (or a bare key) in a Secret and returns the selector.
 func robotSecret(ns, name, value string) v1.SecretKeySelector {
-	ExpectWithOffset(1, env.Client.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		StringData: map[string]string{"webhook": value},
-	})).To(Succeed())
+	ExpectWithOffset(1, env.Client.Create(ctx, testenv.Secret(ns, name, map[string]string{"webhook": value}))).To(Succeed())
 	return v1.SecretKeySelector{Name: name, Key: "webhook"}
 }
 

@@ -10,7 +10,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -83,10 +82,8 @@ var _ = Describe("the Alertmanager receiver", func() {
 	var ns, path string
 	BeforeEach(func() {
 		ns = namespace("am")
-		Expect(env.Client.Create(ctx, &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: "am-auth", Namespace: ns},
-			StringData: map[string]string{"token": token + "\n", "user": "alertmanager", "password": "pa55-w0rd"},
-		})).To(Succeed())
+		Expect(env.Client.Create(ctx, testenv.Secret(ns, "am-auth",
+			map[string]string{"token": token + "\n", "user": "alertmanager", "password": "pa55-w0rd"}))).To(Succeed())
 		r := newReceiver(ns, "oncall", nil)
 		Eventually(receiverReady(r), 10*time.Second).Should(Succeed())
 		Expect(r.Status.WebhookPath).To(Equal("/alertmanager/" + ns + "/oncall"))
