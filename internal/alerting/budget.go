@@ -53,7 +53,7 @@ const (
 )
 
 // ErrBudget wraps every refusal of a template for what it would cost.
-var ErrBudget = errors.New("template over budget")
+var ErrBudget = errors.New("over its budget")
 
 // execState is the account of one execution.
 type execState struct {

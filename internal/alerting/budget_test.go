@@ -133,7 +133,7 @@ func TestBuildStopsATemplateOverBudget(t *testing.T) {
 		if len(ns) != 1 || !strings.HasPrefix(ns[0].Spec.Message.Markdown.Content, `## <font color="warning">[FIRING:16001]`) {
 			t.Fatalf("got %d notifications: %+v", len(ns), ns)
 		}
-		if len(warn) != 1 || !strings.Contains(warn[0], "over budget") || took > 2*DefaultBudget.Time+200*time.Millisecond {
+		if len(warn) != 1 || !strings.Contains(warn[0], "over its budget") || took > 2*DefaultBudget.Time+200*time.Millisecond {
 			t.Errorf("took %v of CPU, warnings %q", took, warn)
 		}
 	}
