@@ -255,13 +255,20 @@ func (r *ConnectionReconciler) SetupWithManager(mgr ctrl.Manager, o Options) err
 	secretToConnections := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		return dependants(ctx, r.Client, &v1.WeComConnectionList{}, obj.GetNamespace(), indexSecret, obj.GetName())
 	})
-	// A Schedule that needs the connection's calendar wakes the connection.
-	scheduleToConnection := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+	// A Schedule that needs the connection's calendar wakes the connection, once: a
+	// connection that has its calendar (or is making it) is not checked again for it.
+	scheduleToConnection := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		s := obj.(*v1.Schedule)
 		if !needsOperatorCalendar(s) {
 			return nil
 		}
-		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Spec.ConnectionRef.Name}}}
+		key := types.NamespacedName{Namespace: s.Namespace, Name: s.Spec.ConnectionRef.Name}
+		conn := &v1.WeComConnection{}
+		if err := r.Client.Get(ctx, key, conn); err != nil || conn.Status.CalendarID != "" ||
+			conn.Annotations[AnnotationCalendarID] != "" || conn.Annotations[AnnotationCalendarCreatePending] != "" {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: key}}
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.WeComConnection{}, builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
