@@ -75,6 +75,7 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 	if err := setupAlerting(mgr, o, connector, recorder); err != nil {
 		return err
 	}
+	objectState.use(mgr.GetCache())
 	return nil
 }
 
