@@ -7,11 +7,14 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 HELM ?= $(LOCALBIN)/helm
 ALERTMANAGER ?= $(LOCALBIN)/alertmanager
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+PROMTOOL ?= $(LOCALBIN)/promtool
 
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 HELM_VERSION ?= v3.21.4
 ALERTMANAGER_VERSION ?= v0.34.2
 GOLANGCI_LINT_VERSION ?= v2.15.0
+# Prometheus v3.16.0's Go module version.
+PROMTOOL_VERSION ?= v0.316.0
 
 # Fuzz targets run briefly in `make test`; raise for a longer hunt.
 FUZZTIME ?= 10s
@@ -73,9 +76,14 @@ verify: manifests generate ## Fail when `make manifests generate` changes any tr
 		git status --porcelain -- api config charts internal cmd docs/api-reference.md docs/api.md; git --no-pager diff --stat; exit 1; fi
 
 .PHONY: test
-test: manifests generate fmt vet envtest ## Run unit, simulator, API validation and envtest suites, then fuzz (all but test/e2e).
+test: manifests generate fmt vet envtest test-rules ## Run the alert rule tests, unit, simulator, API validation and envtest suites, then fuzz (all but test/e2e).
 	go test $(GOTEST_FLAGS) $$(go list ./... | grep -v '/test/e2e') -coverprofile cover.out -timeout 25m
 	$(MAKE) fuzz
+
+.PHONY: test-rules
+test-rules: promtool ## Check the chart's alert rules and run their unit tests (test/rules/) with promtool.
+	$(PROMTOOL) check rules charts/wecom-operator/files/alerts.yaml
+	$(PROMTOOL) test rules test/rules/*.yaml
 
 .PHONY: test-e2e
 test-e2e: manifests generate fmt vet envtest helm alertmanager ## Run test/e2e: built manager, Helm install, real Alertmanager, faults, upgrade, demo.
@@ -139,6 +147,11 @@ $(HELM): | $(LOCALBIN)
 golangci-lint: $(GOLANGCI_LINT) ## Build golangci-lint from its Go module source into ./bin.
 $(GOLANGCI_LINT): | $(LOCALBIN)
 	GOBIN=$(LOCALBIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+.PHONY: promtool
+promtool: $(PROMTOOL) ## Build promtool (alert rule checks and unit tests) from its Go module source into ./bin.
+$(PROMTOOL): | $(LOCALBIN)
+	GOBIN=$(LOCALBIN) go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
 
 .PHONY: envtest
 envtest: | $(LOCALBIN) ## Build kube-apiserver and etcd from Go module sources into bin/k8s.
