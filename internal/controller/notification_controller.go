@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -76,6 +77,55 @@ type NotificationReconciler struct {
 	// warmed is closed once the pacer knows the sends of the previous run (warmUp); nil
 	// means there is nothing to wait for.
 	warmed chan struct{}
+	// wake enqueues a Notification by its namespace/name now; stalled holds those waiting
+	// out a backoff after WeCom failed, which the next accepted send of their scope wakes.
+	wake    func(id string)
+	stalled stalledSends
+}
+
+// stalledSends holds, per quota scope (an app, a robot, a chat), the Notifications waiting
+// out a backoff after WeCom was busy, limited or unreachable. Backoffs double up to minutes;
+// once WeCom accepts a send of the scope again, the others need not wait that long. Entries
+// go when their Notification is sent, fails, is deleted or is woken.
+type stalledSends struct {
+	mu sync.Mutex
+	m  map[string]map[string]struct{}
+}
+
+func (s *stalledSends) add(scope, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]map[string]struct{}{}
+	}
+	if s.m[scope] == nil {
+		s.m[scope] = map[string]struct{}{}
+	}
+	s.m[scope][id] = struct{}{}
+}
+
+// forget drops id from every scope.
+func (s *stalledSends) forget(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for scope, ids := range s.m {
+		delete(ids, id)
+		if len(ids) == 0 {
+			delete(s.m, scope)
+		}
+	}
+}
+
+// take returns and drops the ids stalled in scope.
+func (s *stalledSends) take(scope string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, 0, len(s.m[scope]))
+	for id := range s.m[scope] {
+		ids = append(ids, id)
+	}
+	delete(s.m, scope)
+	return ids
 }
 
 // delivery is a Notification resolved against its connection, chat or robot: what it counts
@@ -101,12 +151,14 @@ func (r *NotificationReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.Client.Get(ctx, req.NamespacedName, n); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Pacer.Forget(req.String())
+			r.stalled.forget(req.String())
 			r.updateHeldGauge()
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !n.DeletionTimestamp.IsZero() {
 		r.Pacer.Forget(req.String())
+		r.stalled.forget(req.String())
 		r.updateHeldGauge()
 		return ctrl.Result{}, nil
 	}
@@ -125,6 +177,7 @@ func finished(n *v1.Notification) bool {
 // reconcileFinished deletes a Sent or Failed Notification once its ttlAfterFinished passed.
 func (r *NotificationReconciler) reconcileFinished(ctx context.Context, n *v1.Notification) (ctrl.Result, error) {
 	r.Pacer.Forget(notificationKey(n))
+	r.stalled.forget(notificationKey(n))
 	ttl := defaultTTLAfterFinished
 	if n.Spec.TTLAfterFinished != nil {
 		ttl = n.Spec.TTLAfterFinished.Duration
@@ -251,6 +304,16 @@ func (r *NotificationReconciler) sendOnce(ctx context.Context, n, before *v1.Not
 	}
 
 	res := r.outcome(n, d, result, sendErr, untilDeadline)
+	r.stalled.forget(notificationKey(n))
+	switch {
+	case sendErr == nil && r.wake != nil:
+		// WeCom takes this scope's sends again: the others need not wait out their backoff.
+		for _, id := range r.stalled.take(d.target.Scope) {
+			r.wake(id)
+		}
+	case !finished(n) && !wecom.IsCredential(sendErr):
+		r.stalled.add(d.target.Scope, notificationKey(n))
+	}
 	if finished(n) {
 		return r.writeFinal(ctx, n, claimed, d.channel)
 	}
@@ -604,13 +667,14 @@ func setupNotifications(mgr ctrl.Manager, o Options, shared *Connector, recorder
 		clock = notify.RealClock{}
 	}
 	wake := make(chan event.GenericEvent, 4096)
-	pacer := &notify.Pacer{Wake: func(id string) {
+	wakeID := func(id string) {
 		ns, name, _ := strings.Cut(id, "/")
 		select {
 		case wake <- event.GenericEvent{Object: &v1.Notification{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}}:
 		default: // full: the waiter's own requeue brings it back
 		}
-	}}
+	}
+	pacer := &notify.Pacer{Wake: wakeID}
 	r := &NotificationReconciler{
 		Client:     mgr.GetClient(),
 		Connector:  connector,
@@ -621,6 +685,7 @@ func setupNotifications(mgr ctrl.Manager, o Options, shared *Connector, recorder
 		Limiters:   limiters,
 		RetryBase:  o.NotificationRetryBase,
 		warmed:     make(chan struct{}),
+		wake:       wakeID,
 	}
 	if err := mgr.Add(pacingWarmUp{r}); err != nil {
 		return err

@@ -207,6 +207,31 @@ var _ = Describe("transient WeCom errors", Serial, func() {
 		Expect(deliveredWith("zhaoliu", marker)).To(Equal(1))
 	})
 
+	It("do not keep a Notification waiting out a long backoff once WeCom takes the app's sends again", func() {
+		ns := namespace("recover")
+		marker := unique("stalled")
+		env.Sim.SetFaults(wecomsim.Faults{Endpoints: []string{"message/send"}, ErrorRate: 1})
+		spec := appSpec("zhaoliu")
+		spec.Message.Text = &v1.TextMessage{Content: marker}
+		stalled := create(ns, "stalled", spec)
+		// Seven failures at a 200 ms base: the next try is 12.8 s away.
+		Eventually(func(g Gomega) {
+			got := get(stalled)
+			g.Expect(got.Status.Attempts).To(BeNumerically(">=", 7))
+			g.Expect(ready(got).Reason).To(Equal(v1.ReasonRetrying))
+		}, 30*time.Second, 50*time.Millisecond).Should(Succeed())
+		env.Sim.ClearFaults()
+		recovered := time.Now()
+
+		other := appSpec("lisi")
+		other.Message.Text = &v1.TextMessage{Content: unique("other")}
+		phase(create(ns, "other", other), v1.NotificationSent, 10*time.Second)
+		got := phase(stalled, v1.NotificationSent, 10*time.Second)
+		Expect(got.Status.SentAt.Time).To(BeTemporally("<", recovered.Add(8*time.Second)),
+			"woken by the app's next accepted send, not by its 12.8 s backoff")
+		Expect(deliveredWith("zhaoliu", marker)).To(Equal(1))
+	})
+
 	It("whose reply was lost are sent again and WeCom's duplicate check delivers once", func() {
 		ns := namespace("lost")
 		marker := unique("lost")
