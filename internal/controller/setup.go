@@ -23,6 +23,11 @@ import (
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
 )
 
+// The metrics endpoint (cmd/manager, --metrics-secure) asks the API server who a scraper is
+// and whether it may GET /metrics.
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
 // SetupWithManager registers every reconciler and the field indexes they use.
 func SetupWithManager(mgr ctrl.Manager, o Options) error {
 	ctx := context.Background()

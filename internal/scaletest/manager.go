@@ -45,6 +45,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.probeAddr, m.metricsAddr = probe, metrics
 	args := append([]string{"--kubeconfig", m.Kubeconfig,
 		"--health-probe-bind-address=" + probe, "--metrics-bind-address=" + metrics,
+		"--metrics-secure=false", // the bench reads the metrics over plain HTTP
 		"--alertmanager-bind-address="}, m.Args...)
 	cmd := exec.Command(m.Bin, args...)
 	cmd.Stdout, cmd.Stderr = m.Log, m.Log

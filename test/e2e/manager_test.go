@@ -50,9 +50,8 @@ var _ = Describe("the manager binary", func() {
 
 		Eventually(session.Err, 60*time.Second).Should(gbytes.Say("Successfully acquired lease"))
 
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics))
+		code, body, err := scrapeMetrics(metrics, serviceAccountToken("prometheus", true))
 		Expect(err).NotTo(HaveOccurred())
-		defer resp.Body.Close()
-		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		Expect(code).To(Equal(http.StatusOK), body)
 	})
 })

@@ -128,17 +128,16 @@ var _ = Describe("the dashboard and the alert rules", func() {
 
 		By("every metric and label the queries name is in the manager's /metrics")
 		var last []string
+		token := serviceAccountToken("prometheus", true)
 		Eventually(func(g Gomega) {
-			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
+			code, text, err := scrapeMetrics(metricsPort, token)
 			g.Expect(err).NotTo(HaveOccurred())
-			defer resp.Body.Close()
-			text, err := io.ReadAll(resp.Body)
-			g.Expect(err).NotTo(HaveOccurred())
-			last = missingNames(parseExposition(string(text)), queries)
+			g.Expect(code).To(Equal(http.StatusOK), text)
+			last = missingNames(parseExposition(text), queries)
 			g.Expect(last).To(BeEmpty())
-			g.Expect(string(text)).To(ContainSubstring(
+			g.Expect(text).To(ContainSubstring(
 				`wecom_connection_ready{errcode="40001",name="rotated",namespace="%s",reason="%s"} 0`, ns, v1.ReasonCredentialsInvalid))
-			g.Expect(string(text)).To(ContainSubstring(
+			g.Expect(text).To(ContainSubstring(
 				`wecom_connection_ready{errcode="",name="wecom-app",namespace="%s",reason="%s"} 1`, ns, v1.ReasonAvailable))
 		}, 3*time.Minute, 2*time.Second).Should(Succeed(), func() string { return strings.Join(last, "\n") })
 	})
