@@ -3,6 +3,8 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -155,10 +158,22 @@ func setupAlerting(mgr ctrl.Manager, o Options, connector *Connector, recorder e
 	if o.AlertmanagerAddr == "" {
 		return nil
 	}
-	return mgr.Add(&alertServer{
+	srv := &alertServer{
 		Addr:      o.AlertmanagerAddr,
 		Client:    mgr.GetClient(),
 		Connector: connector,
 		Recorder:  recorder,
-	})
+	}
+	if o.WebhookCertPath != "" {
+		// The watcher runs on every replica (it needs no leader), as the server does.
+		cw, err := certwatcher.New(filepath.Join(o.WebhookCertPath, o.WebhookCertName), filepath.Join(o.WebhookCertPath, o.WebhookCertKey))
+		if err != nil {
+			return fmt.Errorf("alertmanager receiver certificate: %w", err)
+		}
+		if err := mgr.Add(cw); err != nil {
+			return err
+		}
+		srv.GetCertificate = cw.GetCertificate
+	}
+	return mgr.Add(srv)
 }

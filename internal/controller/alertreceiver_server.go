@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +41,9 @@ type alertServer struct {
 	Client    client.Client
 	Connector *Connector
 	Recorder  events.EventRecorder
+	// GetCertificate, when set, makes the server speak TLS with the certificate it returns
+	// at each handshake (a certwatcher's, so renewals apply to new connections).
+	GetCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error)
 }
 
 // NeedLeaderElection implements manager.LeaderElectionRunnable.
@@ -62,7 +66,14 @@ func (s *alertServer) Start(ctx context.Context) error {
 		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return logf.IntoContext(context.Background(), log) },
 	}
-	log.Info("serving Alertmanager webhooks", "address", ln.Addr().String(), "path", alertmanagerPathPrefix+"<namespace>/<name>")
+	if s.GetCertificate != nil {
+		ln = tls.NewListener(ln, &tls.Config{
+			GetCertificate: s.GetCertificate,
+			MinVersion:     tls.VersionTLS12,
+			NextProtos:     []string{"http/1.1"},
+		})
+	}
+	log.Info("serving Alertmanager webhooks", "address", ln.Addr().String(), "path", alertmanagerPathPrefix+"<namespace>/<name>", "tls", s.GetCertificate != nil)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -107,7 +118,10 @@ func (s *alertServer) serve(ctx context.Context, w http.ResponseWriter, r *http.
 	rcv := &v1.AlertReceiver{}
 	if err := s.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, rcv); err != nil {
 		if apierrors.IsNotFound(err) {
-			return http.StatusNotFound, alertResponse{Error: fmt.Sprintf("no AlertReceiver %s/%s", ns, name)}
+			// The same answer as wrong credentials, so that a caller cannot learn which
+			// receivers exist.
+			log.V(1).Info("refused an Alertmanager request for a receiver that does not exist", "receiver", ns+"/"+name)
+			return unauthorized()
 		}
 		log.Error(err, "reading AlertReceiver", "namespace", ns, "name", name)
 		return http.StatusServiceUnavailable, alertResponse{Error: "cannot read the AlertReceiver; retry"}
@@ -115,7 +129,7 @@ func (s *alertServer) serve(ctx context.Context, w http.ResponseWriter, r *http.
 	switch err := s.authorize(ctx, rcv, r); {
 	case errors.Is(err, errUnauthorized):
 		log.V(1).Info("refused an Alertmanager request without valid credentials", "receiver", ns+"/"+name)
-		return http.StatusUnauthorized, alertResponse{Error: "missing or wrong credentials"}
+		return unauthorized()
 	case err != nil:
 		log.Error(err, "reading the AlertReceiver's credentials", "receiver", ns+"/"+name)
 		return http.StatusServiceUnavailable, alertResponse{Error: "cannot read the credentials; retry"}
@@ -210,6 +224,11 @@ func (s *alertServer) warn(rcv *v1.AlertReceiver, note string) {
 }
 
 var errUnauthorized = errors.New("unauthorized")
+
+// unauthorized is the answer to wrong credentials and to a receiver that does not exist alike.
+func unauthorized() (int, alertResponse) {
+	return http.StatusUnauthorized, alertResponse{Error: "missing or wrong credentials"}
+}
 
 // authorize checks the request's bearer token or basic auth against the receiver's Secret,
 // in constant time. A Secret that is missing or lacks the key authorizes nobody.

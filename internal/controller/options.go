@@ -24,6 +24,10 @@ type Options struct {
 	ClientBurst int
 	// AlertmanagerAddr is where the Alertmanager webhook receiver listens; empty disables it.
 	AlertmanagerAddr string
+	// WebhookCertPath is the directory with the Alertmanager receiver's certificate
+	// (WebhookCertName) and key (WebhookCertKey); empty serves plain HTTP. The files are
+	// watched, so a renewed certificate is served without a restart.
+	WebhookCertPath, WebhookCertName, WebhookCertKey string
 	// NotificationRetryBase is the delay after a Notification's first failed send; it doubles
 	// with every further failure, up to 5 minutes, until the deliveryDeadline.
 	NotificationRetryBase time.Duration
@@ -44,6 +48,9 @@ func BindFlags(fs *flag.FlagSet, o *Options) {
 	fs.Float64Var(&o.ClientQPS, "wecom-qps", 40, "WeCom calls per second allowed per corp and endpoint (WeCom allows 10,000/min per API).")
 	fs.IntVar(&o.ClientBurst, "wecom-burst", 20, "Burst of WeCom calls allowed per corp and endpoint above wecom-qps.")
 	fs.StringVar(&o.AlertmanagerAddr, "alertmanager-bind-address", ":9094", "Address the Alertmanager webhook receiver binds to; empty disables it.")
+	fs.StringVar(&o.WebhookCertPath, "webhook-cert-path", "", "Directory with the Alertmanager receiver's TLS certificate and key; the receiver serves HTTPS with them, reloaded when they change. Empty serves plain HTTP.")
+	fs.StringVar(&o.WebhookCertName, "webhook-cert-name", "tls.crt", "File name of the Alertmanager receiver's certificate in --webhook-cert-path.")
+	fs.StringVar(&o.WebhookCertKey, "webhook-cert-key", "tls.key", "File name of the Alertmanager receiver's key in --webhook-cert-path.")
 	fs.DurationVar(&o.NotificationRetryBase, "notification-retry-base", 2*time.Second, "Delay after a Notification's first failed send; doubles per failure up to 5m, until the deliveryDeadline.")
 	o.AllowedAPIURLs = []string{wecom.DefaultBaseURL}
 	fs.Var((*listFlag)(&o.AllowedAPIURLs), "allowed-api-urls", "Comma-separated WeCom API base URLs (http(s)://host[:port][/prefix]) that WeComConnections and group robot webhooks may use; requests to any other URL are refused, so a tenant cannot send a Secret's value elsewhere. Add an egress proxy or the simulator here.")

@@ -98,8 +98,8 @@ var _ = Describe("the Alertmanager receiver", func() {
 			header []string
 			code   int
 		}{
-			{"unknown receiver", "/alertmanager/" + ns + "/nobody", payload("firing", "a"), bearer(token), http.StatusNotFound},
-			{"unknown namespace", "/alertmanager/nowhere/oncall", payload("firing", "a"), bearer(token), http.StatusNotFound},
+			{"unknown receiver", "/alertmanager/" + ns + "/nobody", payload("firing", "a"), bearer(token), http.StatusUnauthorized},
+			{"unknown namespace", "/alertmanager/nowhere/oncall", payload("firing", "a"), bearer(token), http.StatusUnauthorized},
 			{"no receiver name", "/alertmanager/" + ns, payload("firing", "a"), bearer(token), http.StatusNotFound},
 			{"no credentials", path, payload("firing", "a"), nil, http.StatusUnauthorized},
 			{"a wrong token", path, payload("firing", "a"), bearer(token + "x"), http.StatusUnauthorized},
@@ -112,6 +112,17 @@ var _ = Describe("the Alertmanager receiver", func() {
 			Expect(code).To(Equal(c.code), "%s: %s", c.what, body)
 		}
 		Consistently(func() []v1.Notification { return notifications(ns) }, time.Second).Should(BeEmpty())
+	})
+
+	It("answers an unknown receiver as it answers a wrong token, so receivers cannot be probed", func() {
+		_, wrongToken := post(path, payload("firing", "a"), bearer(token+"x")...)
+		for _, p := range []string{"/alertmanager/" + ns + "/nobody", "/alertmanager/nowhere/oncall"} {
+			for _, h := range [][]string{bearer(token), bearer(token + "x"), nil} {
+				code, body := post(p, payload("firing", "a"), h...)
+				Expect(code).To(Equal(http.StatusUnauthorized), p)
+				Expect(body).To(Equal(wrongToken), p)
+			}
+		}
 	})
 
 	It("stores each notification once however often Alertmanager retries it, and sends it", func() {
