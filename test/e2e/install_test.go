@@ -129,7 +129,11 @@ var _ = Describe("installing", Ordered, func() {
 				ensureNS(k, "team-a", nil)
 				ensureNS(k, "team-b", nil)
 				Expect(out).To(ContainSubstring("kind: Role\n"))
-				Expect(out).NotTo(ContainSubstring("kind: ClusterRole\n"))
+				// Only what cannot be namespaced: the metrics endpoint's TokenReviews and
+				// SubjectAccessReviews, and the role a scraper is bound to.
+				Expect(strings.Count(out, "\nkind: ClusterRole\n")).To(Equal(2))
+				Expect(out).To(ContainSubstring("kind: ClusterRole\nmetadata:\n  name: wecom-wecom-operator-metrics-auth\n"))
+				Expect(out).To(ContainSubstring("kind: ClusterRole\nmetadata:\n  name: wecom-wecom-operator-metrics-reader\n"))
 				Expect(out).To(ContainSubstring("--watch-namespaces=team-a,team-b"))
 				Expect(strings.Count(out, "name: wecom-wecom-operator-secret-reader\n  namespace: team-")).To(Equal(4), "a Role and a RoleBinding in each watched namespace")
 			} else {
@@ -213,6 +217,10 @@ var _ = Describe("installing", Ordered, func() {
 			{"coordination.k8s.io", "leases", "update", releaseNS, true},
 			{"coordination.k8s.io", "leases", "update", "default", false},
 			{"apps", "deployments", "get", releaseNS, false},
+			// The metrics endpoint's authentication and authorisation, and nothing more there.
+			{"authentication.k8s.io", "tokenreviews", "create", "", true},
+			{"authorization.k8s.io", "subjectaccessreviews", "create", "", true},
+			{"authorization.k8s.io", "subjectaccessreviews", "list", "", false},
 		} {
 			sar := &authv1.SubjectAccessReview{Spec: authv1.SubjectAccessReviewSpec{
 				User:   sa,
@@ -377,6 +385,8 @@ var _ = Describe("installing with watchNamespaces", Ordered, func() {
 			{"wecom.dev", "wecomconnections", "get", "team-c", true},
 			{"wecom.dev", "wecomconnections", "get", "elsewhere", false},
 			{"coordination.k8s.io", "leases", "update", scopedNS, true},
+			{"authentication.k8s.io", "tokenreviews", "create", "", true},
+			{"authorization.k8s.io", "subjectaccessreviews", "create", "", true},
 		} {
 			sar := &authv1.SubjectAccessReview{Spec: authv1.SubjectAccessReviewSpec{
 				User:   sa,

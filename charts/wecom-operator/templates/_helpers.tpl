@@ -29,3 +29,27 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default "default" .Values.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
+
+{{- /* The Secret with the Alertmanager receiver's certificate: the one named, or the one the
+chart's cert-manager Certificate writes; empty serves plain HTTP. */ -}}
+{{- define "wecom-operator.alertmanagerTLSSecret" -}}
+{{- $tls := .Values.alertmanagerReceiver.tls -}}
+{{- if $tls.secretName -}}
+{{- $tls.secretName -}}
+{{- else if $tls.certManager.enabled -}}
+{{- include "wecom-operator.fullname" . }}-alertmanager-tls
+{{- end -}}
+{{- end -}}
+
+{{- /* Secret volumes with the serving certificates, as a YAML list (empty when none). */ -}}
+{{- define "wecom-operator.tlsVolumes" -}}
+{{- $vols := list -}}
+{{- if and .Values.metrics.secure .Values.metrics.certSecret -}}
+{{- $vols = append $vols (dict "name" "metrics-tls" "secret" (dict "secretName" .Values.metrics.certSecret)) -}}
+{{- end -}}
+{{- $am := include "wecom-operator.alertmanagerTLSSecret" . -}}
+{{- if and .Values.alertmanagerReceiver.enabled $am -}}
+{{- $vols = append $vols (dict "name" "alertmanager-tls" "secret" (dict "secretName" $am)) -}}
+{{- end -}}
+{{- toYaml $vols -}}
+{{- end -}}
