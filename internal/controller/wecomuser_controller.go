@@ -188,6 +188,23 @@ func userGender(g v1.Gender) wecom.Gender {
 func (u *userClient) Observe(ctx context.Context, obj *v1.WeComUser) (Observation, error) {
 	deleting := !obj.DeletionTimestamp.IsZero()
 	adopted := obj.Status.UserID == ""
+	if deleting && adopted {
+		if createPending(obj).IsZero() {
+			// Never created or adopted: a member with this userid, if any, is not this
+			// object's to delete, and that needs no call (the app may not even read members).
+			return Observation{}, nil
+		}
+		// Deleting while a create's reply was lost: what it made goes too.
+		got, err := u.api.GetUser(ctx, obj.Spec.UserID)
+		if wecom.IsNotFound(err) {
+			return Observation{}, nil
+		}
+		if err != nil {
+			return Observation{}, err
+		}
+		obj.Status.UserID = got.UserID
+		return Observation{Exists: true}, nil
+	}
 	var (
 		want wecom.UpdateUserRequest
 		err  error
