@@ -50,8 +50,12 @@ var _ = Describe("the manager binary", func() {
 
 		Eventually(session.Err, 60*time.Second).Should(gbytes.Say("Successfully acquired lease"))
 
-		code, body, err := scrapeMetrics(metrics, serviceAccountToken("prometheus", true))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(code).To(Equal(http.StatusOK), body)
+		// The secure metrics server starts beside the probes, not before them.
+		token := serviceAccountToken("prometheus", true)
+		Eventually(func(g Gomega) {
+			code, body, err := scrapeMetrics(metrics, token)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(code).To(Equal(http.StatusOK), body)
+		}, 60*time.Second, 250*time.Millisecond).Should(Succeed())
 	})
 })

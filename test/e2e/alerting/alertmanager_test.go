@@ -178,19 +178,22 @@ var _ = Describe("Alertmanager", Ordered, func() {
 		Expect(got).To(ContainSubstring("> Resolved: "))
 		Expect(got).NotTo(ContainSubstring("[Silence]"))
 
-		list := &v1.NotificationList{}
-		Expect(k8s.List(ctx, list, client.InNamespace(ns))).To(Succeed())
-		statuses := map[string]int{}
-		for _, n := range list.Items {
-			Expect(n.Status.Phase).To(Equal(v1.NotificationSent))
-			statuses[n.Labels[v1.LabelAlertStatus]]++
-		}
-		Expect(statuses).To(Equal(map[string]int{"firing": 1, "resolved": 1}), "one Notification per state, however often Alertmanager posted")
+		// WeCom has the message before the operator has written Sent: wait for the status.
+		Eventually(func(g Gomega) {
+			list := &v1.NotificationList{}
+			g.Expect(k8s.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			statuses := map[string]int{}
+			for _, n := range list.Items {
+				g.Expect(n.Status.Phase).To(Equal(v1.NotificationSent))
+				statuses[n.Labels[v1.LabelAlertStatus]]++
+			}
+			g.Expect(statuses).To(Equal(map[string]int{"firing": 1, "resolved": 1}), "one Notification per state, however often Alertmanager posted")
+		}, 30*time.Second, 100*time.Millisecond).Should(Succeed())
 		Expect(markdown("disk full on db-1")).To(HaveLen(2), "firing once, resolved once")
 
 		By("and the manager's metrics count them")
-		Expect(metric(mgr.metrics, `wecom_notifications_total{channel="app",phase="Sent"}`)).To(Equal(2.0))
-		Expect(metric(mgr.metrics, `wecom_notification_delivery_seconds_count{channel="app"}`)).To(Equal(2.0))
+		Eventually(func() float64 { return metric(mgr.metrics, `wecom_notifications_total{channel="app",phase="Sent"}`) }, 10*time.Second).Should(Equal(2.0))
+		Eventually(func() float64 { return metric(mgr.metrics, `wecom_notification_delivery_seconds_count{channel="app"}`) }, 10*time.Second).Should(Equal(2.0))
 		Expect(metric(mgr.metrics, `wecom_alertmanager_requests_total{code="200"}`)).To(BeNumerically(">=", 2))
 		Expect(metric(mgr.metrics, `wecom_notifications_held{channel="app"}`)).To(Equal(0.0))
 	})
