@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -84,8 +85,20 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 	return nil
 }
 
+// maxRetryDelay caps the backoff of an object whose reconcile keeps failing for a reason that
+// time removes (WeCom busy, limited or unreachable). client-go's default grows to 1,000 s, so
+// after a WeCom outage of a minute some objects would wait a quarter of an hour.
+const maxRetryDelay = time.Minute
+
 func controllerOptions(o Options) controller.Options {
-	return controller.Options{MaxConcurrentReconciles: max(o.Concurrency, 1)}
+	return controller.Options{
+		MaxConcurrentReconciles: max(o.Concurrency, 1),
+		RateLimiter: workqueue.NewTypedMaxOfRateLimiter(
+			workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond, maxRetryDelay),
+			// The overall bucket of client-go's default limiter.
+			&workqueue.TypedBucketRateLimiter[reconcile.Request]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
+		),
+	}
 }
 
 // dependants lists the objects of list's kind in namespace whose field index matches value.
