@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -120,6 +121,22 @@ type manager struct {
 
 // startManager runs the manager binary.
 func startManager() *manager {
+	// A port picked as free can be taken by another test package before the manager binds
+	// it; then the manager exits at once and is started again on other ports.
+	for attempt := 1; ; attempt++ {
+		m := tryStartManager()
+		if m.session.ExitCode() == -1 {
+			return m
+		}
+		if attempt == 3 || !strings.Contains(string(m.out.Contents()), "address already in use") {
+			Fail(fmt.Sprintf("the manager exited with code %d before it was ready", m.session.ExitCode()), 1)
+		}
+	}
+}
+
+// tryStartManager starts the manager binary on free ports and waits until it is ready or
+// has exited.
+func tryStartManager() *manager {
 	m := &manager{
 		alertAddr: fmt.Sprintf("127.0.0.1:%d", freePort()),
 		metrics:   fmt.Sprintf("127.0.0.1:%d", freePort()),
@@ -138,15 +155,18 @@ func startManager() *manager {
 	)
 	var err error
 	m.session, err = gexec.Start(cmd, io.MultiWriter(m.out, GinkgoWriter), io.MultiWriter(m.out, GinkgoWriter))
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	EventuallyWithOffset(1, func() (int, error) {
+	ExpectWithOffset(2, err).NotTo(HaveOccurred())
+	EventuallyWithOffset(2, func() bool {
+		if m.session.ExitCode() != -1 {
+			return true
+		}
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", probe))
 		if err != nil {
-			return 0, err
+			return false
 		}
 		resp.Body.Close()
-		return resp.StatusCode, nil
-	}, 60*time.Second, 100*time.Millisecond).Should(Equal(http.StatusOK))
+		return resp.StatusCode == http.StatusOK
+	}, 60*time.Second, 100*time.Millisecond).Should(BeTrue(), "the manager becomes ready")
 	return m
 }
 
