@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -402,7 +403,7 @@ func TestManagedReconcilerBranches(t *testing.T) {
 			if w.requeue != 0 && res.RequeueAfter != w.requeue {
 				t.Errorf("RequeueAfter %s, want %s", res.RequeueAfter, w.requeue)
 			}
-			if contains(ext.calls, "create") {
+			if slices.Contains(ext.calls, "create") {
 				if got := ext.annotationsAtCreate[v1.AnnotationCreatePending]; got == "" {
 					t.Errorf("Create ran without the pending mark stored first (annotations %v)", ext.annotationsAtCreate)
 				}
@@ -450,15 +451,6 @@ var cmpEmptyMap = cmp.Transformer("nilmap", func(m map[string]string) map[string
 	}
 	return m
 })
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 func checkCondition(t *testing.T, obj v1.Managed, typ, want string) {
 	t.Helper()

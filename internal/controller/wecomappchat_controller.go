@@ -33,7 +33,6 @@ type appChats struct{}
 // appChatClient is the WeComAppChat part of one reconcile; got is what Observe read.
 type appChatClient struct {
 	api wecom.AppChats
-	c   *Connection
 	got *wecom.AppChat
 }
 
@@ -41,7 +40,7 @@ func (appChats) Connect(_ context.Context, c *Connection, _ *v1.WeComAppChat) (E
 	if err := needSelfBuiltApp(c, "app chats"); err != nil {
 		return nil, err
 	}
-	return &appChatClient{c: c, api: c.Client}, nil
+	return &appChatClient{api: c.Client}, nil
 }
 
 // chatIDFor is the chat id of obj: the spec's, or 32 letters and digits derived from the
