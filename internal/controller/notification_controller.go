@@ -87,9 +87,31 @@ type NotificationReconciler struct {
 // out a backoff after WeCom was busy, limited or unreachable. Backoffs double up to minutes;
 // once WeCom accepts a send of the scope again, the others need not wait that long. Entries
 // go when their Notification is sent, fails, is deleted or is woken.
+//
+// It also counts each scope's failed sends since WeCom last accepted one (the streak). A
+// Notification's backoff doubles with the smaller of its own attempts and that streak: during
+// an outage both grow, but once WeCom takes the scope's sends again, a Notification whose
+// next attempt meets a single fault (a lost reply, a -1) retries after the base delay instead
+// of the minutes its attempts in the outage had reached.
 type stalledSends struct {
-	mu sync.Mutex
-	m  map[string]map[string]struct{}
+	mu     sync.Mutex
+	m      map[string]map[string]struct{}
+	streak map[string]int32
+}
+
+// record counts one send of scope and returns the streak of failures it ends or extends.
+func (s *stalledSends) record(scope string, ok bool) int32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.streak == nil {
+		s.streak = map[string]int32{}
+	}
+	if ok {
+		delete(s.streak, scope)
+		return 0
+	}
+	s.streak[scope]++
+	return s.streak[scope]
 }
 
 func (s *stalledSends) add(scope, id string) {
@@ -303,7 +325,8 @@ func (r *NotificationReconciler) sendOnce(ctx context.Context, n, before *v1.Not
 		grant.Done(r.Clock.Now())
 	}
 
-	res := r.outcome(n, d, result, sendErr, untilDeadline)
+	streak := r.stalled.record(d.target.Scope, sendErr == nil)
+	res := r.outcome(n, d, result, sendErr, untilDeadline, streak)
 	r.stalled.forget(notificationKey(n))
 	switch {
 	case sendErr == nil && r.wake != nil:
@@ -321,7 +344,8 @@ func (r *NotificationReconciler) sendOnce(ctx context.Context, n, before *v1.Not
 }
 
 // outcome records the result of one call in the status and says when to try again.
-func (r *NotificationReconciler) outcome(n *v1.Notification, d *delivery, res *wecom.SendResult, err error, untilDeadline time.Duration) ctrl.Result {
+// streak is the scope's failed sends since WeCom last accepted one, this one included.
+func (r *NotificationReconciler) outcome(n *v1.Notification, d *delivery, res *wecom.SendResult, err error, untilDeadline time.Duration, streak int32) ctrl.Result {
 	switch {
 	case err == nil:
 		notificationAttemptsTotal.WithLabelValues(d.channel, "ok").Inc()
@@ -351,7 +375,7 @@ func (r *NotificationReconciler) outcome(n *v1.Notification, d *delivery, res *w
 	case wecom.IsRetryable(err) || wecom.IsCredential(err) || wecom.IsAmbiguous(err) || isDecodeError(err) || !wecom.IsTerminal(err):
 		notificationAttemptsTotal.WithLabelValues(d.channel, "retry").Inc()
 		n.Status.LastErrorCode = wecom.Code(err)
-		delay := r.backoff(n.Status.Attempts)
+		delay := r.backoff(min(n.Status.Attempts, max(streak, 1)))
 		if wecom.IsCredential(err) {
 			delay = max(delay, 30*time.Second) // a person has to act; do not hammer gettoken
 		}
@@ -419,13 +443,13 @@ func (r *NotificationReconciler) patchStatus(ctx context.Context, n, before *v1.
 	return client.IgnoreNotFound(r.Client.Status().Patch(ctx, n, client.MergeFrom(before)))
 }
 
-// backoff is RetryBase·2^(attempts-1), at most 5 minutes, ±10%.
-func (r *NotificationReconciler) backoff(attempts int32) time.Duration {
+// backoff is RetryBase·2^(failures-1), at most 5 minutes, ±10%.
+func (r *NotificationReconciler) backoff(failures int32) time.Duration {
 	d := r.RetryBase
 	if d <= 0 {
 		d = 2 * time.Second
 	}
-	for i := int32(1); i < attempts && d < 5*time.Minute; i++ {
+	for i := int32(1); i < failures && d < 5*time.Minute; i++ {
 		d *= 2
 	}
 	return jitter(min(d, 5*time.Minute))
