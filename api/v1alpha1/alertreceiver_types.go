@@ -209,7 +209,7 @@ type AlertReceiverSpec struct {
 // AlertReceiverStatus reports whether the receiver can take alerts.
 type AlertReceiverStatus struct {
 	ResourceStatus `json:",inline"`
-	// webhookPath is the path on the manager's Alertmanager port (--alertmanager-bind-address,
+	// webhookPath is the path on the manager's Alertmanager port (--receiver-bind-address,
 	// default :9094) to put in Alertmanager's webhook_configs url:
 	// /alertmanager/<namespace>/<name>.
 	// +optional

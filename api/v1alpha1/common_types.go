@@ -25,14 +25,17 @@ const (
 	ReasonUntrustedIP        = "UntrustedIP"
 	ReasonConnectionNotReady = "ConnectionNotReady"
 	ReasonSecretNotFound     = "SecretNotFound"
-	ReasonDependencyNotReady = "DependencyNotReady"
-	ReasonDeleteBlocked      = "DeleteBlocked"
-	ReasonCreateIncomplete   = "CreateIncomplete"
-	ReasonRetrying           = "Retrying"
-	ReasonOrphaned           = "Orphaned"
-	ReasonHeld               = "Held"
-	ReasonSent               = "Sent"
-	ReasonFailed             = "Failed"
+	// ReasonCallbackNotConfigured: the connection's callback Secret lacks a valid Token or
+	// EncodingAESKey; callbacks are refused until it has them.
+	ReasonCallbackNotConfigured = "CallbackNotConfigured"
+	ReasonDependencyNotReady    = "DependencyNotReady"
+	ReasonDeleteBlocked         = "DeleteBlocked"
+	ReasonCreateIncomplete      = "CreateIncomplete"
+	ReasonRetrying              = "Retrying"
+	ReasonOrphaned              = "Orphaned"
+	ReasonHeld                  = "Held"
+	ReasonSent                  = "Sent"
+	ReasonFailed                = "Failed"
 )
 
 // ConnectionReference names a WeComConnection in the same namespace.

@@ -184,7 +184,62 @@ type ContactWaySpec struct {
 	// temporary makes this a temporary-session way. Set at creation only.
 	// +optional
 	Temporary *ContactWayTemporary `json:"temporary,omitempty"`
+
+	// welcome is the message a customer who adds a member through this way receives at once
+	// (发送新客户欢迎语). It needs callbacks on the connection (spec.callback): WeCom's
+	// add_external_contact event carries a single-use code valid for 20 seconds, and WeCom
+	// omits it when a welcome message is configured for the member in the admin console.
+	// +optional
+	Welcome *ContactWayWelcome `json:"welcome,omitempty"`
 }
+
+// ContactWayWelcome is a welcome message: a text, optionally followed by a link or a
+// mini-program.
+// +kubebuilder:validation:XValidation:rule="has(self.text) || has(self.link) || has(self.miniprogram)",message="a welcome message needs a text, a link or a mini-program"
+// +kubebuilder:validation:XValidation:rule="!(has(self.link) && has(self.miniprogram))",message="a welcome message carries a link or a mini-program, not both"
+type ContactWayWelcome struct {
+	// text of the message, up to 4000 bytes.
+	// +optional
+	Text *ConclusionText `json:"text,omitempty"`
+	// link is a link card after the text.
+	// +optional
+	Link *ConclusionLink `json:"link,omitempty"`
+	// miniprogram is a mini-program card after the text.
+	// +optional
+	Miniprogram *ConclusionMiniprogram `json:"miniprogram,omitempty"`
+}
+
+// Welcome outcomes in ContactWayCustomer.welcome.
+const (
+	// WelcomeSent: WeCom accepted the welcome message.
+	WelcomeSent = "Sent"
+	// WelcomePending: the customer was recorded and the message is being sent.
+	WelcomePending = "Pending"
+	// WelcomeFailed: WeCom refused the message; the message says why (the code expires 20 s
+	// after the customer added the member and can be used once).
+	WelcomeFailed = "Failed"
+	// WelcomeNone: the way has no spec.welcome, or WeCom sent no welcome code (a welcome
+	// message is configured for the member in the admin console).
+	WelcomeNone = "None"
+)
+
+// ContactWayCustomer is a customer who added a member through the way.
+type ContactWayCustomer struct {
+	// externalUserID is WeCom's id of the customer (external_userid).
+	ExternalUserID string `json:"externalUserID"`
+	// userID is the member the customer added.
+	UserID string `json:"userID"`
+	// addedTime is when WeCom says the customer added the member.
+	AddedTime metav1.Time `json:"addedTime"`
+	// welcome is what became of the welcome message: Sent, Pending, Failed or None.
+	Welcome string `json:"welcome"`
+	// message says why the welcome message failed, with the WeCom errcode.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// MaxRecentCustomers bounds ContactWayStatus.RecentCustomers.
+const MaxRecentCustomers = 20
 
 // ContactWayStatus reports the way's WeCom ids.
 type ContactWayStatus struct {
@@ -204,6 +259,19 @@ type ContactWayStatus struct {
 	// then cleared.
 	// +optional
 	PendingCreateTime *metav1.Time `json:"pendingCreateTime,omitempty"`
+	// customersAdded counts the customers who added a member through this way, as WeCom's
+	// add_external_contact callbacks reported them (needs spec.callback on the connection).
+	// +optional
+	CustomersAdded int64 `json:"customersAdded,omitempty"`
+	// lastCustomerAddedTime is when the last of them did.
+	// +optional
+	LastCustomerAddedTime *metav1.Time `json:"lastCustomerAddedTime,omitempty"`
+	// recentCustomers are the last 20 of them, newest last, with what became of their welcome
+	// message. A callback that WeCom repeats finds its customer here and is not counted again.
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=20
+	// +optional
+	RecentCustomers []ContactWayCustomer `json:"recentCustomers,omitempty"`
 }
 
 // ContactWay is a customer "Contact Me" way (联系我): a QR code or mini-program button that
@@ -216,6 +284,7 @@ type ContactWayStatus struct {
 // +kubebuilder:printcolumn:name="Synced",type=string,JSONPath=`.status.conditions[?(@.type=="Synced")].status`
 // +kubebuilder:printcolumn:name="ConfigID",type=string,JSONPath=`.status.configID`
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
+// +kubebuilder:printcolumn:name="Customers",type=integer,JSONPath=`.status.customersAdded`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type ContactWay struct {
 	metav1.TypeMeta   `json:",inline"`

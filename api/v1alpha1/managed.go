@@ -19,6 +19,10 @@ const (
 	// name had its create reply lost: the operator looks for what the call made instead of
 	// creating again.
 	AnnotationCreatePending = "wecom.dev/create-pending"
+	// AnnotationRefresh holds the time (RFC 3339) of a WeCom callback that said the object
+	// changed in WeCom (a hand edit in the admin console). The next reconcile reads the object
+	// itself from WeCom, not a shared list, repairs it, and removes the annotation.
+	AnnotationRefresh = "wecom.dev/refresh"
 )
 
 // Managed is implemented by every kind that the shared reconcile skeleton drives.

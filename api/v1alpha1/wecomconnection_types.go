@@ -35,6 +35,57 @@ type WeComConnectionSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^https?://[^/?#\\\\s]+(/[^?#\\\\s]*)?$')",message="apiURL must be an http(s) URL without query or fragment, for example https://qyapi.weixin.qq.com"
 	// +optional
 	APIURL string `json:"apiURL,omitempty"`
+
+	// callback turns on WeCom callbacks (接收事件服务器) for this connection's app, or for the
+	// contacts-sync (通讯录同步) or customer-contact (客户联系) secret it names. WeCom then pushes
+	// every change made outside the API to the manager at
+	// /wecom/callback/<namespace>/<name> (see status.callback.path and docs/callbacks.md), and
+	// the objects concerned are repaired within seconds instead of at the next drift check.
+	// +optional
+	Callback *CallbackSpec `json:"callback,omitempty"`
+}
+
+// CallbackSpec names the Secret with the Token and EncodingAESKey entered in WeCom's admin
+// console next to the callback URL.
+type CallbackSpec struct {
+	// secretRef names a Secret in the same namespace, labelled wecom.dev/use: "true", with
+	// the callback Token under tokenKey and the EncodingAESKey under encodingAESKeyKey.
+	SecretRef LocalObjectReference `json:"secretRef"`
+	// tokenKey is the Secret key holding the Token (letters and digits, at most 32).
+	// +kubebuilder:default=token
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	TokenKey string `json:"tokenKey,omitempty"`
+	// encodingAESKeyKey is the Secret key holding the EncodingAESKey (43 letters and digits).
+	// +kubebuilder:default=encodingAESKey
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	EncodingAESKeyKey string `json:"encodingAESKeyKey,omitempty"`
+}
+
+// CallbackStatus says whether WeCom callbacks reach the operator for a connection.
+type CallbackStatus struct {
+	// path is where the manager serves this connection's callbacks; the URL to enter in
+	// WeCom's admin console is the manager's public receiver address followed by it.
+	Path string `json:"path"`
+	// configured is true when the callback Secret holds a valid Token and EncodingAESKey.
+	Configured bool `json:"configured"`
+	// message says what is missing when configured is false.
+	// +optional
+	Message string `json:"message,omitempty"`
+	// lastReceivedTime is when the last valid callback (URL verification or event) arrived,
+	// updated at most once a minute. Until one has arrived, the operator does not rely on
+	// callbacks: objects keep the ordinary drift interval.
+	// +optional
+	LastReceivedTime *metav1.Time `json:"lastReceivedTime,omitempty"`
+}
+
+// CallbacksInUse says whether the connection's callbacks are configured and WeCom has
+// reached the operator with them at least once since they were.
+func (s *WeComConnectionStatus) CallbacksInUse() bool {
+	return s.Callback != nil && s.Callback.Configured && s.Callback.LastReceivedTime != nil
 }
 
 // SecretUseLabel is the label, with the value SecretUseValue, that a Secret must carry before
@@ -71,6 +122,9 @@ type WeComConnectionStatus struct {
 	// Schedule needs it; the annotation wecom.dev/calendar-id binds an existing calendar.
 	// +optional
 	CalendarID string `json:"calendarID,omitempty"`
+	// callback reports the WeCom callbacks of the connection when spec.callback is set.
+	// +optional
+	Callback *CallbackStatus `json:"callback,omitempty"`
 }
 
 // WeComConnection holds the corp, app and Secret the other wecom.dev objects use to reach WeCom.
@@ -83,6 +137,7 @@ type WeComConnectionStatus struct {
 // +kubebuilder:printcolumn:name="Synced",type=string,JSONPath=`.status.conditions[?(@.type=="Synced")].status`
 // +kubebuilder:printcolumn:name="Corp",type=string,JSONPath=`.spec.corpID`
 // +kubebuilder:printcolumn:name="Agent",type=integer,JSONPath=`.spec.agentID`
+// +kubebuilder:printcolumn:name="Callbacks",type=date,JSONPath=`.status.callback.lastReceivedTime`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type WeComConnection struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -21,6 +21,7 @@ import (
 
 	wecomv1alpha1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/controller"
+	"github.com/wecom-dev/wecom-operator/internal/receiver"
 )
 
 var (
@@ -54,6 +55,9 @@ func main() {
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	for _, d := range opts.Deprecated {
+		setupLog.Info("deprecated flag: " + d)
+	}
 
 	// HTTP/2 stays off: its stream handling had denial-of-service flaws (CVE-2023-44487,
 	// CVE-2023-39325) and a scrape gains nothing from it.
@@ -98,8 +102,13 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	if err := controller.SetupWithManager(mgr, opts); err != nil {
+	connector, err := controller.SetupWithManager(mgr, opts)
+	if err != nil {
 		setupLog.Error(err, "unable to set up controllers")
+		os.Exit(1)
+	}
+	if err := receiver.Setup(mgr, opts, connector); err != nil {
+		setupLog.Error(err, "unable to set up the receiver")
 		os.Exit(1)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

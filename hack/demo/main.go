@@ -222,7 +222,7 @@ func startManager(ctx context.Context, bin, work, kubeconfig string, amPort int,
 	cmd := exec.CommandContext(ctx, filepath.Join(bin, "manager"), "--kubeconfig", kubeconfig,
 		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", freePort()),
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", freePort()),
-		fmt.Sprintf("--alertmanager-bind-address=127.0.0.1:%d", amPort),
+		fmt.Sprintf("--receiver-bind-address=127.0.0.1:%d", amPort),
 		"--drift-interval=1m",
 		// The simulator is the only WeCom the connections and the robot may reach.
 		"--allowed-api-urls="+simURL)

@@ -3,8 +3,6 @@ package controller
 import (
 	"context"
 	"errors"
-	"fmt"
-	"path/filepath"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,7 +13,6 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
-	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -78,7 +75,7 @@ func (r *AlertReceiverReconciler) Reconcile(ctx context.Context, req reconcile.R
 
 // check returns a reason and message when the receiver cannot take alerts as configured.
 func (r *AlertReceiverReconciler) check(ctx context.Context, rcv *v1.AlertReceiver) (string, string, error) {
-	loc, err := time.LoadLocation(timezone(rcv))
+	loc, err := time.LoadLocation(ReceiverTimezone(rcv))
 	if err != nil {
 		return v1.ReasonTimezoneInvalid, "timezone " + rcv.Spec.Timezone + " is not an IANA time zone such as Asia/Shanghai", nil
 	}
@@ -89,7 +86,7 @@ func (r *AlertReceiverReconciler) check(ctx context.Context, rcv *v1.AlertReceiv
 		}
 		return v1.ReasonTemplateInvalid, what + err.Error() + "; alerts are rendered with the built-in template until it is fixed", nil
 	}
-	if _, err := readCredentials(ctx, r.Connector, rcv); err != nil {
+	if _, err := ReceiverCredentials(ctx, r.Connector, rcv); err != nil {
 		var dep *dependencyError
 		if errors.As(err, &dep) {
 			return dep.reason, dep.msg + "; Alertmanager gets 401 until it exists", nil
@@ -99,8 +96,9 @@ func (r *AlertReceiverReconciler) check(ctx context.Context, rcv *v1.AlertReceiv
 	return "", "", nil
 }
 
-// readCredentials reads the receiver's bearer token, or user name and password.
-func readCredentials(ctx context.Context, c *Connector, rcv *v1.AlertReceiver) ([]string, error) {
+// ReceiverCredentials reads the receiver's bearer token, or user name and password. An error
+// that IsWaiting means the Secret is missing, not opted in, or lacks a key.
+func ReceiverCredentials(ctx context.Context, c *Connector, rcv *v1.AlertReceiver) ([]string, error) {
 	ref := rcv.Spec.AuthSecretRef
 	keys := []string{ref.BearerTokenKey}
 	if ref.BearerTokenKey == "" {
@@ -117,15 +115,29 @@ func readCredentials(ctx context.Context, c *Connector, rcv *v1.AlertReceiver) (
 	return out, nil
 }
 
-func timezone(rcv *v1.AlertReceiver) string {
+// ReceiverTimezone is the IANA time zone the receiver's template renders times in.
+func ReceiverTimezone(rcv *v1.AlertReceiver) string {
 	if rcv.Spec.Timezone == "" {
 		return "UTC"
 	}
 	return rcv.Spec.Timezone
 }
 
+// Paths the manager's receiver listener serves (internal/receiver).
+const (
+	// AlertmanagerPathPrefix is followed by <namespace>/<name> of an AlertReceiver.
+	AlertmanagerPathPrefix = "/alertmanager/"
+	// CallbackPathPrefix is followed by <namespace>/<name> of a WeComConnection.
+	CallbackPathPrefix = "/wecom/callback/"
+)
+
 func webhookPath(namespace, name string) string {
-	return alertmanagerPathPrefix + namespace + "/" + name
+	return AlertmanagerPathPrefix + namespace + "/" + name
+}
+
+// CallbackPath is where the manager serves a connection's WeCom callbacks.
+func CallbackPath(namespace, name string) string {
+	return CallbackPathPrefix + namespace + "/" + name
 }
 
 // SetupWithManager watches receivers and the metadata of their Secrets.
@@ -141,8 +153,8 @@ func (r *AlertReceiverReconciler) SetupWithManager(mgr ctrl.Manager, o Options) 
 		Complete(r)
 }
 
-// setupAlerting registers the Notification and AlertReceiver controllers and, when
-// Options.AlertmanagerAddr is set, the Alertmanager webhook server.
+// setupAlerting registers the Notification and AlertReceiver controllers. The Alertmanager
+// webhook server is internal/receiver's.
 func setupAlerting(mgr ctrl.Manager, o Options, connector *Connector, recorder events.EventRecorder) error {
 	if err := setupNotifications(mgr, o, connector, recorder); err != nil {
 		return err
@@ -155,25 +167,5 @@ func setupAlerting(mgr ctrl.Manager, o Options, connector *Connector, recorder e
 	if err := (&AlertReceiverReconciler{Client: mgr.GetClient(), Connector: connector}).SetupWithManager(mgr, o); err != nil {
 		return err
 	}
-	if o.AlertmanagerAddr == "" {
-		return nil
-	}
-	srv := &alertServer{
-		Addr:      o.AlertmanagerAddr,
-		Client:    mgr.GetClient(),
-		Connector: connector,
-		Recorder:  recorder,
-	}
-	if o.WebhookCertPath != "" {
-		// The watcher runs on every replica (it needs no leader), as the server does.
-		cw, err := certwatcher.New(filepath.Join(o.WebhookCertPath, o.WebhookCertName), filepath.Join(o.WebhookCertPath, o.WebhookCertKey))
-		if err != nil {
-			return fmt.Errorf("alertmanager receiver certificate: %w", err)
-		}
-		if err := mgr.Add(cw); err != nil {
-			return err
-		}
-		srv.GetCertificate = cw.GetCertificate
-	}
-	return mgr.Add(srv)
+	return nil
 }

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -36,6 +37,9 @@ type Connection struct {
 	// CalendarID is the calendar the operator created for the connection's app (see
 	// WeComConnectionStatus.CalendarID), or "".
 	CalendarID string
+	// CallbacksInUse: WeCom callbacks reach the operator for this connection (see
+	// WeComConnectionStatus.CallbacksInUse), so hand edits are pushed, not only polled.
+	CallbacksInUse bool
 }
 
 // dependencyError means something the object needs is not there yet. It is not WeCom's
@@ -46,6 +50,16 @@ type dependencyError struct {
 }
 
 func (e *dependencyError) Error() string { return e.msg }
+
+// IsWaiting says whether err means something the object needs is not there yet (a Secret, a
+// connection), and returns the condition reason and message that say what.
+func IsWaiting(err error) (reason, msg string, ok bool) {
+	var dep *dependencyError
+	if errors.As(err, &dep) {
+		return dep.reason, dep.msg, true
+	}
+	return "", "", false
+}
 
 func waitFor(reason, format string, args ...any) error {
 	return &dependencyError{reason: reason, msg: fmt.Sprintf(format, args...)}
@@ -119,7 +133,8 @@ func (c *Connector) connect(ctx context.Context, conn *v1.WeComConnection) (*Con
 	if err != nil {
 		return nil, err
 	}
-	out := &Connection{Name: conn.Name, CorpID: conn.Spec.CorpID, Client: cl, SecretVersion: version, CalendarID: conn.Status.CalendarID}
+	out := &Connection{Name: conn.Name, CorpID: conn.Spec.CorpID, Client: cl, SecretVersion: version, CalendarID: conn.Status.CalendarID,
+		CallbacksInUse: conn.Status.CallbacksInUse()}
 	if conn.Spec.AgentID != nil {
 		out.AgentID = *conn.Spec.AgentID
 	}
@@ -157,12 +172,16 @@ func secretNotOptedIn(namespace, name string) error {
 		name, namespace, v1.SecretUseLabel, v1.SecretUseValue, namespace, name, v1.SecretUseLabel, v1.SecretUseValue)
 }
 
-// readSecret returns the selected key's value and the Secret's resourceVersion. It is the
+// ReadSecret returns the selected key's value and the Secret's resourceVersion. It is the
 // only way the operator reads a Secret's data: connection secrets, robot webhook secrets and
 // AlertReceiver auth secrets all come through here. The label wecom.dev/use: "true" is
 // checked on the metadata first, so an object naming any other Secret of its namespace makes
 // the operator read nothing (SecretNotOptedIn). The data is read again only when the
 // resourceVersion differs from the one last read.
+func (c *Connector) ReadSecret(ctx context.Context, namespace string, ref v1.SecretKeySelector) (value, version string, err error) {
+	return c.readSecret(ctx, namespace, ref)
+}
+
 func (c *Connector) readSecret(ctx context.Context, namespace string, ref v1.SecretKeySelector) (string, string, error) {
 	key := types.NamespacedName{Namespace: namespace, Name: ref.Name}
 	m, err := c.secretMeta(ctx, namespace, ref.Name)

@@ -401,7 +401,7 @@ func sameConclusions(got, want *wecom.Conclusions) bool {
 func setupContactWays(mgr ctrl.Manager, o Options, connector *Connector, recorder events.EventRecorder, snaps *snapshots) error {
 	kube := mgr.GetClient()
 	r := &ManagedReconciler[*v1.ContactWay]{
-		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval,
+		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval, CallbackDriftInterval: o.CallbackDriftInterval,
 		NewObject: func() *v1.ContactWay { return &v1.ContactWay{} },
 		External: &contactWays{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval),
 			deepEvery: o.DeepDriftInterval(), window: driftWindow(o.DriftInterval)},

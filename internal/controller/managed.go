@@ -124,6 +124,9 @@ type ManagedReconciler[T v1.Managed] struct {
 	External      ExternalConnecter[T]
 	NewObject     func() T
 	DriftInterval time.Duration
+	// CallbackDriftInterval replaces DriftInterval (when longer) for objects whose
+	// connection's callbacks are in use.
+	CallbackDriftInterval time.Duration
 	// Now is the clock of the create guard's timestamps; nil is time.Now.
 	Now func() time.Time
 }
@@ -212,7 +215,41 @@ func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj T) (ctrl
 		r.event(obj, "Normal", EventUpdated, "Update", "Updated in WeCom to match the spec")
 	}
 	r.setReady(obj, metav1.ConditionTrue, v1.ReasonAvailable, "The WeCom object exists and matches the spec")
-	return ctrl.Result{RequeueAfter: jitter(r.DriftInterval)}, nil
+	if err := r.endRefresh(ctx, obj); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: jitter(r.driftInterval(conn))}, nil
+}
+
+// driftInterval is the time to the next drift check of an object of conn.
+func (r *ManagedReconciler[T]) driftInterval(conn *Connection) time.Duration {
+	if conn.CallbacksInUse {
+		return max(r.DriftInterval, r.CallbackDriftInterval)
+	}
+	return r.DriftInterval
+}
+
+// refreshRequested says whether a WeCom callback asked for the object to be read from WeCom
+// itself (v1.AnnotationRefresh): Observe then reads it alone, not a shared list.
+func refreshRequested(obj metav1.Object) bool {
+	return obj.GetAnnotations()[v1.AnnotationRefresh] != ""
+}
+
+// endRefresh removes the refresh request once the object matches WeCom again, and measures
+// the time since the callback arrived. The optimistic lock keeps a request that arrived
+// during this reconcile: the conflict brings the object back.
+func (r *ManagedReconciler[T]) endRefresh(ctx context.Context, obj T) error {
+	value := obj.GetAnnotations()[v1.AnnotationRefresh]
+	if value == "" {
+		return nil
+	}
+	if err := r.patchMeta(ctx, obj, true, func() { removeAnnotation(obj, v1.AnnotationRefresh) }); err != nil {
+		return err
+	}
+	if at, err := time.Parse(time.RFC3339Nano, value); err == nil {
+		callbackRepairSeconds.WithLabelValues(kindOf(obj)).Observe(time.Since(at).Seconds())
+	}
+	return nil
 }
 
 // observe runs Observe and records what it found in the annotations: the external name of an

@@ -35,16 +35,11 @@ var (
 		Name: "wecom_notification_attempts_total",
 		Help: "Calls made to WeCom to deliver Notifications, by channel and result (ok, retry, failed).",
 	}, []string{"channel", "result"})
-
-	alertRequestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "wecom_alertmanager_requests_total",
-		Help: "Alertmanager webhook requests by HTTP status code answered.",
-	}, []string{"code"})
 )
 
 func init() {
 	for _, c := range []prometheus.Collector{notificationsTotal, notificationLatency, notificationsHeld,
-		notificationHoldsTotal, notificationAttemptsTotal, alertRequestsTotal} {
+		notificationHoldsTotal, notificationAttemptsTotal} {
 		if err := metrics.Registry.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {

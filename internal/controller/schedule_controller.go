@@ -383,7 +383,7 @@ func scheduleRepeatType(r *wecom.Reminders) int {
 func setupSchedules(mgr ctrl.Manager, o Options, connector *Connector, recorder events.EventRecorder, snaps *snapshots) error {
 	kube := mgr.GetClient()
 	r := &ManagedReconciler[*v1.Schedule]{
-		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval,
+		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval, CallbackDriftInterval: o.CallbackDriftInterval,
 		NewObject: func() *v1.Schedule { return &v1.Schedule{} },
 		External:  &schedules{kube: kube, recorder: recorder, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval)},
 	}

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,26 +30,47 @@ import (
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
 
-// SetupWithManager registers every reconciler and the field indexes they use.
-func SetupWithManager(mgr ctrl.Manager, o Options) error {
+// SetupWithManager registers every reconciler and the field indexes they use, and returns
+// the Connector they share (internal/receiver reads Secrets through it too).
+func SetupWithManager(mgr ctrl.Manager, o Options) (*Connector, error) {
 	ctx := context.Background()
 	idx := mgr.GetFieldIndexer()
 	if err := idx.IndexField(ctx, &v1.WeComConnection{}, indexSecret, func(obj client.Object) []string {
 		return []string{obj.(*v1.WeComConnection).Spec.SecretRef.Name}
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	for _, list := range []client.Object{&v1.WeComDepartment{}, &v1.WeComUser{}, &v1.WeComAppChat{}, &v1.ContactWay{}, &v1.Schedule{}} {
 		if err := idx.IndexField(ctx, list, indexConnection, func(obj client.Object) []string {
 			return []string{obj.(v1.Managed).GetConnectionName()}
 		}); err != nil {
-			return err
+			return nil, err
 		}
+	}
+
+	if err := idx.IndexField(ctx, &v1.WeComConnection{}, indexCallbackSecret, func(obj client.Object) []string {
+		if cb := obj.(*v1.WeComConnection).Spec.Callback; cb != nil {
+			return []string{cb.SecretRef.Name}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for _, list := range []client.Object{&v1.WeComDepartment{}, &v1.WeComUser{}} {
+		if err := idx.IndexField(ctx, list, IndexExternalID, externalIDs); err != nil {
+			return nil, err
+		}
+	}
+	if err := idx.IndexField(ctx, &v1.ContactWay{}, IndexWayState, func(obj client.Object) []string {
+		w := obj.(*v1.ContactWay)
+		return nonEmpty(w.Status.State, w.Spec.State)
+	}); err != nil {
+		return nil, err
 	}
 
 	allowed, err := NewURLAllowlist(o.AllowedAPIURLs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	limiters := wecom.NewLimiters(wecom.LimitersOptions{Default: wecom.RateLimit{PerSecond: o.ClientQPS, Burst: o.ClientBurst}})
 	connector := &Connector{
@@ -62,27 +84,45 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 	recorder := mgr.GetEventRecorder("wecom-operator")
 
 	if err := (&ConnectionReconciler{Client: mgr.GetClient(), Connector: connector, Recorder: recorder, CheckInterval: o.DriftInterval}).SetupWithManager(mgr, o); err != nil {
-		return err
+		return nil, err
 	}
 	snaps := &snapshots{}
 	if err := setupDepartments(mgr, o, connector, recorder, snaps); err != nil {
-		return err
+		return nil, err
 	}
 	if err := setupUsers(mgr, o, connector, recorder, snaps); err != nil {
-		return err
+		return nil, err
 	}
 	for _, setup := range []func(ctrl.Manager, Options, *Connector, events.EventRecorder, *snapshots) error{
 		setupAppChats, setupContactWays, setupSchedules,
 	} {
 		if err := setup(mgr, o, connector, recorder, snaps); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := setupAlerting(mgr, o, connector, recorder); err != nil {
-		return err
+		return nil, err
 	}
 	objectState.use(mgr.GetCache())
-	return nil
+	return connector, nil
+}
+
+// externalIDs are the WeCom ids an object is known by, in lower case (userids are not case
+// sensitive): its status id and its external-name annotation.
+func externalIDs(obj client.Object) []string {
+	m := obj.(v1.Managed)
+	return nonEmpty(strings.ToLower(m.GetExternalID()), strings.ToLower(m.GetAnnotations()[v1.AnnotationExternalName]))
+}
+
+// nonEmpty returns the distinct non-empty values.
+func nonEmpty(values ...string) []string {
+	var out []string
+	for _, v := range values {
+		if v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // maxRetryDelay caps the backoff of an object whose reconcile keeps failing for a reason that

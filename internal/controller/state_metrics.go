@@ -26,6 +26,12 @@ var (
 	connectionReadyDesc = prometheus.NewDesc("wecom_connection_ready",
 		"1 when a WeComConnection is Ready, else 0, with the Ready reason and the WeCom errcode its message names (\"\" when none).",
 		[]string{"namespace", "name", "reason", "errcode"}, nil)
+	callbackConfiguredDesc = prometheus.NewDesc("wecom_callback_configured",
+		"1 when a WeComConnection's callbacks (spec.callback) have a valid Token and EncodingAESKey, else 0; absent without spec.callback.",
+		[]string{"namespace", "name"}, nil)
+	callbackLastReceivedDesc = prometheus.NewDesc("wecom_callback_last_received_timestamp_seconds",
+		"Unix time of the last valid WeCom callback for a WeComConnection with spec.callback (status.callback.lastReceivedTime, at most a minute old); 0 before the first.",
+		[]string{"namespace", "name"}, nil)
 	oldestHeldDesc = prometheus.NewDesc("wecom_notifications_held_oldest_seconds",
 		"Age since creation of the oldest Notification held back for WeCom's quotas; 0 when none is held.",
 		nil, nil)
@@ -65,6 +71,8 @@ func (c *stateCollector) use(r client.Reader) {
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- objectsDesc
 	ch <- connectionReadyDesc
+	ch <- callbackConfiguredDesc
+	ch <- callbackLastReceivedDesc
 	ch <- oldestHeldDesc
 }
 
@@ -119,6 +127,17 @@ func (c *stateCollector) collectKind(ch chan<- prometheus.Metric, kind string, l
 				v = 1
 			}
 			ch <- prometheus.MustNewConstMetric(connectionReadyDesc, prometheus.GaugeValue, v, o.Namespace, o.Name, reason, errcode)
+			if cb := o.Status.Callback; o.Spec.Callback != nil && cb != nil {
+				configured, last := 0.0, 0.0
+				if cb.Configured {
+					configured = 1
+				}
+				if cb.LastReceivedTime != nil {
+					last = float64(cb.LastReceivedTime.Unix())
+				}
+				ch <- prometheus.MustNewConstMetric(callbackConfiguredDesc, prometheus.GaugeValue, configured, o.Namespace, o.Name)
+				ch <- prometheus.MustNewConstMetric(callbackLastReceivedDesc, prometheus.GaugeValue, last, o.Namespace, o.Name)
+			}
 		case *v1.Notification:
 			conds = &o.Status.Conditions
 			if _, reason, _ := readyOf(*conds); reason == v1.ReasonHeld && o.Status.Phase == v1.NotificationPending {

@@ -159,7 +159,7 @@ func containsUserID(list []string, s string) bool {
 func setupAppChats(mgr ctrl.Manager, o Options, connector *Connector, recorder events.EventRecorder, _ *snapshots) error {
 	kube := mgr.GetClient()
 	r := &ManagedReconciler[*v1.WeComAppChat]{
-		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval,
+		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval, CallbackDriftInterval: o.CallbackDriftInterval,
 		NewObject: func() *v1.WeComAppChat { return &v1.WeComAppChat{} },
 		External:  appChats{},
 	}

@@ -1,9 +1,11 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -27,6 +29,15 @@ import (
 const (
 	indexConnection = "spec.connectionRef.name"
 	indexSecret     = "spec.secretRef.name"
+	// indexCallbackSecret finds the connections whose callbacks use a Secret.
+	indexCallbackSecret = "spec.callback.secretRef.name"
+	// IndexExternalID finds WeComUsers and WeComDepartments by their WeCom id (userid in
+	// lower case, department id in decimal), from the status or the external-name
+	// annotation: a WeCom callback names the object it concerns this way.
+	IndexExternalID = "wecom.dev/external-id"
+	// IndexWayState finds the ContactWay whose state a customer's add_external_contact
+	// callback carries.
+	IndexWayState = "wecom.dev/contact-way-state"
 )
 
 // +kubebuilder:rbac:groups=wecom.dev,resources=wecomconnections,verbs=get;list;watch;update;patch
@@ -70,6 +81,9 @@ func (r *ConnectionReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 	}
 	before := conn.DeepCopy()
 	res, err := r.check(ctx, conn)
+	if cerr := r.checkCallback(ctx, conn); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
 	conn.Status.ObservedGeneration = conn.Generation
 	now := metav1.Now()
 	conn.Status.LastCheckedTime = &now
@@ -251,9 +265,61 @@ func truncateRunes(s string, n int) string {
 }
 
 // SetupWithManager watches connections and the metadata of the Secrets they use.
+// checkCallback reports in status.callback whether the callback Secret holds a Token and
+// EncodingAESKey WeCom would accept. lastReceivedTime is the receiver's (internal/receiver),
+// kept while the callback stays configured.
+func (r *ConnectionReconciler) checkCallback(ctx context.Context, conn *v1.WeComConnection) error {
+	cb := conn.Spec.Callback
+	if cb == nil {
+		conn.Status.Callback = nil
+		return nil
+	}
+	st := conn.Status.Callback
+	if st == nil {
+		st = &v1.CallbackStatus{}
+		conn.Status.Callback = st
+	}
+	st.Path = CallbackPath(conn.Namespace, conn.Name)
+	_, err := CallbackCrypto(ctx, r.Connector, conn)
+	if reason, msg, waiting := IsWaiting(err); waiting {
+		st.Configured, st.Message, st.LastReceivedTime = false, reason+": "+msg, nil
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	st.Configured, st.Message = true, ""
+	return nil
+}
+
+// CallbackCrypto reads the connection's callback Token and EncodingAESKey and returns what
+// verifies and decrypts its callbacks. An error that IsWaiting says what is missing or wrong.
+func CallbackCrypto(ctx context.Context, c *Connector, conn *v1.WeComConnection) (*wecom.CallbackCrypto, error) {
+	cb := conn.Spec.Callback
+	if cb == nil {
+		return nil, waitFor(v1.ReasonCallbackNotConfigured, "WeComConnection %q has no spec.callback", conn.Name)
+	}
+	tokenKey, aesKey := cmp.Or(cb.TokenKey, "token"), cmp.Or(cb.EncodingAESKeyKey, "encodingAESKey")
+	token, _, err := c.readSecret(ctx, conn.Namespace, v1.SecretKeySelector{Name: cb.SecretRef.Name, Key: tokenKey})
+	if err != nil {
+		return nil, err
+	}
+	key, _, err := c.readSecret(ctx, conn.Namespace, v1.SecretKeySelector{Name: cb.SecretRef.Name, Key: aesKey})
+	if err != nil {
+		return nil, err
+	}
+	crypto, err := wecom.NewCallbackCrypto(strings.TrimSpace(token), strings.TrimSpace(key), conn.Spec.CorpID)
+	if err != nil {
+		// The error names what is wrong with the value, never the value.
+		return nil, waitFor(v1.ReasonCallbackNotConfigured, "Secret %q: %v; copy the Token and EncodingAESKey from the callback settings (接收事件服务器) in WeCom's admin console", cb.SecretRef.Name, err)
+	}
+	return crypto, nil
+}
+
 func (r *ConnectionReconciler) SetupWithManager(mgr ctrl.Manager, o Options) error {
 	secretToConnections := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-		return dependants(ctx, r.Client, &v1.WeComConnectionList{}, obj.GetNamespace(), indexSecret, obj.GetName())
+		return append(dependants(ctx, r.Client, &v1.WeComConnectionList{}, obj.GetNamespace(), indexSecret, obj.GetName()),
+			dependants(ctx, r.Client, &v1.WeComConnectionList{}, obj.GetNamespace(), indexCallbackSecret, obj.GetName())...)
 	})
 	// A Schedule that needs the connection's calendar wakes the connection, once: a
 	// connection that has its calendar (or is making it) is not checked again for it.

@@ -122,6 +122,21 @@ func (d *departmentClient) Observe(ctx context.Context, obj *v1.WeComDepartment)
 			return Observation{}, err
 		}
 	}
+	if !deleting && obj.Status.ID != 0 && refreshRequested(obj) {
+		// A WeCom callback said this department changed: read it alone, not the corp's list.
+		got, err := d.api.GetDepartment(ctx, int(obj.Status.ID))
+		if wecom.IsNotFound(err) {
+			if obj.Spec.ID == nil {
+				obj.Status.ID = 0 // deleted by hand: create again, with a new id
+			}
+			return Observation{}, nil
+		}
+		if err != nil {
+			return Observation{}, err
+		}
+		obj.Status.ParentID = int64(got.ParentID)
+		return Observation{Exists: true, UpToDate: departmentMatches(*got, obj.Spec, parent)}, nil
+	}
 	var notBefore time.Time
 	if obj.Status.ID == 0 && obj.Spec.ID == nil {
 		// creationTimestamp is rounded down to the second: only a list that started after
@@ -401,7 +416,7 @@ func setupDepartments(mgr ctrl.Manager, o Options, connector *Connector, recorde
 	kube := mgr.GetClient()
 	depts := &departments{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval)}
 	r := &ManagedReconciler[*v1.WeComDepartment]{
-		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval,
+		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval, CallbackDriftInterval: o.CallbackDriftInterval,
 		NewObject: func() *v1.WeComDepartment { return &v1.WeComDepartment{} },
 		External:  depts,
 	}

@@ -237,11 +237,15 @@ func (u *userClient) Observe(ctx context.Context, obj *v1.WeComUser) (Observatio
 			notBefore = since
 		}
 	}
+	key := strings.ToLower(obj.Spec.UserID)
+	if !adopted && !deleting && refreshRequested(obj) {
+		// A WeCom callback said this member changed: read it alone, not the corp's list.
+		return u.read(ctx, obj, want, nil, key)
+	}
 	idx, listedAt, err := u.indexAt(ctx, notBefore)
 	if err != nil {
 		return Observation{}, err
 	}
-	key := strings.ToLower(obj.Spec.UserID)
 	listed, inList := idx.get(key)
 	if adopted && !deleting && !inList && !since.IsZero() && listedAt.After(since) {
 		return Observation{}, nil
@@ -252,23 +256,34 @@ func (u *userClient) Observe(ctx context.Context, obj *v1.WeComUser) (Observatio
 	}
 	// The cheap path: the spec has not changed since it was last made to match, list_id
 	// agrees, and the deep check is not due.
+	// With callbacks in use, WeCom pushes hand edits and drift checks come an hour apart:
+	// each is a deep one.
 	if inList && !adopted && readyAndCurrent(obj) &&
-		sameSet(listed, want.Department) && !u.deepDue(obj.UID) {
+		sameSet(listed, want.Department) && !u.c.CallbacksInUse && !u.deepDue(obj.UID) {
 		return Observation{Exists: true, UpToDate: true}, nil
 	}
+	return u.read(ctx, obj, want, idx, key)
+}
+
+// read reads the member with user/get and keeps idx (when there is one) in line with it.
+func (u *userClient) read(ctx context.Context, obj *v1.WeComUser, want wecom.UpdateUserRequest, idx *userIndex, key string) (Observation, error) {
 
 	// user/get reads the fields: for a member whose spec changed, that list_id disagrees
 	// with, whose deep check is due, that the list shows but no object has adopted yet, or
 	// a lone new member (one small read, where a fresh list would read the whole corp).
 	got, err := u.api.GetUser(ctx, obj.Spec.UserID)
 	if wecom.IsNotFound(err) {
-		idx.remove(key)
+		if idx != nil {
+			idx.remove(key)
+		}
 		return Observation{}, nil
 	}
 	if err != nil {
 		return Observation{}, err
 	}
-	idx.set(key, got.Department)
+	if idx != nil {
+		idx.set(key, got.Department)
+	}
 	obj.Status.UserID = got.UserID
 	obj.Status.DepartmentIDs = toInt64s(got.Department)
 	return Observation{Exists: true, UpToDate: userMatches(got, want)}, nil
@@ -442,7 +457,7 @@ func setupUsers(mgr ctrl.Manager, o Options, connector *Connector, recorder even
 	kube := mgr.GetClient()
 	us := &users{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval), deepEvery: o.DeepDriftInterval(), window: driftWindow(o.DriftInterval)}
 	r := &ManagedReconciler[*v1.WeComUser]{
-		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval,
+		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval, CallbackDriftInterval: o.CallbackDriftInterval,
 		NewObject: func() *v1.WeComUser { return &v1.WeComUser{} },
 		External:  us,
 	}

@@ -25,6 +25,7 @@ import (
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/controller"
+	"github.com/wecom-dev/wecom-operator/internal/receiver"
 	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
 )
 
@@ -134,7 +135,11 @@ func (e *Env) startManager(o controller.Options) error {
 	if o.AllowedAPIURLs == nil {
 		o.AllowedAPIURLs = []string{e.Sim.URL}
 	}
-	if err := controller.SetupWithManager(mgr, o); err != nil {
+	connector, err := controller.SetupWithManager(mgr, o)
+	if err != nil {
+		return err
+	}
+	if err := receiver.Setup(mgr, o, connector); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())

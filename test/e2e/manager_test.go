@@ -29,7 +29,7 @@ var _ = Describe("the manager binary", func() {
 			"--kubeconfig", kubeconfig,
 			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probe),
 			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metrics),
-			"--alertmanager-bind-address=",
+			"--receiver-bind-address=",
 			"--leader-elect", "--leader-election-namespace=default",
 		)
 		session, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)

@@ -90,7 +90,7 @@ var _ = Describe("the manager's metrics endpoint", func() {
 			"--kubeconfig", kubeconfig,
 			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", freePort()),
 			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metrics),
-			"--alertmanager-bind-address=",
+			"--receiver-bind-address=",
 		)
 		session, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 		Expect(err).NotTo(HaveOccurred())

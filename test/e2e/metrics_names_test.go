@@ -87,7 +87,7 @@ var _ = Describe("the dashboard and the alert rules", func() {
 		cmd := exec.Command(managerPath, "--kubeconfig", kubeconfig,
 			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", freePort()),
 			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metricsPort),
-			fmt.Sprintf("--alertmanager-bind-address=127.0.0.1:%d", amPort),
+			fmt.Sprintf("--receiver-bind-address=127.0.0.1:%d", amPort),
 			// A slow client limiter, so that some calls wait for it.
 			"--wecom-qps=2", "--wecom-burst=1",
 			"--allowed-api-urls="+sim.URL)

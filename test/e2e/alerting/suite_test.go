@@ -148,7 +148,7 @@ func tryStartManager() *manager {
 		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probe),
 		"--metrics-bind-address="+m.metrics,
 		"--metrics-secure=false", // the suite reads counters over plain HTTP
-		"--alertmanager-bind-address="+m.alertAddr,
+		"--receiver-bind-address="+m.alertAddr,
 		"--notification-retry-base=200ms",
 		"--zap-log-level=debug",
 		"--allowed-api-urls="+sim.URL,

@@ -41,7 +41,7 @@ var _ = BeforeSuite(func() {
 	amAddr = fmt.Sprintf("127.0.0.1:%d", freePort())
 	var err error
 	env, err = testenv.Start(testenv.Options{Controller: controller.Options{
-		AlertmanagerAddr:      amAddr,
+		ReceiverAddr:          amAddr,
 		NotificationRetryBase: 200 * time.Millisecond,
 		NotificationClock:     clock,
 	}})

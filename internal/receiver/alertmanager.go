@@ -1,14 +1,17 @@
-package controller
+// Package receiver serves the manager's HTTP endpoints for callers outside the cluster's
+// API: Alertmanager's webhook (/alertmanager/<namespace>/<name>, one per AlertReceiver) and
+// WeCom's callbacks (/wecom/callback/<namespace>/<name>, one per WeComConnection). Both run
+// on every replica, on one listener; they need no leader because everything they do is a
+// write to the API server that the leader's controllers act on.
+package receiver
 
 import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -23,70 +26,21 @@ import (
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/alerting"
+	"github.com/wecom-dev/wecom-operator/internal/controller"
 
 	// Receivers name IANA time zones; the manager image may have no zoneinfo.
 	_ "time/tzdata"
 )
 
-// alertmanagerPathPrefix is where AlertReceivers are served: <prefix><namespace>/<name>.
-const alertmanagerPathPrefix = "/alertmanager/"
-
-// alertServer serves Alertmanager's webhook (payload version 4) for every AlertReceiver. It
+// Alertmanager serves Alertmanager's webhook (payload version 4) for every AlertReceiver. It
 // answers 2xx only once the Notifications are stored, so Alertmanager's own retries cover
 // every failure before that; the Notification names are derived from the payload, so a
-// retried POST finds them already there and creates nothing new. It runs on every replica:
-// creating Notifications needs no leader, the leader's Notification controller sends them.
-type alertServer struct {
-	Addr      string
+// retried POST finds them already there and creates nothing new. Creating Notifications
+// needs no leader: the leader's Notification controller sends them.
+type Alertmanager struct {
 	Client    client.Client
-	Connector *Connector
+	Connector *controller.Connector
 	Recorder  events.EventRecorder
-	// GetCertificate, when set, makes the server speak TLS with the certificate it returns
-	// at each handshake (a certwatcher's, so renewals apply to new connections).
-	GetCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error)
-}
-
-// NeedLeaderElection implements manager.LeaderElectionRunnable.
-func (s *alertServer) NeedLeaderElection() bool { return false }
-
-// Start serves until ctx ends.
-func (s *alertServer) Start(ctx context.Context) error {
-	log := logf.FromContext(ctx).WithName("alertmanager-receiver")
-	ln, err := net.Listen("tcp", s.Addr)
-	if err != nil {
-		return fmt.Errorf("alertmanager receiver: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle(alertmanagerPathPrefix, s)
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		BaseContext:       func(net.Listener) context.Context { return logf.IntoContext(context.Background(), log) },
-	}
-	if s.GetCertificate != nil {
-		ln = tls.NewListener(ln, &tls.Config{
-			GetCertificate: s.GetCertificate,
-			MinVersion:     tls.VersionTLS12,
-			NextProtos:     []string{"http/1.1"},
-		})
-	}
-	log.Info("serving Alertmanager webhooks", "address", ln.Addr().String(), "path", alertmanagerPathPrefix+"<namespace>/<name>", "tls", s.GetCertificate != nil)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	<-done
-	return nil
 }
 
 // alertResponse is the JSON body of every answer.
@@ -95,9 +49,9 @@ type alertResponse struct {
 	Error         string   `json:"error,omitempty"`
 }
 
-func (s *alertServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Alertmanager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	code, body := s.serve(r.Context(), w, r)
-	alertRequestsTotal.WithLabelValues(strconv.Itoa(code)).Inc()
+	alertmanagerRequestsTotal.WithLabelValues(strconv.Itoa(code)).Inc()
 	w.Header().Set("Content-Type", "application/json")
 	if code == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="wecom-operator", Basic realm="wecom-operator"`)
@@ -106,14 +60,14 @@ func (s *alertServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-func (s *alertServer) serve(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, alertResponse) {
+func (s *Alertmanager) serve(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, alertResponse) {
 	log := logf.FromContext(ctx)
 	if r.Method != http.MethodPost {
 		return http.StatusMethodNotAllowed, alertResponse{Error: "POST an Alertmanager webhook payload"}
 	}
-	ns, name, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, alertmanagerPathPrefix), "/")
+	ns, name, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, controller.AlertmanagerPathPrefix), "/")
 	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
-		return http.StatusNotFound, alertResponse{Error: "the path is " + alertmanagerPathPrefix + "<namespace>/<name> of an AlertReceiver"}
+		return http.StatusNotFound, alertResponse{Error: "the path is " + controller.AlertmanagerPathPrefix + "<namespace>/<name> of an AlertReceiver"}
 	}
 	rcv := &v1.AlertReceiver{}
 	if err := s.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, rcv); err != nil {
@@ -166,7 +120,7 @@ func (s *alertServer) serve(ctx context.Context, w http.ResponseWriter, r *http.
 // Alertmanager peer sent the same notification, and the existing one is the answer. Older ones
 // mean a repeat_interval reminder, stored as the next "-r<n>" of the message. Concurrent
 // retries compute the same name, so at most one of them creates it.
-func (s *alertServer) store(ctx context.Context, n *v1.Notification, window time.Duration) (string, error) {
+func (s *Alertmanager) store(ctx context.Context, n *v1.Notification, window time.Duration) (string, error) {
 	list := &v1.NotificationList{}
 	if err := s.Client.List(ctx, list, client.InNamespace(n.Namespace), client.MatchingLabels{v1.LabelAlertKey: n.Labels[v1.LabelAlertKey]}); err != nil {
 		return "", err
@@ -197,8 +151,8 @@ func (s *alertServer) store(ctx context.Context, n *v1.Notification, window time
 
 // template is the receiver's template, or the built-in one while the receiver's is refused:
 // the reconciler has found it over its budget, or it does not parse.
-func (s *alertServer) template(rcv *v1.AlertReceiver) *alerting.Template {
-	loc, err := time.LoadLocation(timezone(rcv))
+func (s *Alertmanager) template(rcv *v1.AlertReceiver) *alerting.Template {
+	loc, err := time.LoadLocation(controller.ReceiverTimezone(rcv))
 	if err != nil {
 		loc = time.UTC
 	}
@@ -217,7 +171,7 @@ func (s *alertServer) template(rcv *v1.AlertReceiver) *alerting.Template {
 	return tmpl
 }
 
-func (s *alertServer) warn(rcv *v1.AlertReceiver, note string) {
+func (s *Alertmanager) warn(rcv *v1.AlertReceiver, note string) {
 	if s.Recorder != nil {
 		s.Recorder.Eventf(rcv, nil, "Warning", v1.ReasonTemplateFailed, "Render", "%s", note)
 	}
@@ -232,11 +186,10 @@ func unauthorized() (int, alertResponse) {
 
 // authorize checks the request's bearer token or basic auth against the receiver's Secret,
 // in constant time. A Secret that is missing or lacks the key authorizes nobody.
-func (s *alertServer) authorize(ctx context.Context, rcv *v1.AlertReceiver, r *http.Request) error {
-	want, err := readCredentials(ctx, s.Connector, rcv)
+func (s *Alertmanager) authorize(ctx context.Context, rcv *v1.AlertReceiver, r *http.Request) error {
+	want, err := controller.ReceiverCredentials(ctx, s.Connector, rcv)
 	if err != nil {
-		var dep *dependencyError
-		if errors.As(err, &dep) {
+		if _, _, waiting := controller.IsWaiting(err); waiting {
 			return errUnauthorized
 		}
 		return err

@@ -1,4 +1,4 @@
-package controller
+package receiver
 
 import (
 	"context"
@@ -20,11 +20,15 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/controller"
 )
 
 // A receiver that does not exist is answered exactly as one that exists with wrong
@@ -33,7 +37,7 @@ func TestUnknownReceiverLooksLikeWrongCredentials(t *testing.T) {
 	rcv := &v1.AlertReceiver{ObjectMeta: metav1.ObjectMeta{Name: "oncall", Namespace: "team"},
 		Spec: v1.AlertReceiverSpec{AuthSecretRef: v1.AlertReceiverAuth{Name: "s", BearerTokenKey: "secret"}}}
 	c := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(rcv, secret("s", optedIn)).Build()
-	srv := &alertServer{Client: c, Connector: &Connector{Client: c, APIReader: c}}
+	srv := &Alertmanager{Client: c, Connector: &controller.Connector{Client: c, APIReader: c}}
 
 	answer := func(path, token string) (int, http.Header, string) {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader("{}"))
@@ -78,7 +82,7 @@ func TestAlertReceiverReloadsItsCertificate(t *testing.T) {
 	go func() { _ = cw.Start(ctx) }()
 
 	addr := freeAddr(t)
-	srv := &alertServer{Addr: addr, GetCertificate: cw.GetCertificate}
+	srv := &Server{Addr: addr, Alertmanager: &Alertmanager{}, GetCertificate: cw.GetCertificate}
 	done := make(chan error, 1)
 	go func() { done <- srv.Start(ctx) }()
 	t.Cleanup(func() {
@@ -160,3 +164,22 @@ func freeAddr(t *testing.T) string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+func testScheme(t *testing.T) *runtime.Scheme {
+	t.Helper()
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := v1.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func secret(name string, labels map[string]string) *corev1.Secret {
+	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "team", Labels: labels},
+		Data: map[string][]byte{"secret": []byte("app-secret-value")}}
+}
+
+var optedIn = map[string]string{v1.SecretUseLabel: v1.SecretUseValue}
