@@ -57,14 +57,11 @@ func SetupWithManager(mgr ctrl.Manager, o Options) (*Connector, error) {
 		return nil, err
 	}
 	for _, list := range []client.Object{&v1.WeComDepartment{}, &v1.WeComUser{}} {
-		if err := idx.IndexField(ctx, list, IndexExternalID, externalIDs); err != nil {
+		if err := idx.IndexField(ctx, list, IndexExternalID, ExternalIDs); err != nil {
 			return nil, err
 		}
 	}
-	if err := idx.IndexField(ctx, &v1.ContactWay{}, IndexWayState, func(obj client.Object) []string {
-		w := obj.(*v1.ContactWay)
-		return nonEmpty(w.Status.State, w.Spec.State)
-	}); err != nil {
+	if err := idx.IndexField(ctx, &v1.ContactWay{}, IndexWayState, WayStates); err != nil {
 		return nil, err
 	}
 
@@ -107,11 +104,17 @@ func SetupWithManager(mgr ctrl.Manager, o Options) (*Connector, error) {
 	return connector, nil
 }
 
-// externalIDs are the WeCom ids an object is known by, in lower case (userids are not case
-// sensitive): its status id and its external-name annotation.
-func externalIDs(obj client.Object) []string {
+// ExternalIDs are the WeCom ids an object is known by, in lower case (userids are not case
+// sensitive): its status id and its external-name annotation. The IndexExternalID indexer.
+func ExternalIDs(obj client.Object) []string {
 	m := obj.(v1.Managed)
 	return nonEmpty(strings.ToLower(m.GetExternalID()), strings.ToLower(m.GetAnnotations()[v1.AnnotationExternalName]))
+}
+
+// WayStates is the IndexWayState indexer: the state WeCom knows the way by.
+func WayStates(obj client.Object) []string {
+	w := obj.(*v1.ContactWay)
+	return nonEmpty(w.Status.State, w.Spec.State)
 }
 
 // nonEmpty returns the distinct non-empty values.
