@@ -8,6 +8,11 @@
 //	go run ./cmd/wecom-sim -fault-rule '{"endpoints":["user/create"],"lost_reply_rate":0.5}'
 //	go run ./cmd/wecom-sim -seed ./my-seed.json -now 2026-03-02T10:00:00Z
 //	go run ./cmd/wecom-sim -tls -tls-cert-out /tmp/wecom-sim.pem
+//	go run ./cmd/wecom-sim -callback-retry-interval 200ms   # quick callback retries for tests
+//
+// Callbacks are configured at run time through POST /sim/callbacks, which
+// runs WeCom's URL verification against the receiver (there is no flag to
+// preset one without it).
 //
 // Printing secrets is intended: they are the simulator's own fake values.
 package main
@@ -43,6 +48,7 @@ type config struct {
 	addr, seed, now, certOut, faultEndpoints string
 	randSeed                                 uint64
 	tokenTTL, latency, freqWindow            time.Duration
+	callbackRetry, callbackTimeout           time.Duration
 	errorRate, http5xxRate, dropRate         float64
 	lostReplyRate, freqLimitRate             float64
 	activate, plain, down, useTLS, logCalls  bool
@@ -80,6 +86,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		c.rules = append(c.rules, r)
 		return nil
 	})
+	fs.DurationVar(&c.callbackRetry, "callback-retry-interval", 5*time.Second, "wait between a failed callback delivery attempt and the next (1 + 3 attempts)")
+	fs.DurationVar(&c.callbackTimeout, "callback-timeout", 5*time.Second, "how long a callback receiver has to answer HTTP 200 (WeCom: 5s)")
 	fs.BoolVar(&c.down, "down", false, "start with the API down (every request dropped; POST /sim/faults {\"down\":false} to recover)")
 	fs.BoolVar(&c.useTLS, "tls", false, "serve HTTPS with a fresh self-signed certificate (HTTP/1.1 only)")
 	fs.StringVar(&c.certOut, "tls-cert-out", "", "with -tls, write the certificate PEM here so clients can trust it")
@@ -88,6 +96,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if c.callbackRetry <= 0 || c.callbackTimeout <= 0 {
+		return c, errors.New("-callback-retry-interval and -callback-timeout must be positive")
 	}
 	return c, nil
 }
@@ -111,21 +122,12 @@ func run(cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := wecomsim.Options{
-		Seed: &seed, RandSeed: cfg.randSeed, TokenTTL: cfg.tokenTTL,
-		ActivateCreatedUsers: cfg.activate, PlainErrmsg: cfg.plain, Logf: logger.Printf,
-	}
-	if cfg.now != "" {
-		t, err := time.Parse(time.RFC3339, cfg.now)
-		if err != nil {
-			return fmt.Errorf("-now: %w", err)
-		}
-		opts.Now = t
-	}
-	if cfg.logCalls {
-		opts.OnCall = func(c wecomsim.Call) { logger.Print(describeCall(c)) }
+	opts, err := simOptions(cfg, &seed, logger)
+	if err != nil {
+		return err
 	}
 	sim := wecomsim.New(opts)
+	defer sim.Close() // stops callback deliveries after the server has shut down
 	sim.ApplyFaultRequest(faultRequest(cfg))
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -165,6 +167,26 @@ func run(cfg config, stdout, stderr io.Writer) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// simOptions turns the flags into simulator options.
+func simOptions(cfg config, seed *wecomsim.Seed, logger *log.Logger) (wecomsim.Options, error) {
+	opts := wecomsim.Options{
+		Seed: seed, RandSeed: cfg.randSeed, TokenTTL: cfg.tokenTTL,
+		ActivateCreatedUsers: cfg.activate, PlainErrmsg: cfg.plain, Logf: logger.Printf,
+		CallbackRetryInterval: cfg.callbackRetry, CallbackTimeout: cfg.callbackTimeout,
+	}
+	if cfg.now != "" {
+		t, err := time.Parse(time.RFC3339, cfg.now)
+		if err != nil {
+			return opts, fmt.Errorf("-now: %w", err)
+		}
+		opts.Now = t
+	}
+	if cfg.logCalls {
+		opts.OnCall = func(c wecomsim.Call) { logger.Print(describeCall(c)) }
+	}
+	return opts, nil
 }
 
 // loadSeed returns the demo seed or one read from a JSON file.

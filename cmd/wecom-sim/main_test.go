@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"io"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,6 +46,35 @@ func TestFaultRuleFlags(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"-fault-rule", `{"lost_reply":0.5}`}, io.Discard); err == nil {
 		t.Fatal("a misspelt rule field was accepted")
+	}
+}
+
+func TestCallbackFlags(t *testing.T) {
+	cfg, err := parseFlags([]string{"-callback-retry-interval", "200ms", "-callback-timeout", "1s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.callbackRetry != 200*time.Millisecond || cfg.callbackTimeout != time.Second {
+		t.Fatalf("parsed %v %v", cfg.callbackRetry, cfg.callbackTimeout)
+	}
+	seed, _, _ := loadSeed("demo")
+	opts, err := simOptions(cfg, &seed, log.New(io.Discard, "", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.CallbackRetryInterval != 200*time.Millisecond || opts.CallbackTimeout != time.Second {
+		t.Fatalf("options %v %v", opts.CallbackRetryInterval, opts.CallbackTimeout)
+	}
+
+	// WeCom's 5 s timeout is the default, and so is a 5 s retry spacing.
+	cfg, err = parseFlags(nil, io.Discard)
+	if err != nil || cfg.callbackRetry != 5*time.Second || cfg.callbackTimeout != 5*time.Second {
+		t.Fatalf("defaults: %v %v %v", cfg.callbackRetry, cfg.callbackTimeout, err)
+	}
+	for _, bad := range [][]string{{"-callback-timeout", "0s"}, {"-callback-retry-interval", "-1s"}, {"-callback-timeout", "soon"}} {
+		if _, err := parseFlags(bad, io.Discard); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
 	}
 }
 

@@ -122,6 +122,43 @@ func (s *Sim) State(ctx context.Context) (wecomsim.Snapshot, error) {
 	return snap, err
 }
 
+// SetCallback saves an app's callback (POST /sim/callbacks; agentID 0 is the contacts-sync
+// app). The simulator first runs WeCom's URL verification against url, so the receiver must
+// already answer it; an empty url removes the callback.
+func (s *Sim) SetCallback(ctx context.Context, agentID int64, url, token, encodingAESKey string) error {
+	return s.do(ctx, http.MethodPost, "/sim/callbacks", wecomsim.CallbackRequest{
+		AgentID: agentID, URL: url, Token: token, EncodingAESKey: encodingAESKey,
+	}, nil)
+}
+
+// Edit makes a hand edit in the admin console (POST /sim/edit), which the simulator pushes to
+// the contacts-sync callback.
+func (s *Sim) Edit(ctx context.Context, e wecomsim.Edit) (wecomsim.EditResult, error) {
+	var out wecomsim.EditResult
+	err := s.do(ctx, http.MethodPost, "/sim/edit", e, &out)
+	return out, err
+}
+
+// Scan makes a new customer add a contact way's member (POST /sim/scan), which the simulator
+// pushes as add_external_contact with a welcome code.
+func (s *Sim) Scan(ctx context.Context, req wecomsim.ScanRequest) (wecomsim.ScanResult, error) {
+	var out wecomsim.ScanResult
+	err := s.do(ctx, http.MethodPost, "/sim/scan", req, &out)
+	return out, err
+}
+
+// Deliveries returns the callback delivery log (GET /sim/callbacks).
+func (s *Sim) Deliveries(ctx context.Context) ([]wecomsim.CallbackDelivery, error) {
+	var out wecomsim.CallbackStatus
+	err := s.do(ctx, http.MethodGet, "/sim/callbacks", nil, &out)
+	return out.Deliveries, err
+}
+
+// ClearDeliveries empties the callback delivery log (DELETE /sim/callbacks).
+func (s *Sim) ClearDeliveries(ctx context.Context) error {
+	return s.do(ctx, http.MethodDelete, "/sim/callbacks", nil, nil)
+}
+
 func (s *Sim) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {

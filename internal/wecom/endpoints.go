@@ -26,6 +26,7 @@ const (
 	apiUpdateContactWay     = "externalcontact/update_contact_way"
 	apiDelContactWay        = "externalcontact/del_contact_way"
 	apiListContactWay       = "externalcontact/list_contact_way"
+	apiSendWelcomeMsg       = "externalcontact/send_welcome_msg"
 	apiCalendarAdd          = "oa/calendar/add"
 	apiCalendarUpdate       = "oa/calendar/update"
 	apiCalendarGet          = "oa/calendar/get"
@@ -86,6 +87,7 @@ var (
 	epUpdateContactWay     = postWrite(apiUpdateContactWay)
 	epDelContactWay        = postWrite(apiDelContactWay)
 	epListContactWay       = post(apiListContactWay)
+	epSendWelcomeMsg       = postWrite(apiSendWelcomeMsg) // single-use code: a repeat gets 41051, no second message
 	epCalendarAdd          = postOnce(apiCalendarAdd)
 	epCalendarUpdate       = postWrite(apiCalendarUpdate)
 	epCalendarGet          = post(apiCalendarGet)

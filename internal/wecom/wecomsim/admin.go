@@ -39,6 +39,22 @@ import (
 //	                                   → same as GET
 //	POST /sim/activate {"userid":"zhangsan","active":true}
 //	                                   → {"ok":true}
+//	GET  /sim/callbacks[?since=SEQ]    → {"configs":[{"agent_id":0,"url":"…","configured_at":…}],
+//	                                      "deliveries":[CallbackDelivery…]}   (never the token or key)
+//	POST /sim/callbacks {"agent_id":0,"url":"http://…","token":"…","encoding_aes_key":"…"}
+//	                   agent_id 0 is the contacts-sync app; saving runs WeCom's URL
+//	                   verification (1 s); an empty url removes the callback
+//	                                   → {"ok":true,"configs":[…]}
+//	DELETE /sim/callbacks              → {"ok":true} (clears the delivery log)
+//	POST /sim/edit    Edit, e.g. {"op":"update_user","user":{"userid":"lisi","department":[3]}}
+//	                   a hand edit in the admin console, pushed to the contacts-sync
+//	                   callback; ops create_user, update_user, delete_user ("userid"),
+//	                   create_department, update_department, delete_department ("id")
+//	                                   → {"ok":true,"id":N (create_department),"deliveries":[SEQ…]}
+//	POST /sim/scan    {"config_id":"…"} | {"state":"…"}
+//	                   a customer adds the contact way's member
+//	                                   → {"external_userid":"wm…","userid":"…","state":"…",
+//	                                      "welcome_code":"…","deliveries":[SEQ…]}
 //
 // Errors are HTTP 400 (bad input) or 404 (unknown admin path) with
 // {"error":"…"}.
@@ -110,6 +126,10 @@ func (s *Sim) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		"/seed":     {{http.MethodPost, s.adminSeed}},
 		"/clock":    {{http.MethodGet, func(*http.Request) (any, error) { return s.clockStatus(), nil }}, {http.MethodPost, s.adminClock}},
 		"/activate": {{http.MethodPost, s.adminActivate}},
+		"/callbacks": {{http.MethodGet, s.adminCallbacks}, {http.MethodPost, s.adminSetCallback},
+			{http.MethodDelete, func(*http.Request) (any, error) { s.ClearDeliveries(); return okBody, nil }}},
+		"/edit": {{http.MethodPost, s.adminEdit}},
+		"/scan": {{http.MethodPost, s.adminScan}},
 	}
 	cands, found := routes[path]
 	if !found {
@@ -159,7 +179,8 @@ func decodeAdmin(r *http.Request, dst any) error {
 func (s *Sim) adminIndex(*http.Request) (any, error) {
 	return map[string]any{
 		"endpoints": s.Endpoints(),
-		"admin":     []string{"/sim/state", "/sim/calls", "/sim/messages", "/sim/faults", "/sim/seed", "/sim/clock", "/sim/activate"},
+		"admin": []string{"/sim/state", "/sim/calls", "/sim/messages", "/sim/faults", "/sim/seed", "/sim/clock", "/sim/activate",
+			"/sim/callbacks", "/sim/edit", "/sim/scan"},
 	}, nil
 }
 
@@ -327,4 +348,33 @@ func (s *Sim) adminActivate(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return okBody, nil
+}
+
+func (s *Sim) adminCallbacks(r *http.Request) (any, error) {
+	var since int64
+	if v := r.URL.Query().Get("since"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("bad since: %v", err)
+		}
+		since = n
+	}
+	out := CallbackStatus{Configs: s.Callbacks(), Deliveries: []CallbackDelivery{}}
+	for _, d := range s.Deliveries() {
+		if d.Seq > since {
+			out.Deliveries = append(out.Deliveries, d)
+		}
+	}
+	return out, nil
+}
+
+func (s *Sim) adminSetCallback(r *http.Request) (any, error) {
+	var req CallbackRequest
+	if err := decodeAdmin(r, &req); err != nil {
+		return nil, err
+	}
+	if err := s.SetCallback(req.AgentID, req.URL, req.Token, req.EncodingAESKey); err != nil {
+		return nil, err
+	}
+	return map[string]any{"ok": true, "configs": s.Callbacks()}, nil
 }

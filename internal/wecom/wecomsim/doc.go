@@ -3,14 +3,27 @@
 // (shared/reference/wecom-api.md) and not from any client. It serves over plain HTTP:
 //
 //   - /cgi-bin/… — the simulated API: gettoken; department/*; user/*;
-//     appchat/*; externalcontact/*_contact_way; oa/calendar/*;
-//     oa/schedule/*; message/send and message/recall; webhook/send.
+//     appchat/*; externalcontact/*_contact_way and
+//     externalcontact/send_welcome_msg; oa/calendar/*; oa/schedule/*;
+//     message/send and message/recall; webhook/send.
 //     Errors are HTTP 200 {"errcode":N,"errmsg":"…"}; unknown paths are
 //     HTTP 404 with an empty body; the access_token is only read from the
 //     query string and is checked before any parameter.
 //   - /sim/… — an admin API for tests and demos running the simulator as a
 //     separate process (cmd/wecom-sim); see serveAdmin in admin.go for the
-//     JSON shapes.
+//     JSON shapes: /sim/state, /sim/calls, /sim/messages, /sim/faults,
+//     /sim/seed, /sim/clock, /sim/activate, and for callbacks
+//     /sim/callbacks (configure, list deliveries), /sim/edit (hand edits
+//     in the admin console) and /sim/scan (a customer adds a contact way's
+//     member).
+//
+// Callbacks (§13): SetCallback saves an app's callback URL after WeCom's
+// URL verification; hand edits (Console*, Edit) push change_contact to the
+// contacts-sync callback, Scan pushes change_external_contact with a
+// WelcomeCode to customer-contact apps. Deliveries are encrypted with
+// internal/wecom's WXBizMsgCrypt, run asynchronously in order per URL, are
+// retried (1 + 3 attempts) and logged (Deliveries); Close stops them.
+// API writes are never echoed to callbacks.
 //
 // Typical use in a Go test:
 //
@@ -23,10 +36,15 @@
 //	n := srv.CallCount("gettoken")
 //	inbox := srv.Inbox("lisi")
 //	state := srv.State()
+//	_ = srv.SetCallback(0, receiverURL, token, encodingAESKey) // contacts-sync callback
+//	_, _ = srv.ConsoleUpdateUser(wecomsim.UserEdit{UserID: "lisi", Department: []int64{3}})
 //
 // Everything time-dependent (token expiry, quotas, rate windows, duplicate
-// check, recall window, contact-way timestamps) uses the simulator clock
-// (SetNow/Advance), so tests never sleep. Random choices (tokens, ids,
+// check, recall window, contact-way timestamps, welcome-code expiry, a
+// callback's CreateTime and timestamp) uses the simulator clock
+// (SetNow/Advance), so tests never sleep. Only callback HTTP timeouts and
+// retry spacing use real time (Options.CallbackTimeout and
+// CallbackRetryInterval). Random choices (tokens, ids,
 // chat owners, faults) come from math/rand seeded by Options.RandSeed.
 //
 // docs/wecom-simulator.md lists what is and is not simulated and every

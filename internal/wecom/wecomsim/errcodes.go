@@ -44,7 +44,15 @@ const (
 	codeMissingConfigID    = 41043
 	codeInvalidConfigID    = 41044
 	codeWayCountOverLimit  = 41045
-	codeUserNotActivated   = 41054
+	// Welcome messages (send_welcome_msg): the official table's 缺少欢迎语code参数,
+	// 无效的欢迎语code ("须在添加好友后20秒内使用"), 客户和服务人员已经开始聊天了 (which
+	// DOC-92599 says a second use answers), 附件数量超过限制, 无效的附件类型.
+	codeMissingWelcomeCode    = 41049
+	codeInvalidWelcomeCode    = 41050
+	codeWelcomeChatStarted    = 41051
+	codeUserNotActivated      = 41054
+	codeTooManyAttachments    = 41064
+	codeInvalidAttachmentType = 41065
 
 	codeTokenExpired      = 42001
 	codeCardTaskID        = 42014
@@ -200,7 +208,13 @@ var errMessages = map[int]string{
 	codeMissingConfigID:    "missing contact way config_id",
 	codeInvalidConfigID:    "invalid contact way config_id",
 	codeWayCountOverLimit:  "contact way count reaches limit",
-	codeUserNotActivated:   "user not activated",
+	codeMissingWelcomeCode: "welcome_code missing",
+	codeInvalidWelcomeCode: "invalid welcome_code",
+	// DOC-92599 quotes this errmsg.
+	codeWelcomeChatStarted:    "externaluser has started chatting",
+	codeUserNotActivated:      "user not activated",
+	codeTooManyAttachments:    "attachment count exceeds limit",
+	codeInvalidAttachmentType: "invalid attachment msgtype",
 
 	codeTokenExpired:      "access_token expired",
 	codeCardTaskID:        "template_card task_id invalid",

@@ -249,6 +249,10 @@ type Snapshot struct {
 	ContactWays []ContactWay `json:"contact_ways"`
 	Calendars   []Calendar   `json:"calendars"`
 	Schedules   []Schedule   `json:"schedules"`
+	// ExternalContacts are the customers added by Scan, oldest first.
+	ExternalContacts []ExternalContact `json:"external_contacts"`
+	// WelcomeMessages are those sent with send_welcome_msg, oldest first.
+	WelcomeMessages []WelcomeMessage `json:"welcome_messages"`
 }
 
 // Department returns the department with id from the snapshot.

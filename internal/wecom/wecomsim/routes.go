@@ -44,6 +44,8 @@ func buildRoutes() map[string]*endpoint {
 		write(post("externalcontact/update_contact_way", permCustomerContact, handleUpdateContactWay)),
 		write(post("externalcontact/del_contact_way", permCustomerContact, handleDelContactWay)),
 		post("externalcontact/list_contact_way", permCustomerContact, handleListContactWay),
+		// §13 客户联系: the welcome message for a new customer (customer.go).
+		write(post("externalcontact/send_welcome_msg", permCustomerContact, handleSendWelcomeMsg)),
 
 		// §6 calendars and schedules (current generation).
 		write(post("oa/calendar/add", permAgent, handleCalendarAdd)),

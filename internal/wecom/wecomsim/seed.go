@@ -91,8 +91,10 @@ func DemoSeed() (Seed, Credentials) {
 	return seed, creds
 }
 
-// Reset wipes all state (objects, tokens, messages, call log) and loads
-// seed. The clock and fault rules are kept.
+// Reset wipes all state (objects, tokens, messages, call log, callback
+// configurations, customers, welcome codes, the delivery log) and loads
+// seed. Deliveries still queued or in flight are abandoned. The clock and
+// fault rules are kept.
 func (s *Sim) Reset(seed Seed) error {
 	if seed.Corp.ID == "" {
 		return fmt.Errorf("seed: corp.corp_id is required")

@@ -39,8 +39,10 @@ func Start(opts Options) *Server {
 	return &Server{Sim: sim, URL: ts.URL, srv: ts}
 }
 
-// Close shuts the server down, dropping open connections.
+// Close stops callback deliveries (waiting for their goroutines, see
+// Sim.Close) and shuts the server down, dropping open connections.
 func (s *Server) Close() {
+	s.Sim.Close()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 }

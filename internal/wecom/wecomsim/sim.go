@@ -45,9 +45,22 @@ type Options struct {
 	// OnCall, if set, is called with every call-log entry as it is
 	// recorded (outside the simulator's lock; it may call Sim methods).
 	OnCall func(Call)
+	// CallbackTimeout is how long a callback receiver has to answer a
+	// delivery with HTTP 200 before the attempt counts as failed; default
+	// 5 s, WeCom's ("五秒内收不到响应会断掉连接", §13). URL verification
+	// always allows 1 s, as the admin console does.
+	CallbackTimeout time.Duration
+	// CallbackRetryInterval is the wait between a failed delivery attempt
+	// and the next one; default 5 s (WeCom's spacing is unconfirmed).
+	// Both durations are real time, not the simulator clock.
+	CallbackRetryInterval time.Duration
 }
 
-const defaultTokenTTL = 7200 * time.Second
+const (
+	defaultTokenTTL              = 7200 * time.Second
+	defaultCallbackTimeout       = 5 * time.Second
+	defaultCallbackRetryInterval = 5 * time.Second
+)
 
 // Sim is an in-memory WeCom server. It is an http.Handler serving the
 // /cgi-bin/ API and the /sim/ admin API; all methods are safe for
@@ -92,6 +105,15 @@ type Sim struct {
 	faults  faultConfig
 	blocked map[string]time.Time // endpoint → end of a 45009 window
 	rate    map[string]*rateWindow
+
+	callbacks    map[int64]*callbackConfig // by agent id (0: contacts sync)
+	externals    []*ExternalContact
+	welcomeCodes map[string]*welcomeCode
+	welcomes     []*WelcomeMessage
+
+	// cb sends callbacks. It has its own lock, which may be taken while
+	// holding s.mu but never the other way round.
+	cb *deliverer
 }
 
 // New returns a simulator seeded from opts.Seed (DemoSeed when nil).
@@ -105,10 +127,17 @@ func New(opts Options) *Sim {
 	if opts.RandSeed == 0 {
 		opts.RandSeed = 1
 	}
+	if opts.CallbackTimeout <= 0 {
+		opts.CallbackTimeout = defaultCallbackTimeout
+	}
+	if opts.CallbackRetryInterval <= 0 {
+		opts.CallbackRetryInterval = defaultCallbackRetryInterval
+	}
 	s := &Sim{opts: opts}
 	if !opts.Now.IsZero() {
 		s.clock.set(opts.Now)
 	}
+	s.cb = newDeliverer(opts, s.Now, s.logf)
 	s.routes = buildRoutes()
 	seed := opts.Seed
 	if seed == nil {
@@ -122,8 +151,9 @@ func New(opts Options) *Sim {
 	return s
 }
 
-// resetLocked clears all state and the logs. The clock and fault
-// configuration are kept.
+// resetLocked clears all state and the logs, including callback
+// configurations and the delivery log; deliveries still queued or in
+// flight are abandoned. The clock and fault configuration are kept.
 func (s *Sim) resetLocked() {
 	s.idRand = rand.New(rand.NewPCG(s.opts.RandSeed, 0x5eed))
 	s.faultRn = rand.New(rand.NewPCG(s.opts.RandSeed, 0xfa17))
@@ -151,6 +181,11 @@ func (s *Sim) resetLocked() {
 	s.calls = nil
 	s.blocked = map[string]time.Time{}
 	s.rate = map[string]*rateWindow{}
+	s.callbacks = map[int64]*callbackConfig{}
+	s.externals = nil
+	s.welcomeCodes = map[string]*welcomeCode{}
+	s.welcomes = nil
+	s.cb.reset()
 }
 
 func (s *Sim) nextSeq() int64 {

@@ -52,5 +52,11 @@ func (s *Sim) State() Snapshot {
 	for _, sc := range s.sortedSchedules() {
 		snap.Schedules = append(snap.Schedules, sc.clone())
 	}
+	for _, c := range s.externals {
+		snap.ExternalContacts = append(snap.ExternalContacts, *c)
+	}
+	for _, m := range s.welcomes {
+		snap.WelcomeMessages = append(snap.WelcomeMessages, m.clone())
+	}
 	return snap
 }
