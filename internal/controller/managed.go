@@ -13,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -228,6 +230,19 @@ func (r *ManagedReconciler[T]) driftInterval(conn *Connection) time.Duration {
 	}
 	return r.DriftInterval
 }
+
+// refreshAdded passes the updates that set or change the refresh annotation (a WeCom
+// callback named the object); its removal, by the reconcile itself, passes nothing.
+var refreshAdded = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		v := e.ObjectNew.GetAnnotations()[v1.AnnotationRefresh]
+		return v != "" && v != e.ObjectOld.GetAnnotations()[v1.AnnotationRefresh]
+	},
+}
+
+// specOrRefresh is the predicate of kinds that WeCom callbacks name: spec changes and
+// refresh requests.
+var specOrRefresh = predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, refreshAdded)
 
 // refreshRequested says whether a WeCom callback asked for the object to be read from WeCom
 // itself (v1.AnnotationRefresh): Observe then reads it alone, not a shared list.

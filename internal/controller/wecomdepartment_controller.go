@@ -429,7 +429,7 @@ func setupDepartments(mgr ctrl.Manager, o Options, connector *Connector, recorde
 		return heldDepartments(ctx, kube, obj)
 	})
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WeComDepartment{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&v1.WeComDepartment{}, builder.WithPredicates(specOrRefresh)).
 		Watches(&v1.WeComDepartment{}, children, builder.WithPredicates(idChanged)).
 		Watches(&v1.WeComDepartment{}, unblock, builder.WithPredicates(leftDepartment)).
 		Watches(&v1.WeComUser{}, unblock, builder.WithPredicates(leftDepartment)).

@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
@@ -256,10 +255,8 @@ func (u *userClient) Observe(ctx context.Context, obj *v1.WeComUser) (Observatio
 	}
 	// The cheap path: the spec has not changed since it was last made to match, list_id
 	// agrees, and the deep check is not due.
-	// With callbacks in use, WeCom pushes hand edits and drift checks come an hour apart:
-	// each is a deep one.
 	if inList && !adopted && readyAndCurrent(obj) &&
-		sameSet(listed, want.Department) && !u.c.CallbacksInUse && !u.deepDue(obj.UID) {
+		sameSet(listed, want.Department) && !u.deepDue(obj.UID) {
 		return Observation{Exists: true, UpToDate: true}, nil
 	}
 	return u.read(ctx, obj, want, idx, key)
@@ -465,7 +462,7 @@ func setupUsers(mgr ctrl.Manager, o Options, connector *Connector, recorder even
 		return dependants(ctx, kube, &v1.WeComUserList{}, obj.GetNamespace(), indexUserDepartment, obj.GetName())
 	})
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WeComUser{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&v1.WeComUser{}, builder.WithPredicates(specOrRefresh)).
 		Watches(&v1.WeComDepartment{}, members, builder.WithPredicates(idChanged)).
 		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.WeComUserList{} }), builder.WithPredicates(readyChanged)).
 		WithOptions(controllerOptions(o)).

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -55,6 +56,7 @@ type Env struct {
 	Creds  wecomsim.Credentials
 
 	env    *envtest.Environment
+	opts   controller.Options
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -127,6 +129,8 @@ func (e *Env) startManager(o controller.Options) error {
 		Cache:                  controller.CacheOptions(nil),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		// StartManager starts a second manager in this process with the same controllers.
+		Controller: config.Controller{SkipNameValidation: &skipNameValidation},
 	})
 	if err != nil {
 		return err
@@ -135,6 +139,7 @@ func (e *Env) startManager(o controller.Options) error {
 	if o.AllowedAPIURLs == nil {
 		o.AllowedAPIURLs = []string{e.Sim.URL}
 	}
+	e.opts = o
 	connector, err := controller.SetupWithManager(mgr, o)
 	if err != nil {
 		return err
@@ -153,6 +158,20 @@ func (e *Env) startManager(o controller.Options) error {
 	return nil
 }
 
+// StopManager stops the manager (its controllers and receiver) and waits until it has.
+func (e *Env) StopManager() {
+	if e.cancel != nil {
+		e.cancel()
+		<-e.done
+		e.cancel = nil
+	}
+}
+
+// StartManager starts a new manager with the options of the first, as a restarted pod would.
+func (e *Env) StartManager() error {
+	return e.startManager(e.opts)
+}
+
 // logWriter sends manager logs to a file when WECOM_TEST_LOG names one, else discards them.
 func logWriter() *os.File {
 	if p := os.Getenv("WECOM_TEST_LOG"); p != "" {
@@ -166,10 +185,7 @@ func logWriter() *os.File {
 
 // Stop stops the manager, the simulator and the API server.
 func (e *Env) Stop() {
-	if e.cancel != nil {
-		e.cancel()
-		<-e.done
-	}
+	e.StopManager()
 	if e.Sim != nil {
 		e.Sim.Close()
 	}
@@ -177,6 +193,8 @@ func (e *Env) Stop() {
 		_ = e.env.Stop()
 	}
 }
+
+var skipNameValidation = true
 
 var nsSeq atomic.Int64
 
