@@ -269,7 +269,7 @@ var _ = Describe("installing", Ordered, func() {
 		cmd := exec.Command(managerPath, "--kubeconfig", saKubeconfig,
 			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", freePort()),
 			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", freePort()),
-			fmt.Sprintf("--alertmanager-bind-address=127.0.0.1:%d", freePort()),
+			fmt.Sprintf("--receiver-bind-address=127.0.0.1:%d", freePort()),
 			"--leader-elect", "--leader-election-namespace="+releaseNS, "--allowed-api-urls="+sim.URL)
 		session, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 		Expect(err).NotTo(HaveOccurred())
@@ -363,7 +363,7 @@ var _ = Describe("installing with watchNamespaces", Ordered, func() {
 
 	It("installs without a warning about Secrets", func() {
 		out, err := helm("install", scoped, chartDir, "-n", scopedNS, "--set", "watchNamespaces={team-c,team-d}",
-			"--set", "alertmanagerReceiver.enabled=false", "--set", "metrics.service.enabled=false")
+			"--set", "receiver.enabled=false", "--set", "metrics.service.enabled=false")
 		Expect(err).NotTo(HaveOccurred(), out)
 		Expect(out).To(ContainSubstring("STATUS: deployed"))
 		Expect(out).To(ContainSubstring("It watches only: team-c, team-d, and may read Secrets only there."))

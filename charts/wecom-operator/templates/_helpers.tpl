@@ -30,14 +30,43 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- end -}}
 
-{{- /* The Secret with the Alertmanager receiver's certificate: the one named, or the one the
-chart's cert-manager Certificate writes; empty serves plain HTTP. */ -}}
-{{- define "wecom-operator.alertmanagerTLSSecret" -}}
-{{- $tls := .Values.alertmanagerReceiver.tls -}}
+{{- /* Sets every key of .src into .dst, descending into maps both have; unlike
+mergeOverwrite it also copies false, 0 and "" (so alertmanagerReceiver.enabled=false wins). */ -}}
+{{- define "wecom-operator.deepSet" -}}
+{{- $dst := .dst -}}
+{{- range $k, $v := .src -}}
+{{- if and (kindIs "map" $v) (kindIs "map" (get $dst $k)) -}}
+{{- include "wecom-operator.deepSet" (dict "dst" (get $dst $k) "src" $v) -}}
+{{- else -}}
+{{- $_ := set $dst $k $v -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* The receiver's values as JSON (use: include "wecom-operator.receiver" . | fromJson):
+.Values.receiver with whatever is still set under the deprecated alertmanagerReceiver on top.
+Numbers come back as floats: print ports with int. */ -}}
+{{- define "wecom-operator.receiver" -}}
+{{- $r := deepCopy (.Values.receiver | default dict) -}}
+{{- with .Values.alertmanagerReceiver -}}
+{{- include "wecom-operator.deepSet" (dict "dst" $r "src" (deepCopy .)) -}}
+{{- end -}}
+{{- toJson $r -}}
+{{- end -}}
+
+{{- /* The receiver's Service name. */ -}}
+{{- define "wecom-operator.receiverService" -}}
+{{- include "wecom-operator.fullname" . }}-receiver
+{{- end -}}
+
+{{- /* The Secret with the receiver's certificate: the one named, or the one the chart's
+cert-manager Certificate writes; empty serves plain HTTP. */ -}}
+{{- define "wecom-operator.receiverTLSSecret" -}}
+{{- $tls := (include "wecom-operator.receiver" . | fromJson).tls | default dict -}}
 {{- if $tls.secretName -}}
 {{- $tls.secretName -}}
-{{- else if $tls.certManager.enabled -}}
-{{- include "wecom-operator.fullname" . }}-alertmanager-tls
+{{- else if and $tls.certManager $tls.certManager.enabled -}}
+{{- include "wecom-operator.fullname" . }}-receiver-tls
 {{- end -}}
 {{- end -}}
 
@@ -47,9 +76,9 @@ chart's cert-manager Certificate writes; empty serves plain HTTP. */ -}}
 {{- if and .Values.metrics.secure .Values.metrics.certSecret -}}
 {{- $vols = append $vols (dict "name" "metrics-tls" "secret" (dict "secretName" .Values.metrics.certSecret)) -}}
 {{- end -}}
-{{- $am := include "wecom-operator.alertmanagerTLSSecret" . -}}
-{{- if and .Values.alertmanagerReceiver.enabled $am -}}
-{{- $vols = append $vols (dict "name" "alertmanager-tls" "secret" (dict "secretName" $am)) -}}
+{{- $recv := include "wecom-operator.receiverTLSSecret" . -}}
+{{- if and (include "wecom-operator.receiver" . | fromJson).enabled $recv -}}
+{{- $vols = append $vols (dict "name" "receiver-tls" "secret" (dict "secretName" $recv)) -}}
 {{- end -}}
 {{- toYaml $vols -}}
 {{- end -}}
