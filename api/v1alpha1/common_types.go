@@ -28,14 +28,20 @@ const (
 	// ReasonCallbackNotConfigured: the connection's callback Secret lacks a valid Token or
 	// EncodingAESKey; callbacks are refused until it has them.
 	ReasonCallbackNotConfigured = "CallbackNotConfigured"
-	ReasonDependencyNotReady    = "DependencyNotReady"
-	ReasonDeleteBlocked         = "DeleteBlocked"
-	ReasonCreateIncomplete      = "CreateIncomplete"
-	ReasonRetrying              = "Retrying"
-	ReasonOrphaned              = "Orphaned"
-	ReasonHeld                  = "Held"
-	ReasonSent                  = "Sent"
-	ReasonFailed                = "Failed"
+	// ReasonDrifted: WeCom differs from the spec and the management policies do not allow the
+	// operator to repair it (no Update); status.drift lists the fields.
+	ReasonDrifted = "Drifted"
+	// ReasonNotInWeCom: WeCom has no such object and the management policies do not allow the
+	// operator to create it (no Create).
+	ReasonNotInWeCom         = "NotInWeCom"
+	ReasonDependencyNotReady = "DependencyNotReady"
+	ReasonDeleteBlocked      = "DeleteBlocked"
+	ReasonCreateIncomplete   = "CreateIncomplete"
+	ReasonRetrying           = "Retrying"
+	ReasonOrphaned           = "Orphaned"
+	ReasonHeld               = "Held"
+	ReasonSent               = "Sent"
+	ReasonFailed             = "Failed"
 )
 
 // ConnectionReference names a WeComConnection in the same namespace.
@@ -84,7 +90,62 @@ type ManagedSpec struct {
 	// are used. Immutable: an object cannot move to another corp.
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="connectionRef is immutable"
 	ConnectionRef ConnectionReference `json:"connectionRef"`
+
+	// managementPolicies says what the operator may do to the WeCom object, following
+	// Crossplane's model: ["*"] (the default) is full management; otherwise a set that
+	// includes Observe, plus any of Create (make it when WeCom lacks it), Update (repair it
+	// when it differs from the spec) and Delete (delete it with the Kubernetes object).
+	// ["Observe"] never writes to WeCom: the object reports what WeCom holds (status.drift
+	// lists what differs, Ready=False reason Drifted) and repairs nothing; without Delete,
+	// deleting the Kubernetes object leaves WeCom alone whatever deletionPolicy says.
+	// +kubebuilder:default={"*"}
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=4
+	// +listType=set
+	// +kubebuilder:validation:XValidation:rule="!('*' in self) || size(self) == 1",message="\"*\" means every policy and stands alone"
+	// +kubebuilder:validation:XValidation:rule="'*' in self || 'Observe' in self",message="managementPolicies must include Observe: the operator cannot create, update or delete what it does not read"
+	// +optional
+	ManagementPolicies []ManagementPolicy `json:"managementPolicies,omitempty"`
 }
+
+// ManagementPolicy is one thing the operator may do to a WeCom object.
+// +kubebuilder:validation:Enum="*";Observe;Create;Update;Delete
+type ManagementPolicy string
+
+// Management policies.
+const (
+	ManagementAll     ManagementPolicy = "*"
+	ManagementObserve ManagementPolicy = "Observe"
+	ManagementCreate  ManagementPolicy = "Create"
+	ManagementUpdate  ManagementPolicy = "Update"
+	ManagementDelete  ManagementPolicy = "Delete"
+)
+
+// Allows says whether the policies let the operator do p; none set means ["*"].
+func (s *ManagedSpec) Allows(p ManagementPolicy) bool {
+	if len(s.ManagementPolicies) == 0 {
+		return true
+	}
+	for _, have := range s.ManagementPolicies {
+		if have == ManagementAll || have == p {
+			return true
+		}
+	}
+	return false
+}
+
+// DriftedField is one field whose WeCom value differs from the spec's.
+type DriftedField struct {
+	// field is the spec field, as a JSON path below spec (for example name, departments[0]).
+	Field string `json:"field"`
+	// wecom is WeCom's value, as text (at most 256 characters).
+	WeCom string `json:"wecom"`
+	// spec is the spec's value, as text (at most 256 characters).
+	Spec string `json:"spec"`
+}
+
+// MaxDriftedFields bounds ResourceStatus.Drift.
+const MaxDriftedFields = 20
 
 // DeletableSpec is ManagedSpec plus deletionPolicy, for kinds WeCom can delete.
 type DeletableSpec struct {
@@ -107,6 +168,18 @@ type ResourceStatus struct {
 	// observedGeneration is the metadata.generation the conditions describe.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+}
+
+// ManagedStatus is the status every WeCom-backed kind shares: ResourceStatus and the drift.
+type ManagedStatus struct {
+	ResourceStatus `json:",inline"`
+	// drift lists the fields whose WeCom value differs from the spec, as the last read found
+	// them: shown while an object without the Update policy differs (Ready=False, reason
+	// Drifted), and for the moment before an update repairs it. Empty once WeCom matches.
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=20
+	// +optional
+	Drift []DriftedField `json:"drift,omitempty"`
 }
 
 // GetConditions returns a pointer to the conditions, for meta.SetStatusCondition.

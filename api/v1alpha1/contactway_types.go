@@ -243,7 +243,7 @@ const MaxRecentCustomers = 20
 
 // ContactWayStatus reports the way's WeCom ids.
 type ContactWayStatus struct {
-	ResourceStatus `json:",inline"`
+	ManagedStatus `json:",inline"`
 	// configID is the WeCom id of the way; it is needed to edit or delete it.
 	// +optional
 	ConfigID string `json:"configID,omitempty"`

@@ -35,6 +35,10 @@ type Managed interface {
 	GetConnectionName() string
 	// GetDeletionPolicy says what deleting the object does in WeCom.
 	GetDeletionPolicy() DeletionPolicy
+	// GetManagedSpec returns the spec fields every kind shares (connection, policies).
+	GetManagedSpec() *ManagedSpec
+	// GetManagedStatus returns the status fields every kind shares, to be changed in place.
+	GetManagedStatus() *ManagedStatus
 	// GetExternalID returns the WeCom id recorded in the status, or "" when there is none.
 	GetExternalID() string
 	// SetExternalID records a WeCom id (as in AnnotationExternalName) in the status; it fails
@@ -60,22 +64,27 @@ func (s *WeComAppChatSpec) GetDeletionPolicy() DeletionPolicy { return DeletionO
 func (o *WeComDepartment) GetResourceStatus() *ResourceStatus { return &o.Status.ResourceStatus }
 func (o *WeComDepartment) GetConnectionName() string          { return o.Spec.GetConnectionName() }
 func (o *WeComDepartment) GetDeletionPolicy() DeletionPolicy  { return o.Spec.GetDeletionPolicy() }
+func (o *WeComDepartment) GetManagedSpec() *ManagedSpec       { return &o.Spec.ManagedSpec }
 
 func (o *WeComUser) GetResourceStatus() *ResourceStatus { return &o.Status.ResourceStatus }
 func (o *WeComUser) GetConnectionName() string          { return o.Spec.GetConnectionName() }
 func (o *WeComUser) GetDeletionPolicy() DeletionPolicy  { return o.Spec.GetDeletionPolicy() }
+func (o *WeComUser) GetManagedSpec() *ManagedSpec       { return &o.Spec.ManagedSpec }
 
 func (o *WeComAppChat) GetResourceStatus() *ResourceStatus { return &o.Status.ResourceStatus }
 func (o *WeComAppChat) GetConnectionName() string          { return o.Spec.GetConnectionName() }
 func (o *WeComAppChat) GetDeletionPolicy() DeletionPolicy  { return o.Spec.GetDeletionPolicy() }
+func (o *WeComAppChat) GetManagedSpec() *ManagedSpec       { return &o.Spec.ManagedSpec }
 
 func (o *ContactWay) GetResourceStatus() *ResourceStatus { return &o.Status.ResourceStatus }
 func (o *ContactWay) GetConnectionName() string          { return o.Spec.GetConnectionName() }
 func (o *ContactWay) GetDeletionPolicy() DeletionPolicy  { return o.Spec.GetDeletionPolicy() }
+func (o *ContactWay) GetManagedSpec() *ManagedSpec       { return &o.Spec.ManagedSpec }
 
 func (o *Schedule) GetResourceStatus() *ResourceStatus { return &o.Status.ResourceStatus }
 func (o *Schedule) GetConnectionName() string          { return o.Spec.GetConnectionName() }
 func (o *Schedule) GetDeletionPolicy() DeletionPolicy  { return o.Spec.GetDeletionPolicy() }
+func (o *Schedule) GetManagedSpec() *ManagedSpec       { return &o.Spec.ManagedSpec }
 
 func (o *WeComDepartment) GetExternalID() string {
 	if o.Status.ID == 0 {
@@ -126,3 +135,9 @@ func (o *Schedule) SetExternalID(id string) error {
 	o.Status.ScheduleID = id
 	return nil
 }
+
+func (o *WeComDepartment) GetManagedStatus() *ManagedStatus { return &o.Status.ManagedStatus }
+func (o *WeComUser) GetManagedStatus() *ManagedStatus       { return &o.Status.ManagedStatus }
+func (o *WeComAppChat) GetManagedStatus() *ManagedStatus    { return &o.Status.ManagedStatus }
+func (o *ContactWay) GetManagedStatus() *ManagedStatus      { return &o.Status.ManagedStatus }
+func (o *Schedule) GetManagedStatus() *ManagedStatus        { return &o.Status.ManagedStatus }

@@ -134,7 +134,7 @@ type ScheduleSpec struct {
 
 // ScheduleStatus reports the schedule's WeCom id.
 type ScheduleStatus struct {
-	ResourceStatus `json:",inline"`
+	ManagedStatus `json:",inline"`
 	// scheduleID is the WeCom schedule_id.
 	// +optional
 	ScheduleID string `json:"scheduleID,omitempty"`

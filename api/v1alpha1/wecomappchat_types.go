@@ -41,7 +41,7 @@ type WeComAppChatSpec struct {
 
 // WeComAppChatStatus reports the chat's id.
 type WeComAppChatStatus struct {
-	ResourceStatus `json:",inline"`
+	ManagedStatus `json:",inline"`
 	// chatID is the WeCom chat id: spec.chatID, or one the operator derived from the object's
 	// UID (chats made by operator versions before v0.2 keep the id WeCom generated).
 	// +optional

@@ -53,7 +53,7 @@ type WeComDepartmentSpec struct {
 
 // WeComDepartmentStatus reports the department's WeCom id.
 type WeComDepartmentStatus struct {
-	ResourceStatus `json:",inline"`
+	ManagedStatus `json:",inline"`
 	// id is the WeCom department id.
 	// +optional
 	ID int64 `json:"id,omitempty"`

@@ -126,7 +126,7 @@ type WeComUserSpec struct {
 
 // WeComUserStatus reports the member as WeCom holds it.
 type WeComUserStatus struct {
-	ResourceStatus `json:",inline"`
+	ManagedStatus `json:",inline"`
 	// userID is the member's WeCom account once it exists.
 	// +optional
 	UserID string `json:"userID,omitempty"`

@@ -133,7 +133,11 @@ func (w *contactWayClient) Observe(ctx context.Context, obj *v1.ContactWay) (Obs
 		}
 		obj.Status.ConfigID, obj.Status.QRCode, obj.Status.State = got.ConfigID, got.QRCode, got.State
 		w.got = got
-		return Observation{Exists: true, UpToDate: deleting || wayMatches(got, obj, true)}, nil
+		if deleting {
+			return Observation{Exists: true, UpToDate: true}, nil
+		}
+		d := wayDrift(got, obj, true)
+		return Observation{Exists: true, UpToDate: len(d) == 0, Drift: d}, nil
 	}
 	obj.Status.PendingCreateTime = nil
 	if obj.Status.ConfigID == "" {
@@ -172,7 +176,8 @@ func (w *contactWayClient) Observe(ctx context.Context, obj *v1.ContactWay) (Obs
 	}
 	obj.Status.QRCode = got.QRCode
 	w.got = got
-	return Observation{Exists: true, UpToDate: wayMatches(got, obj, !readyAndCurrent(obj))}, nil
+	d := wayDrift(got, obj, !readyAndCurrent(obj))
+	return Observation{Exists: true, UpToDate: len(d) == 0, Drift: d}, nil
 }
 
 // findOwn returns the first way created since the pending create (less the clock slack
@@ -333,25 +338,37 @@ func updateWayRequest(obj *v1.ContactWay) wecom.UpdateContactWayRequest {
 // show it in the get reply, and a field that never comes back must not cause an update at
 // every drift check.
 func wayMatches(got *wecom.ContactWay, obj *v1.ContactWay, strict bool) bool {
+	return len(wayDrift(got, obj, strict)) == 0
+}
+
+// wayDrift lists the fields of wayMatches that differ.
+func wayDrift(got *wecom.ContactWay, obj *v1.ContactWay, strict bool) drift {
 	s := obj.Spec
-	switch {
-	case got.Remark != s.Remark, got.SkipVerify != waySkipVerify(s), got.State != wayState(obj),
-		!sameSet(lower(got.User), lower(s.Users)),
-		s.Type == v1.ContactWayMulti && !sameSet(got.Party, wayParties(s)),
-		s.Scene == v1.ContactWayMiniProgram && s.Style != nil && got.Style != int(*s.Style),
-		strict && got.IsExclusive != s.Exclusive:
-		return false
+	var d drift
+	d.check("remark", got.Remark == s.Remark, got.Remark, s.Remark)
+	d.check("skipVerify", got.SkipVerify == waySkipVerify(s), got.SkipVerify, waySkipVerify(s))
+	d.check("state", got.State == wayState(obj), got.State, wayState(obj))
+	d.check("users", sameSet(lower(got.User), lower(s.Users)), got.User, s.Users)
+	if s.Type == v1.ContactWayMulti {
+		d.check("parties", sameSet(got.Party, wayParties(s)), got.Party, wayParties(s))
+	}
+	if s.Scene == v1.ContactWayMiniProgram && s.Style != nil {
+		d.check("style", got.Style == int(*s.Style), got.Style, *s.Style)
+	}
+	if strict {
+		d.check("exclusive", got.IsExclusive == s.Exclusive, got.IsExclusive, s.Exclusive)
 	}
 	if t := s.Temporary; t != nil {
-		switch {
-		case t.ExpiresIn != nil && got.ExpiresIn != int(*t.ExpiresIn),
-			t.ChatExpiresIn != nil && got.ChatExpiresIn != int(*t.ChatExpiresIn),
-			got.UnionID != t.UnionID,
-			!sameConclusions(got.Conclusions, wayConclusions(t.Conclusions)):
-			return false
+		if t.ExpiresIn != nil {
+			d.check("temporary.expiresIn", got.ExpiresIn == int(*t.ExpiresIn), got.ExpiresIn, *t.ExpiresIn)
 		}
+		if t.ChatExpiresIn != nil {
+			d.check("temporary.chatExpiresIn", got.ChatExpiresIn == int(*t.ChatExpiresIn), got.ChatExpiresIn, *t.ChatExpiresIn)
+		}
+		d.check("temporary.unionID", got.UnionID == t.UnionID, got.UnionID, t.UnionID)
+		d.check("temporary.conclusions", sameConclusions(got.Conclusions, wayConclusions(t.Conclusions)), "(differs)", "(spec)")
 	}
-	return true
+	return d
 }
 
 func wayConclusions(c *v1.ContactWayConclusions) *wecom.Conclusions {

@@ -6,17 +6,19 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
@@ -59,6 +61,9 @@ type Observation struct {
 	Exists bool
 	// UpToDate is true when it matches the spec.
 	UpToDate bool
+	// Drift lists what differs when it does not (optional: a kind that lists nothing still
+	// works, and the status then shows no fields).
+	Drift []v1.DriftedField
 }
 
 // ExternalConnecter is one kind's entry point: it returns the client for one reconcile of one
@@ -197,7 +202,16 @@ func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj T) (ctrl
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	policies := obj.GetManagedSpec()
+	obj.GetManagedStatus().Drift = boundDrift(obs.Drift)
 	switch {
+	case !obs.Exists && !policies.Allows(v1.ManagementCreate):
+		r.setReady(obj, metav1.ConditionFalse, v1.ReasonNotInWeCom,
+			"WeCom has no such object, and managementPolicies do not include Create, so the operator does not make it; create it in WeCom, bind an existing one with the annotation "+v1.AnnotationExternalName+", or add Create")
+		return ctrl.Result{RequeueAfter: jitter(r.driftInterval(conn))}, r.endRefresh(ctx, obj)
+	case obs.Exists && !obs.UpToDate && !policies.Allows(v1.ManagementUpdate):
+		r.setReady(obj, metav1.ConditionFalse, v1.ReasonDrifted, driftMessage(obs.Drift))
+		return ctrl.Result{RequeueAfter: jitter(r.driftInterval(conn))}, r.endRefresh(ctx, obj)
 	case !obs.Exists:
 		if obs, err = r.create(ctx, ext, obj); err != nil {
 			return ctrl.Result{}, err
@@ -216,11 +230,49 @@ func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj T) (ctrl
 		}
 		r.event(obj, "Normal", EventUpdated, "Update", "Updated in WeCom to match the spec")
 	}
+	obj.GetManagedStatus().Drift = nil
 	r.setReady(obj, metav1.ConditionTrue, v1.ReasonAvailable, "The WeCom object exists and matches the spec")
 	if err := r.endRefresh(ctx, obj); err != nil {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: jitter(r.driftInterval(conn))}, nil
+}
+
+// boundDrift keeps at most v1.MaxDriftedFields fields of at most 256 characters each.
+func boundDrift(d []v1.DriftedField) []v1.DriftedField {
+	if len(d) == 0 {
+		return nil
+	}
+	out := make([]v1.DriftedField, 0, min(len(d), v1.MaxDriftedFields))
+	for _, f := range d[:min(len(d), v1.MaxDriftedFields)] {
+		out = append(out, v1.DriftedField{Field: f.Field, WeCom: clip(f.WeCom), Spec: clip(f.Spec)})
+	}
+	return out
+}
+
+func clip(s string) string {
+	const max = 256
+	if len(s) <= max {
+		return s
+	}
+	cut := max - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// driftMessage is the Ready message of an object that differs and may not be repaired.
+func driftMessage(d []v1.DriftedField) string {
+	msg := "WeCom differs from the spec and managementPolicies do not include Update, so nothing is repaired"
+	if len(d) > 0 {
+		fields := make([]string, 0, len(d))
+		for _, f := range d {
+			fields = append(fields, f.Field)
+		}
+		msg += ": " + strings.Join(fields, ", ") + " (see status.drift)"
+	}
+	return msg + "; add Update to managementPolicies to repair it"
 }
 
 // driftInterval is the time to the next drift check of an object of conn.
@@ -356,7 +408,7 @@ func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl
 	if !controllerutil.ContainsFinalizer(obj, Finalizer) {
 		return ctrl.Result{}, nil
 	}
-	if obj.GetDeletionPolicy() == v1.DeletionOrphan {
+	if obj.GetDeletionPolicy() == v1.DeletionOrphan || !obj.GetManagedSpec().Allows(v1.ManagementDelete) {
 		r.event(obj, "Normal", EventOrphaned, "Orphan", orphanMessage(obj))
 		return ctrl.Result{}, r.removeFinalizer(ctx, obj)
 	}
@@ -445,6 +497,9 @@ func removeAnnotation(obj metav1.Object, k string) {
 func orphanMessage(obj v1.Managed) string {
 	if _, ok := any(obj).(*v1.WeComAppChat); ok {
 		return "Released the chat: WeCom has no API to dissolve an app chat, so it stays in WeCom"
+	}
+	if !obj.GetManagedSpec().Allows(v1.ManagementDelete) {
+		return "Left the WeCom object in place (managementPolicies do not include Delete)"
 	}
 	return "Left the WeCom object in place (deletionPolicy: Orphan)"
 }

@@ -115,6 +115,9 @@ func department(mutate ...func(*v1.WeComDepartment)) *v1.WeComDepartment {
 }
 
 func withFinalizer(d *v1.WeComDepartment) { d.Finalizers = []string{Finalizer} }
+func policies(p ...v1.ManagementPolicy) func(*v1.WeComDepartment) {
+	return func(d *v1.WeComDepartment) { d.Spec.ManagementPolicies = p }
+}
 func withID(id int64) func(*v1.WeComDepartment) {
 	return func(d *v1.WeComDepartment) { d.Status.ID = id }
 }
@@ -151,6 +154,7 @@ type want struct {
 	terminal    bool
 	requeue     time.Duration // RequeueAfter, when set
 	statusID    int64
+	drift       []string // status.drift as "field: wecom → spec"
 }
 
 func TestManagedReconcilerBranches(t *testing.T) {
@@ -332,6 +336,85 @@ func TestManagedReconcilerBranches(t *testing.T) {
 			}),
 			want: want{gone: true, events: []string{"Normal Orphaned"}},
 		},
+		// Management policies: every branch the skeleton takes on them.
+		{
+			name: "observe-only, not in WeCom: not created, NotInWeCom, no pending mark",
+			obj:  department(withFinalizer, policies(v1.ManagementObserve)),
+			want: want{calls: []string{"observe"}, annotations: map[string]string{},
+				ready: "False/NotInWeCom", synced: "True/ReconcileSuccess"},
+		},
+		{
+			name: "observe-only, differs: nothing written, Drifted with the fields",
+			obj:  department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), policies(v1.ManagementObserve)),
+			ext: fakeExternal{observes: []fakeObservation{{obs: Observation{Exists: true, Drift: []v1.DriftedField{
+				{Field: "name", WeCom: "Ops (by hand)", Spec: "Ops"}}}, id: 3}}},
+			want: want{calls: []string{"observe"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				ready: "False/Drifted", synced: "True/ReconcileSuccess", drift: []string{"name: Ops (by hand) → Ops"}},
+		},
+		{
+			name: "observe-only, matches again: Ready, the drift list emptied",
+			obj: department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), policies(v1.ManagementObserve),
+				func(d *v1.WeComDepartment) { d.Status.Drift = []v1.DriftedField{{Field: "name", WeCom: "x", Spec: "Ops"}} }),
+			ext: fakeExternal{observes: []fakeObservation{{obs: Observation{Exists: true, UpToDate: true}, id: 3}}},
+			want: want{calls: []string{"observe"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				ready: "True/Available"},
+		},
+		{
+			name: "observe-only, found by its natural key: adopted (only the annotation is written), not changed",
+			obj:  department(withFinalizer, policies(v1.ManagementObserve)),
+			ext:  fakeExternal{observes: []fakeObservation{{obs: Observation{Exists: true, UpToDate: true}, id: 6}}},
+			want: want{calls: []string{"observe"}, statusID: 6, annotations: map[string]string{v1.AnnotationExternalName: "6"},
+				ready: "True/Available", events: []string{"Normal Adopted"}},
+		},
+		{
+			name: "observe-only, deleted in Kubernetes with deletionPolicy Delete: WeCom left alone",
+			obj:  department(deleting, withID(3), policies(v1.ManagementObserve)),
+			want: want{gone: true, events: []string{"Normal Orphaned"}},
+		},
+		{
+			name: "Observe+Create, not in WeCom: created",
+			obj:  department(withFinalizer, policies(v1.ManagementObserve, v1.ManagementCreate)),
+			ext:  fakeExternal{newID: 7},
+			want: want{calls: []string{"observe", "create"}, statusID: 7, annotations: map[string]string{v1.AnnotationExternalName: "7"},
+				ready: "True/Available", events: []string{"Normal Created"}},
+		},
+		{
+			name: "Observe+Create, differs: not updated, Drifted",
+			obj:  department(withFinalizer, withID(3), policies(v1.ManagementObserve, v1.ManagementCreate)),
+			ext:  fakeExternal{observes: []fakeObservation{{obs: Observation{Exists: true}, id: 3}}},
+			want: want{calls: []string{"observe"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				ready: "False/Drifted"},
+		},
+		{
+			name: "Observe+Update, not in WeCom: not created",
+			obj:  department(withFinalizer, policies(v1.ManagementObserve, v1.ManagementUpdate)),
+			want: want{calls: []string{"observe"}, annotations: map[string]string{}, ready: "False/NotInWeCom"},
+		},
+		{
+			name: "Observe+Update, differs: repaired with one update, the drift list empty",
+			obj:  department(withFinalizer, withID(3), policies(v1.ManagementObserve, v1.ManagementUpdate)),
+			ext: fakeExternal{observes: []fakeObservation{{obs: Observation{Exists: true, Drift: []v1.DriftedField{
+				{Field: "name", WeCom: "x", Spec: "Ops"}}}, id: 3}}},
+			want: want{calls: []string{"observe", "update"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				ready: "True/Available", events: []string{"Normal Updated"}},
+		},
+		{
+			name: "Observe+Delete, deleted in Kubernetes: deleted in WeCom",
+			obj:  department(deleting, withID(3), policies(v1.ManagementObserve, v1.ManagementDelete)),
+			want: want{calls: []string{"delete", "observe"}, gone: true, events: []string{"Normal Deleted"}},
+		},
+		{
+			name: "everything but Delete, deleted in Kubernetes: WeCom left alone",
+			obj:  department(deleting, withID(3), policies(v1.ManagementObserve, v1.ManagementCreate, v1.ManagementUpdate)),
+			want: want{gone: true, events: []string{"Normal Orphaned"}},
+		},
+		{
+			name: "[\"*\"], differs: updated",
+			obj:  department(withFinalizer, withID(3), policies(v1.ManagementAll)),
+			ext:  fakeExternal{observes: []fakeObservation{{obs: Observation{Exists: true}, id: 3}}},
+			want: want{calls: []string{"observe", "update"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				ready: "True/Available", events: []string{"Normal Updated"}},
+		},
 		{
 			name: "delete while the connection is gone: waits and says how to release",
 			obj:  department(deleting, withID(3)),
@@ -427,6 +510,13 @@ func TestManagedReconcilerBranches(t *testing.T) {
 				}
 				checkCondition(t, got, v1.ConditionReady, w.ready)
 				checkCondition(t, got, v1.ConditionSynced, w.synced)
+				var drift []string
+				for _, f := range got.Status.Drift {
+					drift = append(drift, f.Field+": "+f.WeCom+" → "+f.Spec)
+				}
+				if diff := cmp.Diff(w.drift, drift); diff != "" {
+					t.Errorf("status.drift (-want +got):\n%s", diff)
+				}
 			}
 			var evs []string
 			for len(rec.Events) > 0 {

@@ -56,7 +56,7 @@ func BindFlags(fs *flag.FlagSet, o *Options) {
 	fs.StringVar(&o.ReceiverAddr, "receiver-bind-address", ":9094", "Address the receiver binds to: Alertmanager webhooks at /alertmanager/<namespace>/<name> and WeCom callbacks at /wecom/callback/<namespace>/<name>; empty disables both.")
 	fs.Func("alertmanager-bind-address", "Deprecated: use --receiver-bind-address, which it sets (the listener now serves WeCom callbacks too).", func(s string) error {
 		o.ReceiverAddr = s
-		o.Deprecated = append(o.Deprecated, "--receiver-bind-address is deprecated: use --receiver-bind-address (the same listener, which also serves WeCom callbacks)")
+		o.Deprecated = append(o.Deprecated, "--alertmanager-bind-address is deprecated: use --receiver-bind-address (the same listener, which also serves WeCom callbacks)")
 		return nil
 	})
 	fs.StringVar(&o.WebhookCertPath, "webhook-cert-path", "", "Directory with the receiver's TLS certificate and key; the receiver (Alertmanager webhooks and WeCom callbacks) serves HTTPS with them, reloaded when they change. Empty serves plain HTTP.")

@@ -192,7 +192,8 @@ func (s *scheduleClient) Observe(ctx context.Context, obj *v1.Schedule) (Observa
 		return Observation{Exists: true}, nil
 	}
 	want := desiredSchedule(obj, "")
-	return Observation{Exists: true, UpToDate: scheduleMatches(&got, &want)}, nil
+	d := scheduleDrift(&got, &want)
+	return Observation{Exists: true, UpToDate: len(d) == 0, Drift: d}, nil
 }
 
 // findLost looks for what a create whose reply was lost made: a schedule in the calendar the
@@ -332,30 +333,42 @@ func scheduleInts(in []int32) []int {
 // scheduleMatches compares what oa/schedule/get returned with the schedule the spec asks
 // for; userids are compared without case, lists as sets.
 func scheduleMatches(got, want *wecom.Schedule) bool {
-	if got.Summary != want.Summary || got.Description != want.Description || got.Location != want.Location ||
-		got.StartTime != want.StartTime || got.EndTime != want.EndTime || got.IsWholeDay != want.IsWholeDay ||
-		!sameSet(lower(attendeeIDs(got.Attendees)), lower(attendeeIDs(want.Attendees))) ||
-		!sameSet(lower(got.Admins), lower(want.Admins)) {
-		return false
-	}
+	return len(scheduleDrift(got, want)) == 0
+}
+
+// scheduleDrift lists the fields of scheduleMatches that differ.
+func scheduleDrift(got, want *wecom.Schedule) drift {
+	var d drift
+	d.check("summary", got.Summary == want.Summary, got.Summary, want.Summary)
+	d.check("description", got.Description == want.Description, got.Description, want.Description)
+	d.check("location", got.Location == want.Location, got.Location, want.Location)
+	d.check("start", got.StartTime == want.StartTime, got.StartTime, want.StartTime)
+	d.check("end", got.EndTime == want.EndTime, got.EndTime, want.EndTime)
+	d.check("wholeDay", got.IsWholeDay == want.IsWholeDay, got.IsWholeDay, want.IsWholeDay)
+	d.check("attendees", sameSet(lower(attendeeIDs(got.Attendees)), lower(attendeeIDs(want.Attendees))),
+		attendeeIDs(got.Attendees), attendeeIDs(want.Attendees))
+	d.check("admins", sameSet(lower(got.Admins), lower(want.Admins)), got.Admins, want.Admins)
 	g, w := got.Reminders, want.Reminders
 	if g == nil {
 		g = &wecom.Reminders{}
 	}
-	if g.IsRemind != w.IsRemind || scheduleTimezone(g) != scheduleTimezone(w) || g.IsRepeat != w.IsRepeat ||
-		(w.IsRemind == 1 && !sameSet(g.RemindTimeDiffs, w.RemindTimeDiffs)) {
-		return false
+	d.check("reminders.remind", g.IsRemind == w.IsRemind, g.IsRemind, w.IsRemind)
+	d.check("reminders.timezone", scheduleTimezone(g) == scheduleTimezone(w), scheduleTimezone(g), scheduleTimezone(w))
+	d.check("reminders.repeat", g.IsRepeat == w.IsRepeat, g.IsRepeat, w.IsRepeat)
+	if w.IsRemind == 1 {
+		d.check("reminders.before", sameSet(g.RemindTimeDiffs, w.RemindTimeDiffs), g.RemindTimeDiffs, w.RemindTimeDiffs)
 	}
 	if w.IsRepeat == 1 {
-		if scheduleRepeatType(g) != scheduleRepeatType(w) || g.RepeatUntil != w.RepeatUntil || g.IsCustomRepeat != w.IsCustomRepeat {
-			return false
-		}
-		if w.IsCustomRepeat == 1 && (g.RepeatInterval != w.RepeatInterval ||
-			!sameSet(g.RepeatDayOfWeek, w.RepeatDayOfWeek) || !sameSet(g.RepeatDayOfMonth, w.RepeatDayOfMonth)) {
-			return false
+		d.check("reminders.repeatType", scheduleRepeatType(g) == scheduleRepeatType(w), scheduleRepeatType(g), scheduleRepeatType(w))
+		d.check("reminders.repeatUntil", g.RepeatUntil == w.RepeatUntil, g.RepeatUntil, w.RepeatUntil)
+		d.check("reminders.customRepeat", g.IsCustomRepeat == w.IsCustomRepeat, g.IsCustomRepeat, w.IsCustomRepeat)
+		if w.IsCustomRepeat == 1 {
+			d.check("reminders.repeatInterval", g.RepeatInterval == w.RepeatInterval, g.RepeatInterval, w.RepeatInterval)
+			d.check("reminders.repeatDayOfWeek", sameSet(g.RepeatDayOfWeek, w.RepeatDayOfWeek), g.RepeatDayOfWeek, w.RepeatDayOfWeek)
+			d.check("reminders.repeatDayOfMonth", sameSet(g.RepeatDayOfMonth, w.RepeatDayOfMonth), g.RepeatDayOfMonth, w.RepeatDayOfMonth)
 		}
 	}
-	return true
+	return d
 }
 
 func attendeeIDs(in []wecom.Attendee) []string {

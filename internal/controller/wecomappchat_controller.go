@@ -75,7 +75,15 @@ func (a *appChatClient) Observe(ctx context.Context, obj *v1.WeComAppChat) (Obse
 	obj.Status.ChatID = id
 	got.ChatID = id
 	a.got = got
-	return Observation{Exists: true, UpToDate: chatUpdate(got, obj) == nil}, nil
+	req := chatUpdate(got, obj)
+	if req == nil {
+		return Observation{Exists: true, UpToDate: true}, nil
+	}
+	var d drift
+	d.check("name", req.Name == "", got.Name, obj.Spec.Name)
+	d.check("owner", !strings.EqualFold(req.Owner, obj.Spec.Owner) || req.Owner == "", got.Owner, obj.Spec.Owner)
+	d.check("members", len(req.AddUserList) == 0 && len(req.DelUserList) == 0, got.UserList, obj.Spec.Members)
+	return Observation{Exists: true, UpToDate: false, Drift: d}, nil
 }
 
 // chatUpdate returns the appchat/update that brings got in line with the spec, or nil.

@@ -135,7 +135,8 @@ func (d *departmentClient) Observe(ctx context.Context, obj *v1.WeComDepartment)
 			return Observation{}, err
 		}
 		obj.Status.ParentID = int64(got.ParentID)
-		return Observation{Exists: true, UpToDate: departmentMatches(*got, obj.Spec, parent)}, nil
+		diff := departmentDrift(*got, obj.Spec, parent)
+		return Observation{Exists: true, UpToDate: len(diff) == 0, Drift: diff}, nil
 	}
 	var notBefore time.Time
 	if obj.Status.ID == 0 && obj.Spec.ID == nil {
@@ -207,15 +208,26 @@ func (d *departmentClient) Observe(ctx context.Context, obj *v1.WeComDepartment)
 		return Observation{Exists: true}, nil
 	}
 	obj.Status.ParentID = int64(found.ParentID)
-	return Observation{Exists: true, UpToDate: departmentMatches(found, obj.Spec, parent)}, nil
+	diff := departmentDrift(found, obj.Spec, parent)
+	return Observation{Exists: true, UpToDate: len(diff) == 0, Drift: diff}, nil
 }
 
 // departmentMatches says whether WeCom's department matches the spec under parent. An empty
 // nameEn and an unset order are not managed.
 func departmentMatches(got wecom.Department, spec v1.WeComDepartmentSpec, parent int) bool {
-	return got.Name == spec.Name && got.ParentID == parent &&
-		(spec.NameEn == "" || got.NameEn == spec.NameEn) &&
-		(spec.Order == nil || int64(got.Order) == *spec.Order)
+	return len(departmentDrift(got, spec, parent)) == 0
+}
+
+// departmentDrift lists the fields of departmentMatches that differ.
+func departmentDrift(got wecom.Department, spec v1.WeComDepartmentSpec, parent int) drift {
+	var d drift
+	d.check("name", got.Name == spec.Name, got.Name, spec.Name)
+	d.check("parent", got.ParentID == parent, got.ParentID, parent)
+	d.check("nameEn", spec.NameEn == "" || got.NameEn == spec.NameEn, got.NameEn, spec.NameEn)
+	if spec.Order != nil {
+		d.check("order", int64(got.Order) == *spec.Order, got.Order, *spec.Order)
+	}
+	return d
 }
 
 func (d *departmentClient) Create(ctx context.Context, obj *v1.WeComDepartment) error {

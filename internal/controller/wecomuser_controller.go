@@ -283,7 +283,8 @@ func (u *userClient) read(ctx context.Context, obj *v1.WeComUser, want wecom.Upd
 	}
 	obj.Status.UserID = got.UserID
 	obj.Status.DepartmentIDs = toInt64s(got.Department)
-	return Observation{Exists: true, UpToDate: userMatches(got, want)}, nil
+	d := userDrift(got, want)
+	return Observation{Exists: true, UpToDate: len(d) == 0, Drift: d}, nil
 }
 
 // deepDue says whether this drift check reads the member in full (see deepSlot).
@@ -297,18 +298,31 @@ func (u *users) deepDue(uid types.UID) bool {
 
 // userMatches compares what user/get returned with the update the spec asks for.
 func userMatches(got *wecom.User, want wecom.UpdateUserRequest) bool {
+	return len(userDrift(got, want)) == 0
+}
+
+// userDrift lists the fields of userMatches that differ.
+func userDrift(got *wecom.User, want wecom.UpdateUserRequest) drift {
+	var d drift
+	d.check("name", got.Name == *want.Name, got.Name, *want.Name)
+	d.check("alias", got.Alias == *want.Alias, got.Alias, *want.Alias)
 	// WeCom ignores a change of mobile once the member has activated their account (it is
 	// theirs then); comparing it would rewrite it at every drift check.
-	mobileMatches := got.Mobile == *want.Mobile || got.Status == wecom.UserStatusActive
-	genderMatches := want.Gender == nil || got.Gender == *want.Gender
-	return got.Name == *want.Name && got.Alias == *want.Alias && mobileMatches &&
-		strings.EqualFold(got.Email, *want.Email) && strings.EqualFold(got.BizMail, *want.BizMail) &&
-		got.Telephone == *want.Telephone && got.Position == *want.Position && genderMatches &&
-		got.Enable == *want.Enable &&
-		slices.Equal(got.Department, want.Department) &&
-		slices.Equal(padUint32(got.Order, len(want.Department)), want.Order) &&
-		slices.Equal(padFlags(got.IsLeaderInDept, len(want.Department)), want.IsLeaderInDept) &&
-		sameSet(lower(got.DirectLeader), lower(want.DirectLeader))
+	d.check("mobile", got.Mobile == *want.Mobile || got.Status == wecom.UserStatusActive, got.Mobile, *want.Mobile)
+	d.check("email", strings.EqualFold(got.Email, *want.Email), got.Email, *want.Email)
+	d.check("bizMail", strings.EqualFold(got.BizMail, *want.BizMail), got.BizMail, *want.BizMail)
+	d.check("telephone", got.Telephone == *want.Telephone, got.Telephone, *want.Telephone)
+	d.check("position", got.Position == *want.Position, got.Position, *want.Position)
+	if want.Gender != nil {
+		d.check("gender", got.Gender == *want.Gender, got.Gender, *want.Gender)
+	}
+	d.check("enable", got.Enable == *want.Enable, got.Enable, *want.Enable)
+	d.check("departments", slices.Equal(got.Department, want.Department), got.Department, want.Department)
+	d.check("departments[].order", slices.Equal(padUint32(got.Order, len(want.Department)), want.Order), got.Order, want.Order)
+	d.check("departments[].leader", slices.Equal(padFlags(got.IsLeaderInDept, len(want.Department)), want.IsLeaderInDept),
+		got.IsLeaderInDept, want.IsLeaderInDept)
+	d.check("directLeaders", sameSet(lower(got.DirectLeader), lower(want.DirectLeader)), got.DirectLeader, want.DirectLeader)
+	return d
 }
 
 func (u *userClient) Create(ctx context.Context, obj *v1.WeComUser) error {
