@@ -228,9 +228,14 @@ func (c *Connector) readSecret(ctx context.Context, namespace string, ref v1.Sec
 // Secrets, only those labelled wecom.dev/use=true. The operator watches Secret metadata only
 // and would otherwise hold that of every Secret in the cluster; the others it never reads.
 func CacheOptions(namespaces []string) cache.Options {
-	o := cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1.SecretUseLabel: v1.SecretUseValue})},
-	}}
+	o := cache.Options{
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1.SecretUseLabel: v1.SecretUseValue})},
+		},
+		// The operator never reads managedFields (it writes with merge patches), and they are a
+		// large part of a small object's size in memory (see docs/performance.md).
+		DefaultTransform: cache.TransformStripManagedFields(),
+	}
 	if len(namespaces) > 0 {
 		o.DefaultNamespaces = map[string]cache.Config{}
 		for _, n := range namespaces {
