@@ -45,7 +45,7 @@ var _ = Describe("the dashboard and the alert rules", func() {
 		Expect(ref.grouping).To(ConsistOf("name", "le"))
 		Expect(ref.legend).To(ConsistOf("name"))
 
-		By("a manager that has been through a connection, objects, Notifications held by quota, retries and Alertmanager")
+		By("a manager that has been through a connection, objects, Notifications held by quota, retries, Alertmanager and WeCom callbacks")
 		k := adminClient()
 		sim := wecomsim.Start(wecomsim.Options{ActivateCreatedUsers: true})
 		DeferCleanup(sim.Close)
@@ -63,6 +63,15 @@ var _ = Describe("the dashboard and the alert rules", func() {
 			Expect(k.Create(ctx, testenv.Secret(ns, name, data))).To(Succeed())
 		}
 		applySamples(k, ns, sim.URL)
+		// Callbacks for the contacts-sync connection, for the wecom_callback* metrics.
+		const callbackToken, callbackKey = "MetricsToken1", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+		Expect(k.Create(ctx, testenv.Secret(ns, "wecom-callback", map[string]string{
+			"token": callbackToken, "encodingAESKey": callbackKey}))).To(Succeed())
+		contacts := &v1.WeComConnection{}
+		Expect(k.Get(ctx, client.ObjectKey{Namespace: ns, Name: "wecom-contacts"}, contacts)).To(Succeed())
+		patch := client.MergeFrom(contacts.DeepCopy())
+		contacts.Spec.Callback = &v1.CallbackSpec{SecretRef: v1.LocalObjectReference{Name: "wecom-callback"}}
+		Expect(k.Patch(ctx, contacts, patch)).To(Succeed())
 		// A connection whose secret WeCom refuses, for wecom_connection_ready's reason and errcode.
 		Expect(k.Create(ctx, testenv.Secret(ns, "rotated", map[string]string{"secret": "rotated-in-the-admin-console"}))).To(Succeed())
 		agent := int64(wecomsim.DemoAgentID)
@@ -126,6 +135,43 @@ var _ = Describe("the dashboard and the alert rules", func() {
 		Eventually(func() int { return post("t") }, time.Minute, 500*time.Millisecond).Should(BeElementOf(http.StatusOK, http.StatusAccepted))
 		Expect(post("wrong")).To(Equal(http.StatusUnauthorized))
 
+		// WeCom's callbacks: the URL saved in the console (verified against the manager), a
+		// member renamed there by hand and repaired after the callback, and a forged delivery.
+		callbackURL := fmt.Sprintf("http://127.0.0.1:%d/wecom/callback/%s/wecom-contacts", amPort, ns)
+		Eventually(func(g Gomega) {
+			conn := &v1.WeComConnection{}
+			g.Expect(k.Get(ctx, client.ObjectKey{Namespace: ns, Name: "wecom-contacts"}, conn)).To(Succeed())
+			g.Expect(conn.Status.Callback).NotTo(BeNil())
+			g.Expect(conn.Status.Callback.Configured).To(BeTrue(), conn.Status.Callback.Message)
+		}, time.Minute, time.Second).Should(Succeed())
+		zhangsan := &v1.WeComUser{}
+		Eventually(func(g Gomega) {
+			g.Expect(k.Get(ctx, client.ObjectKey{Namespace: ns, Name: "zhangsan"}, zhangsan)).To(Succeed())
+			g.Expect(zhangsan.Status.Conditions).To(ContainElement(And(
+				HaveField("Type", v1.ConditionReady), HaveField("Status", metav1.ConditionTrue))))
+		}, 3*time.Minute, time.Second).Should(Succeed())
+		simName := func() string {
+			for _, u := range sim.Sim.State().Users {
+				if u.UserID == zhangsan.Spec.UserID {
+					return u.Name
+				}
+			}
+			return ""
+		}
+		Expect(simName()).To(Equal(zhangsan.Spec.Name))
+		Expect(sim.Sim.SetCallback(0, callbackURL, callbackToken, callbackKey)).To(Succeed())
+		newName := "Renamed by hand"
+		_, err = sim.Sim.ConsoleUpdateUser(wecomsim.UserEdit{UserID: zhangsan.Spec.UserID, Name: &newName})
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(simName, 2*time.Minute, 500*time.Millisecond).Should(Equal(zhangsan.Spec.Name),
+			"the manager repaired the member after the callback")
+		forged, err := http.Post(callbackURL+"?msg_signature=forged&timestamp=1700000000&nonce=1",
+			"text/xml", strings.NewReader("<xml><ToUserName><![CDATA[ww0000000000demo]]></ToUserName><Encrypt><![CDATA[Zm9yZ2Vk]]></Encrypt></xml>"))
+		Expect(err).NotTo(HaveOccurred())
+		_, _ = io.Copy(io.Discard, forged.Body)
+		forged.Body.Close()
+		Expect(forged.StatusCode).To(Equal(http.StatusForbidden))
+
 		By("every metric and label the queries name is in the manager's /metrics")
 		var last []string
 		token := serviceAccountToken("prometheus", true)
@@ -139,6 +185,9 @@ var _ = Describe("the dashboard and the alert rules", func() {
 				`wecom_connection_ready{errcode="40001",name="rotated",namespace="%s",reason="%s"} 0`, ns, v1.ReasonCredentialsInvalid))
 			g.Expect(text).To(ContainSubstring(
 				`wecom_connection_ready{errcode="",name="wecom-app",namespace="%s",reason="%s"} 1`, ns, v1.ReasonAvailable))
+			g.Expect(text).To(ContainSubstring(`wecom_callback_configured{name="wecom-contacts",namespace="%s"} 1`, ns))
+			g.Expect(text).To(ContainSubstring(
+				`wecom_callbacks_total{connection="wecom-contacts",event="",namespace="%s",outcome="refused"} 1`, ns))
 		}, 3*time.Minute, 2*time.Second).Should(Succeed(), func() string { return strings.Join(last, "\n") })
 	})
 })
