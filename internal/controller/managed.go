@@ -251,11 +251,11 @@ func boundDrift(d []v1.DriftedField) []v1.DriftedField {
 }
 
 func clip(s string) string {
-	const max = 256
-	if len(s) <= max {
+	const limit = 256
+	if len(s) <= limit {
 		return s
 	}
-	cut := max - len("…")
+	cut := limit - len("…")
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

@@ -354,7 +354,9 @@ func TestManagedReconcilerBranches(t *testing.T) {
 		{
 			name: "observe-only, matches again: Ready, the drift list emptied",
 			obj: department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), policies(v1.ManagementObserve),
-				func(d *v1.WeComDepartment) { d.Status.Drift = []v1.DriftedField{{Field: "name", WeCom: "x", Spec: "Ops"}} }),
+				func(d *v1.WeComDepartment) {
+					d.Status.Drift = []v1.DriftedField{{Field: "name", WeCom: "x", Spec: "Ops"}}
+				}),
 			ext: fakeExternal{observes: []fakeObservation{{obs: Observation{Exists: true, UpToDate: true}, id: 3}}},
 			want: want{calls: []string{"observe"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
 				ready: "True/Available"},

@@ -28,15 +28,15 @@ const maxCallbackBody = 64 << 10
 
 // Callback outcomes, the outcome label of wecom_callbacks_total.
 const (
-	outcomeHandled      = "handled"      // the objects concerned were told, or nothing concerned any
-	outcomeDuplicate    = "duplicate"    // a retry of an event already handled
-	outcomeVerified     = "verified"     // URL verification answered
-	outcomeRefused      = "refused"      // bad signature, wrong corp, unknown or unconfigured connection
-	outcomeMalformed    = "malformed"    // not a WeCom envelope, or its plaintext does not parse
-	outcomeTooLarge     = "too_large"    // the body is over maxCallbackBody
-	outcomeError        = "error"        // the API server failed; WeCom retries
-	outcomeNotAllowed   = "not_allowed"  // neither GET nor POST
-	lastReceivedEvery   = time.Minute    // how often status.callback.lastReceivedTime is written
+	outcomeHandled      = "handled"     // the objects concerned were told, or nothing concerned any
+	outcomeDuplicate    = "duplicate"   // a retry of an event already handled
+	outcomeVerified     = "verified"    // URL verification answered
+	outcomeRefused      = "refused"     // bad signature, wrong corp, unknown or unconfigured connection
+	outcomeMalformed    = "malformed"   // not a WeCom envelope, or its plaintext does not parse
+	outcomeTooLarge     = "too_large"   // the body is over maxCallbackBody
+	outcomeError        = "error"       // the API server failed; WeCom retries
+	outcomeNotAllowed   = "not_allowed" // neither GET nor POST
+	lastReceivedEvery   = time.Minute   // how often status.callback.lastReceivedTime is written
 	handledIdentityTTL  = 10 * time.Minute
 	maxHandledIdentites = 10000
 )

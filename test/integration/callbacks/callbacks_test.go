@@ -183,7 +183,7 @@ var _ = Describe("WeCom callbacks", func() {
 		start := lastSeq()
 		_, err := env.Sim.ConsoleUpdateUser(wecomsim.UserEdit{UserID: alice.Spec.UserID, Name: ptr("Renamed by hand")})
 		Expect(err).NotTo(HaveOccurred())
-		Eventually(func() string { return simUser(alice.Spec.UserID).Name }).WithTimeout(5 * time.Second).
+		Eventually(func() string { return simUser(alice.Spec.UserID).Name }).WithTimeout(5*time.Second).
 			Should(Equal(alice.Spec.Name), "the hand edit is repaired")
 		Eventually(func(g Gomega) {
 			g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(alice), alice)).To(Succeed())
@@ -208,7 +208,7 @@ var _ = Describe("WeCom callbacks", func() {
 		_, err := env.Sim.ConsoleUpdateDepartment(wecomsim.DepartmentEdit{ID: child.Status.ID, ParentID: ptr(b.Status.ID)})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(simDept(child.Status.ID).ParentID).To(Equal(b.Status.ID), "the hand edit happened")
-		Eventually(func() int64 { return simDept(child.Status.ID).ParentID }).WithTimeout(5 * time.Second).
+		Eventually(func() int64 { return simDept(child.Status.ID).ParentID }).WithTimeout(5*time.Second).
 			Should(Equal(a.Status.ID), "the department is back under its parent")
 		Expect(callsSince(start)).To(ConsistOf(fmt.Sprintf("department/get %d", child.Status.ID), "department/update"))
 	})
@@ -330,7 +330,7 @@ var _ = Describe("WeCom callbacks", func() {
 
 		// A restart reads members from the list (department membership only): the rename is
 		// repaired because WeCom's retry of the event reached the new manager.
-		Eventually(func() string { return simUser(alice.Spec.UserID).Name }).WithTimeout(20 * time.Second).
+		Eventually(func() string { return simUser(alice.Spec.UserID).Name }).WithTimeout(20*time.Second).
 			Should(Equal(alice.Spec.Name), "WeCom's retry reached the new manager, which repaired the member")
 		Eventually(func(g Gomega) {
 			ds := env.Sim.Deliveries()

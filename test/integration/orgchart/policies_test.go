@@ -50,7 +50,7 @@ var _ = Describe("management policies", func() {
 			WithTimeout(20 * time.Second).Should(Succeed())
 		Expect(member.Status.Drift).To(ContainElement(v1.DriftedField{Field: "position", WeCom: "Edited by hand", Spec: ""}))
 		Consistently(func() []wecomsim.Call { return callsSince(start, orgWrites...) }).
-			WithTimeout(4 * time.Second).Should(BeEmpty(), "still nothing written")
+			WithTimeout(4*time.Second).Should(BeEmpty(), "still nothing written")
 
 		By("allowing Update: exactly one write repairs it")
 		repair := mark()
