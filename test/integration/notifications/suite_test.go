@@ -7,7 +7,6 @@ package notifications
 import (
 	"context"
 	"fmt"
-	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -69,10 +68,9 @@ var _ = AfterSuite(func() {
 })
 
 func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := testenv.FreePort()
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // simClock is the simulator's clock, which WeCom's quotas are measured on. warp runs it
