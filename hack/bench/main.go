@@ -8,6 +8,11 @@
 //     interval (the restart's own interval, then three more).
 //  3. A storm of 1,000 Notifications to 50 members: time to all Sent, create-to-sent
 //     latency, what WeCom received and whether any copy crossed the per-member quota.
+//  4. Callbacks on: spec.callback on both connections, the manager restarted with its
+//     receiver and --callback-drift-interval (6 × the drift interval), the simulator's
+//     callback URLs saved (verified against the manager); WeCom calls per drift-interval-long
+//     window over one callback drift interval, compared with phase 2's, and 20 members
+//     renamed by hand in the simulator's console: each repaired, how fast, at what cost.
 //
 // The manager's peak memory and CPU time come from /proc. The design targets are checked
 // at the end; the command exits 1 when one is missed.
@@ -52,6 +57,8 @@ type config struct {
 	notifications                   int
 	latency, drift, convergeTimeout time.Duration
 	intervals                       int
+	callbackDrift                   time.Duration
+	handEdits                       int
 	concurrency, burst, deepEvery   int
 	qps                             float64
 }
@@ -75,7 +82,13 @@ func main() {
 	flag.IntVar(&c.burst, "wecom-burst", 20, "the manager's --wecom-burst")
 	flag.IntVar(&c.deepEvery, "deep-drift-every", 6, "the manager's --deep-drift-every")
 	flag.DurationVar(&c.convergeTimeout, "timeout", 6*time.Minute, "how long convergence and the storm may each take")
+	flag.DurationVar(&c.callbackDrift, "callback-drift-interval", 0, "the manager's --callback-drift-interval in the callbacks phase (default 6 × -drift-interval)")
+	flag.IntVar(&c.handEdits, "hand-edits", 20, "members renamed by hand in the simulator during the callbacks phase (0 skips the phase)")
 	flag.Parse()
+	if c.callbackDrift == 0 {
+		c.callbackDrift = 6 * c.drift
+	}
+	c.callbackDrift = max(c.callbackDrift, c.drift) // as the manager does
 	c.fleet.Namespace = "bench"
 	ctrllog.SetLogger(logr.Discard()) // the harness's own cache and client log nothing of interest
 
@@ -180,6 +193,16 @@ func run(ctx context.Context, c config) (res *Results, err error) {
 	if err != nil {
 		return res, err
 	}
+	if c.handEdits > 0 {
+		cb, usage, err := b.callbackPhase(ctx, work)
+		res.Callbacks = cb
+		if usage != nil {
+			res.Manager = append(res.Manager, *usage)
+		}
+		if err != nil {
+			return res, err
+		}
+	}
 	res.Targets = res.targets(c)
 	return res, nil
 }
@@ -226,17 +249,17 @@ func (b *bench) startCache(ctx context.Context) error {
 	return nil
 }
 
-func (b *bench) manager(drift time.Duration) *scaletest.Manager {
+func (b *bench) manager(drift time.Duration, args ...string) *scaletest.Manager {
 	return &scaletest.Manager{
 		Bin: filepath.Join(b.bin, "manager"), Kubeconfig: b.api.Kubeconfig, Log: b.logs,
-		Args: []string{
+		Args: append([]string{
 			"--drift-interval=" + drift.String(),
 			fmt.Sprintf("--deep-drift-every=%d", b.deepEvery),
 			fmt.Sprintf("--concurrency=%d", b.concurrency),
 			fmt.Sprintf("--wecom-qps=%g", b.qps),
 			fmt.Sprintf("--wecom-burst=%d", b.burst),
 			"--allowed-api-urls=" + b.sim.URL,
-		},
+		}, args...),
 	}
 }
 
@@ -520,6 +543,7 @@ func (b *bench) configResult() Config {
 		Schedules: b.fleet.Schedules, Members: b.fleet.Staff, Notifications: b.notifications,
 		SimLatencyMS: b.latency.Milliseconds(), DriftIntervalSeconds: b.drift.Seconds(), DeepDriftEvery: b.deepEvery,
 		Concurrency: b.concurrency, WeComQPS: b.qps, WeComBurst: b.burst,
+		CallbackDriftIntervalSeconds: b.callbackDrift.Seconds(), HandEdits: b.handEdits,
 	}
 }
 

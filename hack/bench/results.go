@@ -5,20 +5,23 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/wecom-dev/wecom-operator/internal/scaletest"
+	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
 )
 
 // Results is everything one run measured; it is written as results.json and results.md.
 type Results struct {
-	Date        string       `json:"date"`
-	Machine     Machine      `json:"machine"`
-	Config      Config       `json:"config"`
-	Convergence *Convergence `json:"convergence,omitempty"`
-	Steady      *Steady      `json:"steadyState,omitempty"`
-	Storm       *Storm       `json:"storm,omitempty"`
-	Manager     []PhaseUsage `json:"manager"`
-	Targets     []Target     `json:"targets"`
+	Date        string          `json:"date"`
+	Machine     Machine         `json:"machine"`
+	Config      Config          `json:"config"`
+	Convergence *Convergence    `json:"convergence,omitempty"`
+	Steady      *Steady         `json:"steadyState,omitempty"`
+	Storm       *Storm          `json:"storm,omitempty"`
+	Callbacks   *CallbacksPhase `json:"callbacks,omitempty"`
+	Manager     []PhaseUsage    `json:"manager"`
+	Targets     []Target        `json:"targets"`
 }
 
 // Machine is where the run happened.
@@ -44,6 +47,9 @@ type Config struct {
 	Concurrency          int     `json:"concurrency"`
 	WeComQPS             float64 `json:"wecomQPS"`
 	WeComBurst           int     `json:"wecomBurst"`
+	// The callbacks phase: the manager's --callback-drift-interval and the hand edits made.
+	CallbackDriftIntervalSeconds float64 `json:"callbackDriftIntervalSeconds"`
+	HandEdits                    int     `json:"handEdits"`
 }
 
 // CallSummary counts WeCom calls as the simulator logged them.
@@ -97,6 +103,100 @@ type Interval struct {
 	Index int         `json:"index"`
 	Label string      `json:"label,omitempty"`
 	Calls CallSummary `json:"calls"`
+	// EditCalls are the calls among Calls that repaired hand edits (callbacks phase).
+	EditCalls *CallSummary `json:"handEditCalls,omitempty"`
+}
+
+// driftCalls are the interval's calls less those that repaired hand edits.
+func (iv Interval) driftCalls() (lists, objects, writes int) {
+	lists, objects, writes = iv.Calls.listReads(), iv.Calls.objectReads(), iv.Calls.Writes
+	if e := iv.EditCalls; e != nil {
+		lists, objects, writes = lists-e.listReads(), objects-e.objectReads(), writes-e.Writes
+	}
+	return lists, objects, writes
+}
+
+// CallbacksPhase is phase 4: the manager restarted with callbacks in use on both connections.
+type CallbacksPhase struct {
+	DriftIntervalSeconds         float64 `json:"driftIntervalSeconds"`
+	CallbackDriftIntervalSeconds float64 `json:"callbackDriftIntervalSeconds"`
+	// SecondsToInUse: from the restart until both connections showed
+	// status.callback.lastReceivedTime (the simulator's URL verification).
+	SecondsToInUse float64 `json:"secondsFromRestartToCallbacksInUse"`
+	// SecondsToCounting: from the restart until the first window.
+	SecondsToCounting float64 `json:"secondsFromRestartToFirstWindow"`
+	// SwitchOver are the calls from the restart until the first window.
+	SwitchOver CallSummary `json:"switchOverCalls"`
+	// Intervals are windows of DriftIntervalSeconds, one callback drift interval in all.
+	Intervals []Interval `json:"intervals"`
+	Edits     []HandEdit `json:"handEdits"`
+	// Repaired: edits whose member has the spec's name in WeCom again, with the repair's
+	// user/update found.
+	Repaired         int     `json:"repaired"`
+	RepairP50Seconds float64 `json:"editToRepairP50Seconds"`
+	RepairMaxSeconds float64 `json:"editToRepairMaxSeconds"`
+	// EditCalls are the calls about an edited member from its edit to a second after its repair.
+	EditCalls        CallSummary `json:"handEditCalls"`
+	CallsPerEdit     float64     `json:"callsPerHandEdit"`
+	Deliveries       int         `json:"callbackDeliveries"`
+	DeliveriesAcked  int         `json:"callbackDeliveriesAcked"`
+	WeComDifferences []string    `json:"wecomDifferences"`
+	// SecretsInManagerLog: the callback Token or EncodingAESKey appeared in the manager's log.
+	SecretsInManagerLog bool `json:"callbackSecretsInManagerLog"`
+}
+
+// HandEdit is one member renamed by hand in the simulator's admin console.
+type HandEdit struct {
+	UserID   string `json:"userid"`
+	SpecName string `json:"specName"`
+	HandName string `json:"handName"`
+	// Repaired: WeCom shows SpecName again after the phase.
+	Repaired      bool    `json:"repaired"`
+	RepairSeconds float64 `json:"editToRepairSeconds"`
+	// Calls are the endpoints called about the member from the edit to a second after its repair.
+	Calls []string `json:"calls"`
+	// Deliveries of the change_contact event the edit queued, those acknowledged, and the
+	// attempts these took.
+	Deliveries int `json:"callbackDeliveries"`
+	Acked      int `json:"callbackDeliveriesAcked"`
+	Attempts   int `json:"callbackAttempts"`
+
+	at         time.Time
+	repairAt   time.Time
+	calls      []wecomsim.Call
+	deliveries []int64
+}
+
+// DriftRates are the average calls per window (drift interval) of a phase.
+type DriftRates struct {
+	Windows     int     `json:"windows"`
+	ListReads   float64 `json:"listReads"`
+	ObjectReads float64 `json:"singleObjectReads"`
+	Writes      float64 `json:"writes"`
+}
+
+// Reads are list and single-object reads together.
+func (d DriftRates) Reads() float64 { return d.ListReads + d.ObjectReads }
+
+// rates averages the drift calls of intervals (hand-edit repairs left out), skipping the
+// restart's own interval (index 0).
+func rates(ivs []Interval) DriftRates {
+	var d DriftRates
+	for _, iv := range ivs {
+		if iv.Index == 0 {
+			continue
+		}
+		l, o, w := iv.driftCalls()
+		d.Windows++
+		d.ListReads += float64(l)
+		d.ObjectReads += float64(o)
+		d.Writes += float64(w)
+	}
+	if d.Windows > 0 {
+		n := float64(d.Windows)
+		d.ListReads, d.ObjectReads, d.Writes = d.ListReads/n, d.ObjectReads/n, d.Writes/n
+	}
+	return d
 }
 
 // Storm is phase 3.
@@ -172,9 +272,17 @@ func (r *Results) targets(c config) []Target {
 		}
 	}
 	restartTokens += r.Storm.Calls.GetToken
-	add("gettoken per (corp, secret) per token lifetime", fmt.Sprintf("1 per manager run (%d secrets)", secrets),
-		fmt.Sprintf("%d in convergence, %d after the restart", conv.Calls.GetToken, restartTokens),
-		conv.Calls.GetToken == secrets && restartTokens == secrets)
+	tokens := fmt.Sprintf("%d in convergence, %d after the restart", conv.Calls.GetToken, restartTokens)
+	tokensMet := conv.Calls.GetToken == secrets && restartTokens == secrets
+	if cb := r.Callbacks; cb != nil {
+		n := cb.SwitchOver.GetToken
+		for _, iv := range cb.Intervals {
+			n += iv.Calls.GetToken
+		}
+		tokens += fmt.Sprintf(", %d after the restart with callbacks", n)
+		tokensMet = tokensMet && n == secrets
+	}
+	add("gettoken per (corp, secret) per token lifetime", fmt.Sprintf("1 per manager run (%d secrets)", secrets), tokens, tokensMet)
 	add("WeCom writes in steady state", "0",
 		fmt.Sprintf("%d over the restart and %d intervals", steadyWrites, len(r.Steady.Intervals)-1), steadyWrites == 0)
 
@@ -207,12 +315,64 @@ func (r *Results) targets(c config) []Target {
 	for _, iv := range r.Steady.Intervals {
 		limited += iv.Calls.FreqLimited
 	}
+	if cb := r.Callbacks; cb != nil {
+		limited += cb.SwitchOver.FreqLimited
+		for _, iv := range cb.Intervals {
+			limited += iv.Calls.FreqLimited
+		}
+	}
 	add("45009 replies from WeCom", "0", num(limited), limited == 0)
 
 	s := r.Storm
 	add("Storm: messages WeCom received", num(s.Notifications), num(s.MessagesReceived), s.MessagesReceived == s.Notifications)
 	add("Storm: member copies over WeCom's per-member quota", "0", num(s.CopiesOverQuota), s.CopiesOverQuota == 0)
+
+	if cb := r.Callbacks; cb != nil {
+		off, on := rates(r.Steady.Intervals), rates(cb.Intervals)
+		share := 0.0
+		if off.Reads() > 0 {
+			share = on.Reads() / off.Reads()
+		}
+		add(fmt.Sprintf("Drift reads per %g s interval with callbacks on", cb.DriftIntervalSeconds),
+			fmt.Sprintf("≤ 1/5 of callbacks off (≤ %.0f)", off.Reads()/5),
+			fmt.Sprintf("%.0f on vs %.0f off (%.2f of off; %d and %d windows)", on.Reads(), off.Reads(), share, on.Windows, off.Windows),
+			off.Reads() > 0 && share <= 0.2)
+		add("WeCom writes with callbacks on, other than hand-edit repairs", "0",
+			fmt.Sprintf("%.0f over %d windows", on.Writes*float64(on.Windows), on.Windows), on.Writes == 0)
+		slow := 0
+		for _, e := range cb.Edits {
+			if !e.Repaired || e.RepairSeconds > 5 {
+				slow++
+			}
+		}
+		add("Hand edits repaired with callbacks on", fmt.Sprintf("all %d, each ≤ 5 s after the edit", len(cb.Edits)),
+			fmt.Sprintf("%d of %d; median %.2f s, max %.2f s", cb.Repaired, len(cb.Edits), cb.RepairP50Seconds, cb.RepairMaxSeconds),
+			len(cb.Edits) > 0 && cb.Repaired == len(cb.Edits) && slow == 0)
+		add("WeCom calls per hand edit", "2 (user/get + user/update)",
+			fmt.Sprintf("%.2f (%s)", cb.CallsPerEdit, endpointList(cb.EditCalls.ByEndpoint)),
+			len(cb.Edits) > 0 && cb.EditCalls.Total == 2*len(cb.Edits) &&
+				cb.EditCalls.ByEndpoint["user/get"] == len(cb.Edits) && cb.EditCalls.ByEndpoint["user/update"] == len(cb.Edits))
+		add("Callback Token or EncodingAESKey in the manager's log", "never", yesNoPlain(cb.SecretsInManagerLog), !cb.SecretsInManagerLog)
+	}
 	return out
+}
+
+func endpointList(m map[string]int) string {
+	var eps []string
+	for _, ep := range sortedKeys(m) {
+		eps = append(eps, fmt.Sprintf("`%s` %s", ep, num(m[ep])))
+	}
+	if len(eps) == 0 {
+		return "none"
+	}
+	return strings.Join(eps, ", ")
+}
+
+func yesNoPlain(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func pages(n, size int) int { return max(1, (n+size-1)/size) }
@@ -239,7 +399,11 @@ func (r *Results) markdown() string {
 	p("kube-apiserver (envtest) and the WeCom simulator binary adding %d ms to every call. Manager flags:", c.SimLatencyMS)
 	p("`--concurrency=%d --wecom-qps=%g --wecom-burst=%d --deep-drift-every=%d`; `--drift-interval=10m` while converging,",
 		c.Concurrency, c.WeComQPS, c.WeComBurst, c.DeepDriftEvery)
-	p("`%s` for the steady state and the storm. See docs/performance.md for what the figures mean.", fmt.Sprintf("--drift-interval=%gs", c.DriftIntervalSeconds))
+	p("`%s` for the steady state and the storm.", fmt.Sprintf("--drift-interval=%gs", c.DriftIntervalSeconds))
+	if r.Callbacks != nil {
+		p("Then callbacks on: the same drift interval with `--callback-drift-interval=%gs` and %d hand edits.", c.CallbackDriftIntervalSeconds, c.HandEdits)
+	}
+	p("See docs/performance.md for what the figures mean.")
 	p("")
 
 	p("## Design targets")
@@ -330,6 +494,74 @@ func (r *Results) markdown() string {
 		p("| Most messages one member received | %d |", s.MaxPerMember)
 		p("| WeCom calls during the storm | %s (`message/send` %s) |", num(s.Calls.Total), num(s.Calls.ByEndpoint["message/send"]))
 		p("")
+	}
+
+	if cb := r.Callbacks; cb != nil && r.Steady != nil {
+		off, on := rates(r.Steady.Intervals), rates(cb.Intervals)
+		div := func(a, b float64) string {
+			if b == 0 {
+				return "–"
+			}
+			return fmt.Sprintf("%.2f", a/b)
+		}
+		p("## Drift reads per %g s interval: callbacks off vs on", cb.DriftIntervalSeconds)
+		p("")
+		p("Off: the steady state above (`--drift-interval=%gs`), intervals 1 to %d. On: both connections with `spec.callback`, the manager", cb.DriftIntervalSeconds, off.Windows)
+		p("restarted with its receiver and `--callback-drift-interval=%gs`, the simulator's callback URLs saved (its URL", cb.CallbackDriftIntervalSeconds)
+		p("verification reached the manager %.1f s after the restart); counted from %.0f s after the restart, when every object", cb.SecondsToInUse, cb.SecondsToCounting)
+		p("had moved to the callback cadence, in %d windows of %g s (one callback drift interval, so each object's drift check", on.Windows, cb.DriftIntervalSeconds)
+		p("falls in exactly one window). The calls that repaired the hand edits below are left out of the drift figures.")
+		p("")
+		p("| Per %g s interval (average) | Callbacks off | Callbacks on | On ÷ off |", cb.DriftIntervalSeconds)
+		p("|---|---:|---:|---:|")
+		p("| List reads | %.1f | %.1f | %s |", off.ListReads, on.ListReads, div(on.ListReads, off.ListReads))
+		p("| Single-object reads | %.1f | %.1f | %s |", off.ObjectReads, on.ObjectReads, div(on.ObjectReads, off.ObjectReads))
+		p("| **All drift reads** | **%.1f** | **%.1f** | **%s** |", off.Reads(), on.Reads(), div(on.Reads(), off.Reads()))
+		p("| Writes (drift) | %.1f | %.1f | |", off.Writes, on.Writes)
+		p("| Calls repairing hand edits | – | %.1f (%s in all) | |", float64(cb.EditCalls.Total)/float64(max(on.Windows, 1)), num(cb.EditCalls.Total))
+		p("")
+		p("| Window (callbacks on) | Writes | List reads | One-object reads | Hand-edit calls (in the columns) | Reads by endpoint |")
+		p("|---|---:|---:|---:|---:|---|")
+		for _, iv := range cb.Intervals {
+			var eps []string
+			for _, ep := range sortedKeys(iv.Calls.ByEndpoint) {
+				if ep != "gettoken" && !scaletest.IsWrite(ep) {
+					eps = append(eps, fmt.Sprintf("`%s` %s", ep, num(iv.Calls.ByEndpoint[ep])))
+				}
+			}
+			edit := 0
+			if iv.EditCalls != nil {
+				edit = iv.EditCalls.Total
+			}
+			p("| %d | %s | %s | %s | %s | %s |", iv.Index, num(iv.Calls.Writes), num(iv.Calls.listReads()), num(iv.Calls.objectReads()),
+				num(edit), strings.Join(eps, ", "))
+		}
+		p("")
+		p("The restart with callbacks up to the first window (%.0f s): %s calls, %s writes, %s reads, %s gettoken.",
+			cb.SecondsToCounting, num(cb.SwitchOver.Total), num(cb.SwitchOver.Writes), num(cb.SwitchOver.Reads), num(cb.SwitchOver.GetToken))
+		p("")
+		p("### Hand edits with callbacks on")
+		p("")
+		p("| | |")
+		p("|---|---|")
+		p("| Members renamed by hand (`POST /sim/edit`, `update_user`), spread over the windows | %d |", len(cb.Edits))
+		p("| change_contact deliveries acknowledged by the manager | %d of %d |", cb.DeliveriesAcked, cb.Deliveries)
+		p("| **Repaired** (WeCom shows the spec's name again) | **%d of %d** |", cb.Repaired, len(cb.Edits))
+		p("| **Edit to repair** (until the simulator applied the repairing `user/update`) median / max | **%.2f s / %.2f s** |", cb.RepairP50Seconds, cb.RepairMaxSeconds)
+		p("| WeCom calls about the edited members, edit to repair | %s: %s; **%.2f per edit** |", num(cb.EditCalls.Total), endpointList(cb.EditCalls.ByEndpoint), cb.CallsPerEdit)
+		p("| WeCom equals the spec after the phase | %s |", yesNo(len(cb.WeComDifferences) == 0))
+		p("")
+		var odd []string
+		for _, e := range cb.Edits {
+			if !e.Repaired || len(e.Calls) != 2 || e.RepairSeconds > 5 || e.Acked != 1 || e.Attempts != 1 {
+				odd = append(odd, fmt.Sprintf("%s (repaired %s in %.2f s; calls: %s; deliveries %d, acked %d, attempts %d)",
+					e.UserID, yesNoPlain(e.Repaired), e.RepairSeconds, strings.Join(sortedEndpoints(e.Calls), ", "), e.Deliveries, e.Acked, e.Attempts))
+			}
+		}
+		if len(odd) > 0 {
+			p("Edits that took more than one delivery attempt, more or fewer than 2 calls, or more than 5 s: %s.", strings.Join(odd, "; "))
+			p("")
+		}
 	}
 
 	if len(r.Manager) > 0 {

@@ -24,15 +24,20 @@ type Manager struct {
 	Log io.Writer
 	// Env is added to the manager's environment.
 	Env []string
+	// Receiver starts the receiver (Alertmanager webhooks and WeCom callbacks,
+	// --receiver-bind-address) on a free loopback port, which ReceiverAddr returns; without
+	// it the receiver is off.
+	Receiver bool
 
-	cmd         *exec.Cmd
-	done        chan struct{}
-	probeAddr   string
-	metricsAddr string
+	cmd          *exec.Cmd
+	done         chan struct{}
+	probeAddr    string
+	metricsAddr  string
+	receiverAddr string
 }
 
-// Start starts the manager on free loopback ports (no leader election, no Alertmanager
-// receiver) and waits until it answers /readyz.
+// Start starts the manager on free loopback ports (no leader election; the receiver only
+// with Receiver) and waits until it answers /readyz.
 func (m *Manager) Start(ctx context.Context) error {
 	probe, err := freeAddr()
 	if err != nil {
@@ -42,11 +47,16 @@ func (m *Manager) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.probeAddr, m.metricsAddr = probe, metrics
+	m.probeAddr, m.metricsAddr, m.receiverAddr = probe, metrics, ""
+	if m.Receiver {
+		if m.receiverAddr, err = freeAddr(); err != nil {
+			return err
+		}
+	}
 	args := append([]string{"--kubeconfig", m.Kubeconfig,
 		"--health-probe-bind-address=" + probe, "--metrics-bind-address=" + metrics,
 		"--metrics-secure=false", // the bench reads the metrics over plain HTTP
-		"--alertmanager-bind-address="}, m.Args...)
+		receiverFlag(m.Bin) + "=" + m.receiverAddr}, m.Args...)
 	cmd := exec.Command(m.Bin, args...)
 	cmd.Stdout, cmd.Stderr = m.Log, m.Log
 	cmd.Env = append(os.Environ(), m.Env...)
@@ -75,6 +85,21 @@ func (m *Manager) Start(ctx context.Context) error {
 			return fmt.Errorf("the manager did not answer /readyz within a minute")
 		}
 	}
+}
+
+// ReceiverAddr is the host:port the running manager's receiver listens on ("" when
+// Receiver is off): WeCom callbacks go to http://<ReceiverAddr>/wecom/callback/<ns>/<name>.
+func (m *Manager) ReceiverAddr() string { return m.receiverAddr }
+
+// receiverFlag is the flag that sets the receiver's address: --receiver-bind-address, or
+// --alertmanager-bind-address for a manager built before the receiver served WeCom callbacks
+// (the release test/e2e/upgrade starts first), which would exit on a flag it does not know.
+func receiverFlag(bin string) string {
+	help, _ := exec.Command(bin, "-help").CombinedOutput() // exits 0 (or 2) after the usage
+	if !strings.Contains(string(help), "-receiver-bind-address") && strings.Contains(string(help), "-alertmanager-bind-address") {
+		return "--alertmanager-bind-address"
+	}
+	return "--receiver-bind-address"
 }
 
 // Pid is the running manager's process id.
