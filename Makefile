@@ -100,9 +100,10 @@ fuzz: ## Run each fuzz target for FUZZTIME.
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager and the simulator binaries.
+build: manifests generate fmt vet ## Build the manager, the simulator and the kubectl plugin (kubectl-wecom) binaries.
 	go build -o $(LOCALBIN)/manager ./cmd/manager
 	go build -o $(LOCALBIN)/wecom-sim ./cmd/wecom-sim
+	go build -o $(LOCALBIN)/kubectl-wecom ./cmd/kubectl-wecom
 
 .PHONY: build-installer
 build-installer: manifests ## Write dist/install.yaml (CRDs, RBAC, manager) for `kubectl apply`.

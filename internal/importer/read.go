@@ -1,0 +1,359 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/wecom-dev/wecom-operator/internal/wecom"
+)
+
+// OrgReader is the part of the WeCom client that reads the org chart; it needs the
+// contacts-sync secret (user/list_id refuses every other secret with 48002).
+type OrgReader interface {
+	ListDepartments(ctx context.Context, id int) ([]wecom.Department, error)
+	ListUserIDs(ctx context.Context, cursor string, limit int) (*wecom.UserIDPage, error)
+	GetUser(ctx context.Context, userID string) (*wecom.User, error)
+}
+
+// AppReader is the part of the WeCom client that reads what belongs to a self-built app:
+// contact ways (the app must be under 客户联系 → 可调用接口的应用), schedules of its calendars
+// and the chats it created.
+type AppReader interface {
+	ListContactWays(ctx context.Context, req wecom.ListContactWayRequest) (*wecom.ContactWayPage, error)
+	GetContactWay(ctx context.Context, configID string) (*wecom.ContactWay, error)
+	GetSchedulesByCalendar(ctx context.Context, calID string, offset, limit int) ([]wecom.Schedule, error)
+	GetAppChat(ctx context.Context, chatID string) (*wecom.AppChat, error)
+}
+
+var (
+	_ OrgReader = (*wecom.Client)(nil)
+	_ AppReader = (*wecom.Client)(nil)
+)
+
+// Calendar is a calendar whose schedules are imported.
+type Calendar struct {
+	ID string
+	// Pinned writes the id to spec.calendarID (a calendar named with --calendar). The
+	// connection's own calendar (its status.calendarID) is left out of the spec, as for
+	// Schedules made in the cluster: the operator puts those there.
+	Pinned bool
+}
+
+// ReadOptions says what to read from WeCom.
+type ReadOptions struct {
+	// Org reads departments and members; nil reads none.
+	Org OrgReader
+	// App reads contact ways, schedules and chats; nil reads none.
+	App AppReader
+	// ContactWays lists the app's contact ways (needs App).
+	ContactWays bool
+	// Calendars whose schedules are read (needs App).
+	Calendars []Calendar
+	// ChatIDs are the app chats to read: WeCom cannot list chats.
+	ChatIDs []string
+	// Concurrency is the number of reads in flight (user/get, get_contact_way); default 8.
+	// The client's rate limiter paces them.
+	Concurrency int
+	// Progress reports each phase; nil reports nothing.
+	Progress *Progress
+}
+
+// CalendarSchedule is a schedule and the calendar it was read from.
+type CalendarSchedule struct {
+	Calendar Calendar
+	Schedule wecom.Schedule
+}
+
+// Snapshot is what the import read from WeCom, in a stable order.
+type Snapshot struct {
+	Departments []wecom.Department // by id
+	Users       []wecom.User       // by lower-cased userid
+	ContactWays []wecom.ContactWay // by config_id
+	Schedules   []CalendarSchedule // by schedule_id
+	Chats       []wecom.AppChat    // by chat id
+	// Warnings are what could not be read or will not be imported, sorted.
+	Warnings []string
+}
+
+// wayListSince is the earliest creation time list_contact_way reports (2021-07-10 CST); the
+// default window would be the last 90 days only.
+const wayListSince int64 = 1625846400
+
+const (
+	listIDPage   = 10000 // user/list_id's largest page
+	wayListPage  = 1000  // list_contact_way's largest page
+	schedulePage = wecom.ScheduleByCalendarPageMax
+)
+
+// Read reads the corp as opts say.
+func Read(ctx context.Context, opts ReadOptions) (*Snapshot, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 8
+	}
+	snap := &Snapshot{}
+	warn := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		snap.Warnings = append(snap.Warnings, msg)
+		opts.Progress.Note("warning: %s", msg)
+	}
+	if opts.Org != nil {
+		if err := readOrg(ctx, opts, snap, warn); err != nil {
+			return nil, err
+		}
+	}
+	if opts.App != nil {
+		if opts.ContactWays {
+			if err := readContactWays(ctx, opts, snap, warn); err != nil {
+				return nil, err
+			}
+		}
+		if err := readSchedules(ctx, opts, snap); err != nil {
+			return nil, err
+		}
+		if err := readChats(ctx, opts, snap, warn); err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(snap.Warnings)
+	return snap, nil
+}
+
+func readOrg(ctx context.Context, opts ReadOptions, snap *Snapshot, warn func(string, ...any)) error {
+	p := opts.Progress
+	p.Start("departments", 0)
+	depts, err := opts.Org.ListDepartments(ctx, 0)
+	if err != nil {
+		return fmt.Errorf("reading departments (department/list): %w", err)
+	}
+	p.Add(1)
+	sort.Slice(depts, func(i, j int) bool { return depts[i].ID < depts[j].ID })
+	snap.Departments = depts
+	p.Done(fmt.Sprintf("%d departments below the root", max(len(depts)-1, 0)))
+
+	// user/list_id names every member (one row per department), 10,000 rows a page; then one
+	// user/get per member reads the fields. user/list would read whole departments, but WeCom
+	// refuses it to the contacts-sync secret from IPs added after 2022-08-15, and the client
+	// does not offer it: list_id + get is what works on every corp.
+	p.Start("member ids", 0)
+	var ids []string
+	seen := map[string]bool{}
+	for cursor := ""; ; {
+		page, err := opts.Org.ListUserIDs(ctx, cursor, listIDPage)
+		if err != nil {
+			if wecom.IsPermissionDenied(err) {
+				return fmt.Errorf("reading members (user/list_id): %w; members can only be listed with the contacts-sync (通讯录同步) secret: "+
+					"use that connection for the org chart and the self-built app's for contact ways, schedules and chats", err)
+			}
+			return fmt.Errorf("reading members (user/list_id): %w", err)
+		}
+		for _, row := range page.DeptUser {
+			k := strings.ToLower(row.UserID)
+			if k == "" || seen[k] {
+				continue
+			}
+			seen[k] = true
+			ids = append(ids, row.UserID)
+		}
+		p.Add(1)
+		if page.NextCursor == "" {
+			break
+		}
+		cursor = page.NextCursor
+	}
+	p.Done(fmt.Sprintf("%d members", len(ids)))
+
+	p.Start("members", len(ids))
+	users := make([]*wecom.User, len(ids))
+	err = forEach(ctx, opts.Concurrency, len(ids), func(ctx context.Context, i int) error {
+		u, err := opts.Org.GetUser(ctx, ids[i])
+		p.Add(1)
+		if wecom.IsNotFound(err) {
+			return nil // deleted since the list: left out, with a warning below
+		}
+		if err != nil {
+			return fmt.Errorf("reading member %q (user/get): %w", ids[i], err)
+		}
+		users[i] = u
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, u := range users {
+		if u == nil {
+			warn("member %q was deleted in WeCom during the import; not imported", ids[i])
+			continue
+		}
+		snap.Users = append(snap.Users, *u)
+	}
+	sort.Slice(snap.Users, func(i, j int) bool {
+		return strings.ToLower(snap.Users[i].UserID) < strings.ToLower(snap.Users[j].UserID)
+	})
+	p.Done(fmt.Sprintf("%d members", len(snap.Users)))
+	return nil
+}
+
+func readContactWays(ctx context.Context, opts ReadOptions, snap *Snapshot, warn func(string, ...any)) error {
+	p := opts.Progress
+	p.Start("contact ways", 0)
+	var ids []string
+	for cursor := ""; ; {
+		page, err := opts.App.ListContactWays(ctx, wecom.ListContactWayRequest{StartTime: wayListSince, Cursor: cursor, Limit: wayListPage})
+		if wecom.IsPermissionDenied(err) {
+			p.Done("not readable")
+			warn("contact ways not imported: %v (the app must be listed under 客户联系 → 可调用接口的应用)", err)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("listing contact ways (externalcontact/list_contact_way): %w", err)
+		}
+		ids = append(ids, page.ConfigIDs...)
+		if page.NextCursor == "" {
+			break
+		}
+		cursor = page.NextCursor
+	}
+	p.SetTotal(len(ids))
+	ways := make([]*wecom.ContactWay, len(ids))
+	err := forEach(ctx, opts.Concurrency, len(ids), func(ctx context.Context, i int) error {
+		w, err := opts.App.GetContactWay(ctx, ids[i])
+		p.Add(1)
+		if wecom.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading contact way %s (externalcontact/get_contact_way): %w", ids[i], err)
+		}
+		if w.ConfigID == "" {
+			w.ConfigID = ids[i]
+		}
+		ways[i] = w
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, w := range ways {
+		if w != nil {
+			snap.ContactWays = append(snap.ContactWays, *w)
+		}
+	}
+	sort.Slice(snap.ContactWays, func(i, j int) bool { return snap.ContactWays[i].ConfigID < snap.ContactWays[j].ConfigID })
+	p.Done(fmt.Sprintf("%d contact ways (temporary ways are never listed by WeCom)", len(snap.ContactWays)))
+	return nil
+}
+
+func readSchedules(ctx context.Context, opts ReadOptions, snap *Snapshot) error {
+	if len(opts.Calendars) == 0 {
+		return nil
+	}
+	p := opts.Progress
+	p.Start("schedules", 0)
+	seen := map[string]bool{}
+	for _, cal := range opts.Calendars {
+		for offset := 0; ; offset += schedulePage {
+			page, err := opts.App.GetSchedulesByCalendar(ctx, cal.ID, offset, schedulePage)
+			if err != nil {
+				return fmt.Errorf("reading the schedules of calendar %s (oa/schedule/get_by_calendar): %w", cal.ID, err)
+			}
+			for _, s := range page {
+				if s.Cancelled() || seen[s.ScheduleID] {
+					continue
+				}
+				seen[s.ScheduleID] = true
+				if s.CalID == "" {
+					s.CalID = cal.ID
+				}
+				snap.Schedules = append(snap.Schedules, CalendarSchedule{Calendar: cal, Schedule: s})
+			}
+			p.Add(len(page))
+			if len(page) < schedulePage {
+				break
+			}
+		}
+	}
+	sort.Slice(snap.Schedules, func(i, j int) bool {
+		return snap.Schedules[i].Schedule.ScheduleID < snap.Schedules[j].Schedule.ScheduleID
+	})
+	p.Done(fmt.Sprintf("%d schedules in %s", len(snap.Schedules), plural(len(opts.Calendars), "calendar")))
+	return nil
+}
+
+func readChats(ctx context.Context, opts ReadOptions, snap *Snapshot, warn func(string, ...any)) error {
+	if len(opts.ChatIDs) == 0 {
+		return nil
+	}
+	p := opts.Progress
+	p.Start("app chats", len(opts.ChatIDs))
+	seen := map[string]bool{}
+	for _, id := range opts.ChatIDs {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		c, err := opts.App.GetAppChat(ctx, id)
+		p.Add(1)
+		if wecom.IsNotFound(err) {
+			warn("app chat %q not found (only chats created by this app can be read); not imported", id)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading app chat %q (appchat/get): %w", id, err)
+		}
+		c.ChatID = id
+		snap.Chats = append(snap.Chats, *c)
+	}
+	sort.Slice(snap.Chats, func(i, j int) bool { return snap.Chats[i].ChatID < snap.Chats[j].ChatID })
+	p.Done(plural(len(snap.Chats), "app chat"))
+	return nil
+}
+
+// forEach runs fn for 0..n-1 on at most workers goroutines and returns the first error, after
+// which the remaining calls see a cancelled context.
+func forEach(ctx context.Context, workers, n int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	var (
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error
+	)
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := fn(ctx, i); err != nil {
+					once.Do(func() { firstErr = err; cancel() })
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+// plural is "1 thing" or "n things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
