@@ -141,3 +141,32 @@ func (o *WeComUser) GetManagedStatus() *ManagedStatus       { return &o.Status.M
 func (o *WeComAppChat) GetManagedStatus() *ManagedStatus    { return &o.Status.ManagedStatus }
 func (o *ContactWay) GetManagedStatus() *ManagedStatus      { return &o.Status.ManagedStatus }
 func (o *Schedule) GetManagedStatus() *ManagedStatus        { return &o.Status.ManagedStatus }
+
+func (o *WeComTag) GetResourceStatus() *ResourceStatus { return &o.Status.ResourceStatus }
+func (o *WeComTag) GetConnectionName() string          { return o.Spec.GetConnectionName() }
+func (o *WeComTag) GetDeletionPolicy() DeletionPolicy  { return o.Spec.GetDeletionPolicy() }
+func (o *WeComTag) GetManagedSpec() *ManagedSpec       { return &o.Spec.ManagedSpec }
+func (o *WeComTag) GetManagedStatus() *ManagedStatus   { return &o.Status.ManagedStatus }
+
+func (o *WeComTag) GetExternalID() string {
+	if o.Status.TagID == 0 {
+		return ""
+	}
+	return strconv.FormatInt(o.Status.TagID, 10)
+}
+
+func (o *WeComTag) SetExternalID(id string) error {
+	if id == "" {
+		o.Status.TagID = 0
+		return nil
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("%s %q is not a WeCom tag id (a positive integer)", AnnotationExternalName, id)
+	}
+	if o.Spec.ID != nil && n != *o.Spec.ID {
+		return fmt.Errorf("%s %q differs from spec.id %d", AnnotationExternalName, id, *o.Spec.ID)
+	}
+	o.Status.TagID = n
+	return nil
+}

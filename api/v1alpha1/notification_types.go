@@ -17,8 +17,9 @@ const (
 	NotificationFailed NotificationPhase = "Failed"
 )
 
-// Recipients of an app message. At least one of users, parties, tags, or all.
-// +kubebuilder:validation:XValidation:rule="self.all || (has(self.users) && size(self.users) > 0) || (has(self.parties) && size(self.parties) > 0) || (has(self.tags) && size(self.tags) > 0)",message="to needs at least one of users, parties, tags, or all: true"
+// Recipients of an app message. At least one of users, parties, tags, tagRefs, or all.
+// +kubebuilder:validation:XValidation:rule="(has(self.all) && self.all) || (has(self.users) && size(self.users) > 0) || (has(self.parties) && size(self.parties) > 0) || (has(self.tags) && size(self.tags) > 0) || (has(self.tagRefs) && size(self.tagRefs) > 0)",message="to needs at least one of users, parties, tags, tagRefs, or all: true"
+// +kubebuilder:validation:XValidation:rule="(has(self.tags) ? size(self.tags) : 0) + (has(self.tagRefs) ? size(self.tagRefs) : 0) <= 100",message="tags and tagRefs together name at most 100 tags"
 type Recipients struct {
 	// users are userIDs, at most 1000.
 	// +kubebuilder:validation:MaxItems=1000
@@ -36,8 +37,16 @@ type Recipients struct {
 	// +listType=set
 	// +optional
 	Tags []int64 `json:"tags,omitempty"`
-	// all sends to everyone in the app's visible range (@all); users, parties and tags are
-	// then ignored.
+	// tagRefs name WeComTag objects in the same namespace, sent to as their WeCom tag ids
+	// (status.tagID), looked up when the message is sent: a tag without an id yet is waited
+	// for (DependencyNotReady) until the deliveryDeadline. Together with tags, at most 100.
+	// +kubebuilder:validation:MaxItems=100
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	TagRefs []LocalObjectReference `json:"tagRefs,omitempty"`
+	// all sends to everyone in the app's visible range (@all); users, parties, tags and
+	// tagRefs are then ignored.
 	// +optional
 	All bool `json:"all,omitempty"`
 }

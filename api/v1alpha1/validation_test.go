@@ -187,7 +187,7 @@ var _ = DescribeTable("a bad object is refused on create with a message a person
 	Entry("notification: chatRef and chatID", notif+"spec:\n"+ref+"  chatRef: {name: x}\n  chatID: abc\n"+okMsg, "set chatRef or chatID, not both"),
 	Entry("notification: text and markdown", notif+"spec:\n"+ref+okTo+"  message: {text: {content: a}, markdown: {content: b}}\n", "message needs exactly one of text, markdown, textCard, news, templateCard"),
 	Entry("notification: empty message", notif+"spec:\n"+ref+okTo+"  message: {}\n", "message needs exactly one of"),
-	Entry("notification: to nobody", notif+"spec:\n"+ref+"  to: {}\n"+okMsg, "to needs at least one of users, parties, tags, or all: true"),
+	Entry("notification: to nobody", notif+"spec:\n"+ref+"  to: {}\n"+okMsg, "to needs at least one of users, parties, tags, tagRefs, or all: true"),
 	Entry("notification: app message without connectionRef", notif+"spec:\n"+okTo+okMsg, "app messages and chatID need connectionRef"),
 	Entry("notification: nine news articles", notif+"spec:\n"+ref+okTo+"  message: {news: {articles: ["+strings.TrimSuffix(repeat("{title: t, url: \"https://e.com\"}, ", 9), ", ")+"]}}\n", "spec.message.news.articles: Too many: 9: must have at most 8 items"),
 	Entry("notification: article without a link", notif+"spec:\n"+ref+okTo+"  message: {news: {articles: [{title: t}]}}\n", "an article needs url, or appID and pagePath"),

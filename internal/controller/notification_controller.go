@@ -522,13 +522,19 @@ func (r *NotificationReconciler) resolve(ctx context.Context, n *v1.Notification
 		if conn.AgentID == 0 {
 			return nil, waitFor(v1.ReasonConnectionNotReady, "WeComConnection %q has no agentID; app messages need the agentID of the app whose secret it uses", conn.Name)
 		}
-		msg, err := notify.AppMessage(spec, conn.AgentID)
+		to, err := resolveTagRefs(ctx, r.Client, n.Namespace, spec.To)
+		if err != nil {
+			return nil, err
+		}
+		resolved := *spec
+		resolved.To = to
+		msg, err := notify.AppMessage(&resolved, conn.AgentID)
 		if err != nil {
 			return nil, err
 		}
 		t := notify.Target{Scope: "app|" + conn.Scope, Name: fmt.Sprintf("app %d", conn.AgentID), Channel: "app",
-			Rules: notify.MemberRules, Members: spec.To.Users,
-			Everyone: spec.To.All || len(spec.To.Parties) > 0 || len(spec.To.Tags) > 0}
+			Rules: notify.MemberRules, Members: to.Users,
+			Everyone: to.All || len(to.Parties) > 0 || len(to.Tags) > 0}
 		return &delivery{channel: "app", target: t, truncated: msg.Truncated,
 			send: func(ctx context.Context) (*wecom.SendResult, error) { return conn.Client.SendMessage(ctx, msg.Body) }}, nil
 

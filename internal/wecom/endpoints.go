@@ -17,6 +17,13 @@ const (
 	apiUserGet              = "user/get"
 	apiUserListID           = "user/list_id"
 	apiUserSimpleList       = "user/simplelist"
+	apiTagCreate            = "tag/create"
+	apiTagUpdate            = "tag/update"
+	apiTagDelete            = "tag/delete"
+	apiTagGet               = "tag/get"
+	apiTagAddUsers          = "tag/addtagusers"
+	apiTagDelUsers          = "tag/deltagusers"
+	apiTagList              = "tag/list"
 	apiAppChatCreate        = "appchat/create"
 	apiAppChatUpdate        = "appchat/update"
 	apiAppChatGet           = "appchat/get"
@@ -77,6 +84,13 @@ var (
 	epUserGet              = get(apiUserGet)
 	epUserListID           = post(apiUserListID) // a POST that only reads
 	epUserSimpleList       = get(apiUserSimpleList)
+	epTagCreate            = postWrite(apiTagCreate) // a repeat gets 40071 for its name
+	epTagUpdate            = postWrite(apiTagUpdate)
+	epTagDelete            = getWrite(apiTagDelete) // a GET that deletes (§10)
+	epTagGet               = get(apiTagGet)
+	epTagAddUsers          = postWrite(apiTagAddUsers)
+	epTagDelUsers          = postWrite(apiTagDelUsers)
+	epTagList              = get(apiTagList)
 	epAppChatCreate        = postWrite(apiAppChatCreate) // with a chatid: a repeat gets 86215
 	epAppChatCreateOnce    = postOnce(apiAppChatCreate)  // without one: a repeat makes a second chat
 	epAppChatUpdate        = postWrite(apiAppChatUpdate)

@@ -360,6 +360,7 @@ func handleDeptDelete(s *Sim, c *call) reply {
 		return fail(codeDeptHasMembers)
 	}
 	delete(s.depts, id)
+	s.dropDeptFromTags(id)
 	return okMsg("deleted", nil)
 }
 

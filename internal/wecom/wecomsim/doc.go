@@ -3,9 +3,10 @@
 // (shared/reference/wecom-api.md) and not from any client. It serves over plain HTTP:
 //
 //   - /cgi-bin/… — the simulated API: gettoken; department/*; user/*;
-//     appchat/*; externalcontact/*_contact_way and
-//     externalcontact/send_welcome_msg; oa/calendar/*; oa/schedule/*;
-//     message/send and message/recall; webhook/send.
+//     tag/* (each tag owned by the app that created it, tag.go); appchat/*;
+//     externalcontact/*_contact_way and externalcontact/send_welcome_msg;
+//     oa/calendar/*; oa/schedule/*; message/send and message/recall;
+//     webhook/send.
 //     Errors are HTTP 200 {"errcode":N,"errmsg":"…"}; unknown paths are
 //     HTTP 404 with an empty body; the access_token is only read from the
 //     query string and is checked before any parameter.

@@ -23,7 +23,12 @@ const (
 	codeInvalidParam       = 40058
 	codeEmptyParam         = 40063
 	codeInvalidDeptList    = 40066
+	codeInvalidTagID       = 40068
+	codeTagAllInvalid      = 40070
+	codeTagNameExists      = 40071
+	codeTagNameLength      = 40072
 	codeNewsNoSafe         = 40074
+	codeTagCountLimit      = 40126
 
 	codeMissingToken       = 41001
 	codeMissingCorpID      = 41002
@@ -33,6 +38,8 @@ const (
 	codeMissingURL         = 41010
 	codeMissingAgentID     = 41011
 	codeMissingTitle       = 41016
+	codeMissingTagID       = 41017
+	codeMissingTagName     = 41018
 	codeMissingDepartment  = 41019
 	codeMissingDescription = 41033
 	codeMissingWayType     = 41037
@@ -103,12 +110,15 @@ const (
 	codeLeaderLenMismatch = 60132
 	codeTooManyLeaders    = 60257
 
-	codeDeptNodesOverLimit = 81001
-	codeDeptTooDeep        = 81002
-	codeAllRecipientsBad   = 81013
-	codeNoRecipients       = 82001
-	codeTooManyParties     = 82002
-	codeTooManyTags        = 82003
+	codeDeptNodesOverLimit  = 81001
+	codeDeptTooDeep         = 81002
+	codeTagMembersOverLimit = 81003
+	codeTagNoPermission     = 81011
+	codeAllRecipientsBad    = 81013
+	codeTagTooManyPerCall   = 81014
+	codeNoRecipients        = 82001
+	codeTooManyParties      = 82002
+	codeTooManyTags         = 82003
 
 	codeInvalidChatID     = 86001
 	codeChatNotFound      = 86003
@@ -187,6 +197,11 @@ var errMessages = map[int]string{
 	codeInvalidParam:       "invalid parameter",
 	codeEmptyParam:         "empty parameter",
 	codeInvalidDeptList:    "invalid department list",
+	codeInvalidTagID:       "invalid tagid",
+	codeTagAllInvalid:      "all list invalid ", // the reference's errmsg, trailing space included
+	codeTagNameExists:      "tagname exists",
+	codeTagNameLength:      "invalid tagname size",
+	codeTagCountLimit:      "tag count exceeds limit",
 	codeNewsNoSafe:         "news message does not support safe",
 
 	codeMissingToken:       "access_token missing",
@@ -197,6 +212,8 @@ var errMessages = map[int]string{
 	codeMissingURL:         "url missing",
 	codeMissingAgentID:     "agentid missing",
 	codeMissingTitle:       "title missing",
+	codeMissingTagID:       "tagid missing",
+	codeMissingTagName:     "tagname missing",
 	codeMissingDepartment:  "department missing",
 	codeMissingDescription: "description missing",
 	codeMissingWayType:     "missing contact way type",
@@ -265,12 +282,15 @@ var errMessages = map[int]string{
 	codeLeaderLenMismatch: "is_leader_in_dept and department size mismatch",
 	codeTooManyLeaders:    "direct_leader count exceeds limit",
 
-	codeDeptNodesOverLimit: "department node count exceeds limit",
-	codeDeptTooDeep:        "department level exceeds limit",
-	codeAllRecipientsBad:   "user & party & tag all invalid",
-	codeNoRecipients:       "touser & toparty & totag all empty",
-	codeTooManyParties:     "invalid party list size",
-	codeTooManyTags:        "invalid tag list size",
+	codeDeptNodesOverLimit:  "department node count exceeds limit",
+	codeDeptTooDeep:         "department level exceeds limit",
+	codeTagMembersOverLimit: "tag member count exceeds limit",
+	codeTagNoPermission:     "no privilege to access the tag",
+	codeAllRecipientsBad:    "user & party & tag all invalid",
+	codeTagTooManyPerCall:   "too many users or parties in one call",
+	codeNoRecipients:        "touser & toparty & totag all empty",
+	codeTooManyParties:      "invalid party list size",
+	codeTooManyTags:         "invalid tag list size",
 
 	codeInvalidChatID:     "invalid chatid",
 	codeChatNotFound:      "chatid not found",

@@ -108,13 +108,17 @@ func (u *User) status() int {
 	return 1
 }
 
-// Tag is a contacts tag, used by message/send totag. Tags are seeded only
-// (the tag/* endpoints are not simulated).
+// Tag is a contacts tag (§10): tag/* manage it, message/send totag reaches its members and
+// the members of its departments (and their sub-departments).
 type Tag struct {
 	ID      int64    `json:"id"`
 	Name    string   `json:"name"`
 	Users   []string `json:"users,omitempty"`
 	Parties []int64  `json:"parties,omitempty"`
+	// Owner is the name of the app that created the tag with tag/create, the only app that
+	// may change or delete it (81011 for others). "" is a tag made in the admin console (a
+	// seeded one), which only the contacts-sync secret may change (unconfirmed).
+	Owner string `json:"owner_app,omitempty"`
 }
 
 // Robot is a group robot reachable at webhook/send?key=Key.
@@ -273,6 +277,16 @@ func (s Snapshot) User(userid string) (User, bool) {
 		}
 	}
 	return User{}, false
+}
+
+// Tag returns the tag with id from the snapshot.
+func (s Snapshot) Tag(id int64) (Tag, bool) {
+	for _, t := range s.Tags {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return Tag{}, false
 }
 
 // Chat returns the app chat with chatid from the snapshot.

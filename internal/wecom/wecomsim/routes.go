@@ -32,6 +32,15 @@ func buildRoutes() map[string]*endpoint {
 		get("user/simplelist", nil, handleUserSimpleList),
 		get("user/list", nil, handleUserList),
 
+		// §10 tags: any app may create one, which then belongs to it (tag.go).
+		write(post("tag/create", nil, handleTagCreate)),
+		write(post("tag/update", nil, handleTagUpdate)),
+		write(get("tag/delete", nil, handleTagDelete)),
+		get("tag/get", nil, handleTagGet),
+		write(post("tag/addtagusers", nil, handleTagAddUsers)),
+		write(post("tag/deltagusers", nil, handleTagDelUsers)),
+		get("tag/list", nil, handleTagList),
+
 		// §4 app group chats: self-built apps with root visibility.
 		write(post("appchat/create", permAppChat, handleAppChatCreate)),
 		write(post("appchat/update", permAppChat, handleAppChatUpdate)),
