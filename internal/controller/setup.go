@@ -56,7 +56,7 @@ func SetupWithManager(mgr ctrl.Manager, o Options) (*Connector, error) {
 	}); err != nil {
 		return nil, err
 	}
-	for _, list := range []client.Object{&v1.WeComDepartment{}, &v1.WeComUser{}} {
+	for _, list := range []client.Object{&v1.WeComDepartment{}, &v1.WeComUser{}, &v1.WeComTag{}} {
 		if err := idx.IndexField(ctx, list, IndexExternalID, ExternalIDs); err != nil {
 			return nil, err
 		}

@@ -96,6 +96,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		{"WeComAppChat", &v1.WeComAppChatList{}},
 		{"ContactWay", &v1.ContactWayList{}},
 		{"Schedule", &v1.ScheduleList{}},
+		{"WeComTag", &v1.WeComTagList{}},
 		{"Notification", &v1.NotificationList{}},
 		{"AlertReceiver", &v1.AlertReceiverList{}},
 	} {

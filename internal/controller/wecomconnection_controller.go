@@ -31,9 +31,9 @@ const (
 	indexSecret     = "spec.secretRef.name"
 	// indexCallbackSecret finds the connections whose callbacks use a Secret.
 	indexCallbackSecret = "spec.callback.secretRef.name"
-	// IndexExternalID finds WeComUsers and WeComDepartments by their WeCom id (userid in
-	// lower case, department id in decimal), from the status or the external-name
-	// annotation: a WeCom callback names the object it concerns this way.
+	// IndexExternalID finds WeComUsers, WeComDepartments and WeComTags by their WeCom id
+	// (userid in lower case, department or tag id in decimal), from the status or the
+	// external-name annotation: a WeCom callback names the object it concerns this way.
 	IndexExternalID = "wecom.dev/external-id"
 	// IndexWayState finds the ContactWay whose state a customer's add_external_contact
 	// callback carries.

@@ -400,10 +400,10 @@ func setupTags(mgr ctrl.Manager, o Options, connector *Connector, recorder event
 		}
 	}
 	kube := mgr.GetClient()
-	// No CallbackDriftInterval: the receiver does not act on WeCom's tag events (update_tag),
-	// so a connection's callbacks do not make the tag's drift checks less needed.
+	// WeCom's update_tag callback names the tag (internal/receiver), so with callbacks in use
+	// the tag's drift checks follow the callback interval like the org chart's.
 	r := &ManagedReconciler[*v1.WeComTag]{
-		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval,
+		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval, CallbackDriftInterval: o.CallbackDriftInterval,
 		NewObject: func() *v1.WeComTag { return &v1.WeComTag{} },
 		External:  tags{kube: kube},
 	}
@@ -413,7 +413,7 @@ func setupTags(mgr ctrl.Manager, o Options, connector *Connector, recorder event
 		})
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WeComTag{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&v1.WeComTag{}, builder.WithPredicates(specOrRefresh)).
 		Watches(&v1.WeComUser{}, referrers(indexTagUser), builder.WithPredicates(userIDChanged)).
 		Watches(&v1.WeComDepartment{}, referrers(indexTagDepartment), builder.WithPredicates(idChanged)).
 		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.WeComTagList{} }), builder.WithPredicates(readyChanged)).

@@ -49,6 +49,7 @@ func newCallbackFixture(t *testing.T, objs ...client.Object) *callbackFixture {
 		WithStatusSubresource(&v1.WeComConnection{}, &v1.ContactWay{}).
 		WithIndex(&v1.WeComUser{}, controller.IndexExternalID, controller.ExternalIDs).
 		WithIndex(&v1.WeComDepartment{}, controller.IndexExternalID, controller.ExternalIDs).
+		WithIndex(&v1.WeComTag{}, controller.IndexExternalID, controller.ExternalIDs).
 		WithIndex(&v1.ContactWay{}, controller.IndexWayState, controller.WayStates).
 		Build()
 	crypto, err := wecom.NewCallbackCrypto(vectorToken, vectorKey, vectorCorp)
@@ -195,5 +196,24 @@ func TestCallbackCustomerCountedAndWelcomedOnce(t *testing.T) {
 	}
 	if len(f.welcome) != 1 || f.welcome[0] != "CODE1" {
 		t.Fatalf("welcome messages sent: %v, want one with CODE1", f.welcome)
+	}
+}
+
+// update_tag names a tag by id: the WeComTag with that id is marked for a fresh read.
+func TestCallbackTagEventMarksTheTag(t *testing.T) {
+	tag := &v1.WeComTag{ObjectMeta: metav1.ObjectMeta{Name: "oncall", Namespace: "team"},
+		Spec:   v1.WeComTagSpec{DeletableSpec: v1.DeletableSpec{ManagedSpec: v1.ManagedSpec{ConnectionRef: v1.ConnectionReference{Name: "contacts"}}}, Name: "On call"},
+		Status: v1.WeComTagStatus{TagID: 12}}
+	f := newCallbackFixture(t, tag)
+	ev := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>1403610513</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_contact]]></Event><ChangeType><![CDATA[update_tag]]></ChangeType><TagId>12</TagId><AddUserItems><![CDATA[zhangsan,lisi]]></AddUserItems></xml>`, vectorCorp)
+	if code, _ := f.post("/wecom/callback/team/contacts", f.crypto, ev); code != http.StatusOK {
+		t.Fatalf("update_tag: %d, want 200", code)
+	}
+	got := &v1.WeComTag{}
+	if err := f.kube.Get(context.Background(), client.ObjectKeyFromObject(tag), got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Annotations[v1.AnnotationRefresh] == "" {
+		t.Fatalf("the tag was not marked for a fresh read: %v", got.Annotations)
 	}
 }

@@ -61,9 +61,14 @@ func (h *Callbacks) handle(ctx context.Context, conn *v1.WeComConnection, ev wec
 			return nil
 		}
 		return h.customerAdded(ctx, conn, e)
+	case *wecom.ContactTagEvent:
+		// Tag events and member events are not ordered (§13): the tag is read again whole.
+		n, err := h.refresh(ctx, conn, &v1.WeComTagList{}, strconv.Itoa(e.TagID))
+		log.V(1).Info("WeCom says a tag's members changed", "tagid", e.TagID, "objects", n)
+		return err
 	default:
-		// update_tag, change_external_tag and card clicks have no kind to act on yet: they
-		// are acknowledged and counted (wecom_callbacks_total).
+		// change_external_tag and card clicks have no kind to act on yet: they are
+		// acknowledged and counted (wecom_callbacks_total).
 		log.V(1).Info("acknowledged a callback that no object acts on")
 		return nil
 	}
@@ -133,6 +138,12 @@ func managedItems(list client.ObjectList) ([]v1.Managed, error) {
 		}
 		return out, nil
 	case *v1.WeComDepartmentList:
+		out := make([]v1.Managed, 0, len(l.Items))
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
+		}
+		return out, nil
+	case *v1.WeComTagList:
 		out := make([]v1.Managed, 0, len(l.Items))
 		for i := range l.Items {
 			out = append(out, &l.Items[i])
