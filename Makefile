@@ -129,6 +129,10 @@ bench: envtest ## Measure the operator at scale (convergence, steady state, noti
 	go build -o $(LOCALBIN)/wecom-sim ./cmd/wecom-sim
 	go run ./hack/bench -bin $(LOCALBIN) -out bench/results
 
+.PHONY: dashboard-image
+dashboard-image: ## Draw docs/images/dashboard-timeseries.png from bench/results/results.json (hack/dashboard, its own module).
+	cd hack/dashboard && go run . -in ../../bench/results/results.json -out ../../docs/images/dashboard-timeseries.png
+
 ##@ Dependencies
 
 $(LOCALBIN):

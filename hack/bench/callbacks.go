@@ -31,7 +31,7 @@ const callbackSecret = "wecom-callback"
 // against the manager), then counts WeCom calls per drift-interval-long window over one
 // callback drift interval while it makes hand edits in the simulator's admin console and
 // times their repair.
-func (b *bench) callbackPhase(ctx context.Context, work string) (*CallbacksPhase, *PhaseUsage, error) {
+func (b *bench) callbackPhase(ctx context.Context, work string) (*CallbacksPhase, *PhaseSeries, *PhaseUsage, error) {
 	token, key := randomAlnum(32), randomAlnum(43)
 	// The Token and key are never printed: only checked for in the manager's log and results.
 	redact := func(err error) error {
@@ -42,25 +42,25 @@ func (b *bench) callbackPhase(ctx context.Context, work string) (*CallbacksPhase
 		return errors.New(msg)
 	}
 	if err := b.configureCallbacks(ctx, token, key); err != nil {
-		return nil, nil, redact(err)
+		return nil, nil, nil, redact(err)
 	}
 
 	logPath := filepath.Join(work, "manager-callbacks.log")
 	mlog, err := os.Create(logPath)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer mlog.Close()
 	mgr := b.manager(b.drift, "--callback-drift-interval="+b.callbackDrift.String())
 	mgr.Receiver, mgr.Log = true, mlog
 	seq0, err := b.sim.LastSeq(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	logf("restarting the manager with callbacks: --drift-interval=%s --callback-drift-interval=%s, receiver on", b.drift, b.callbackDrift)
 	restart := time.Now()
 	if err := mgr.Start(ctx); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer mgr.Stop()
 	defer func() {
@@ -70,7 +70,7 @@ func (b *bench) callbackPhase(ctx context.Context, work string) (*CallbacksPhase
 	}()
 
 	if err := b.waitCallbackStatus(ctx, func(st *v1.CallbackStatus) bool { return st != nil && st.Configured }); err != nil {
-		return nil, nil, fmt.Errorf("waiting for status.callback.configured: %w", err)
+		return nil, nil, nil, fmt.Errorf("waiting for status.callback.configured: %w", err)
 	}
 	base := "http://" + mgr.ReceiverAddr()
 	for _, cb := range []struct {
@@ -79,11 +79,11 @@ func (b *bench) callbackPhase(ctx context.Context, work string) (*CallbacksPhase
 	}{{0, scaletest.ContactsConnection}, {wecomsim.DemoAgentID, scaletest.AppConnection}} {
 		url := base + controller.CallbackPath(b.fleet.Namespace, cb.conn)
 		if err := retry(ctx, 30*time.Second, func() error { return b.sim.SetCallback(ctx, cb.agent, url, token, key) }); err != nil {
-			return nil, nil, fmt.Errorf("saving the callback of %s in the simulator: %w", cb.conn, redact(err))
+			return nil, nil, nil, fmt.Errorf("saving the callback of %s in the simulator: %w", cb.conn, redact(err))
 		}
 	}
 	if err := b.waitCallbackStatus(ctx, func(st *v1.CallbackStatus) bool { return st != nil && st.LastReceivedTime != nil }); err != nil {
-		return nil, nil, fmt.Errorf("waiting for status.callback.lastReceivedTime: %w", err)
+		return nil, nil, nil, fmt.Errorf("waiting for status.callback.lastReceivedTime: %w", err)
 	}
 	inUse := time.Now()
 	logf("both connections received the URL verification %.1fs after the restart", inUse.Sub(restart).Seconds())
@@ -97,28 +97,28 @@ func (b *bench) callbackPhase(ctx context.Context, work string) (*CallbacksPhase
 	length := time.Duration(windows) * b.drift
 	logf("counting WeCom calls in %d windows of %s from %s on, with %d hand edits", windows, b.drift, start.Format("15:04:05"), b.handEdits)
 	if err := sleepUntil(ctx, start); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 
 	users := b.fleet.UserObjects()
 	var edits []HandEdit
 	for i := range b.handEdits {
 		if err := sleepUntil(ctx, start.Add(time.Duration(float64(length)*(float64(i)+0.5)/float64(b.handEdits)))); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		u := users[i*len(users)/b.handEdits]
 		name := fmt.Sprintf("Renamed by hand %02d", i+1)
 		e := HandEdit{UserID: u.Spec.UserID, SpecName: u.Spec.Name, HandName: name, at: time.Now()}
 		res, err := b.sim.Edit(ctx, wecomsim.Edit{Op: wecomsim.EditUpdateUser, User: &wecomsim.UserEdit{UserID: u.Spec.UserID, Name: &name}})
 		if err != nil {
-			return nil, nil, fmt.Errorf("hand edit of %s: %w", u.Spec.UserID, err)
+			return nil, nil, nil, fmt.Errorf("hand edit of %s: %w", u.Spec.UserID, err)
 		}
 		e.deliveries = res.Deliveries
 		edits = append(edits, e)
 	}
 	end := start.Add(length)
 	if err := sleepUntil(ctx, end); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	usage, uerr := mgr.Usage()
 
@@ -128,22 +128,29 @@ func (b *bench) callbackPhase(ctx context.Context, work string) (*CallbacksPhase
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if calls, err = b.sim.Calls(ctx, seq0); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if attribute(edits, calls, b.latency) == len(edits) || time.Now().After(deadline) {
 			break
 		}
 		if err := sleepUntil(ctx, time.Now().Add(500*time.Millisecond)); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	snap, err := b.sim.State(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	deliveries, err := b.sim.Deliveries(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+
+	series := newPhaseSeries(restart, "the manager's restart with callbacks", secondsUntil(restart, end))
+	series.addCalls(restart, calls)
+	series.CallbacksInUse, series.CountingFrom = round2(inUse.Sub(restart).Seconds()), round2(start.Sub(restart).Seconds())
+	for _, e := range edits {
+		series.HandEdits = append(series.HandEdits, round2(e.at.Sub(restart).Seconds()))
 	}
 
 	ph := &CallbacksPhase{
@@ -232,9 +239,9 @@ func (b *bench) callbackPhase(ctx context.Context, work string) (*CallbacksPhase
 		pu = &PhaseUsage{Phase: "restart with callbacks and callback windows", Usage: usage}
 	}
 	if len(ph.WeComDifferences) > 0 {
-		return ph, pu, fmt.Errorf("WeCom differs from the spec after the callbacks phase: %s", strings.Join(first(ph.WeComDifferences, 5), "; "))
+		return ph, series, pu, fmt.Errorf("WeCom differs from the spec after the callbacks phase: %s", strings.Join(first(ph.WeComDifferences, 5), "; "))
 	}
-	return ph, pu, nil
+	return ph, series, pu, nil
 }
 
 // configureCallbacks writes the callback Secret and sets spec.callback on both connections

@@ -14,8 +14,11 @@
 //     window over one callback drift interval, compared with phase 2's, and 20 members
 //     renamed by hand in the simulator's console: each repaired, how fast, at what cost.
 //
-// The manager's peak memory and CPU time come from /proc. The design targets are checked
-// at the end; the command exits 1 when one is missed.
+// The manager's peak memory and CPU time come from /proc. During convergence and the storm the
+// manager's /metrics is scraped every second, as Prometheus would for the Grafana dashboard;
+// those scrapes and the simulator's call log, bucketed by second, are results.json's series
+// (for every phase; hack/dashboard draws them). The design targets are checked at the end;
+// the command exits 1 when one is missed.
 //
 //	make bench        # or: go run ./hack/bench -bin bin -out bench/results
 package main
@@ -179,23 +182,24 @@ func run(ctx context.Context, c config) (res *Results, err error) {
 	}
 
 	res = &Results{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Config: b.configResult()}
-	conv, err := b.converge(ctx)
-	res.Convergence = conv
+	res.Series = &Series{}
+	conv, convSeries, err := b.converge(ctx)
+	res.Convergence, res.Series.Convergence = conv, convSeries
 	if conv != nil && conv.ManagerUsage != nil {
 		res.Manager = append(res.Manager, *conv.ManagerUsage)
 	}
 	if err != nil {
 		return res, err
 	}
-	steady, storm, usages, err := b.steadyAndStorm(ctx)
+	steady, storm, usages, err := b.steadyAndStorm(ctx, res.Series)
 	res.Steady, res.Storm = steady, storm
 	res.Manager = append(res.Manager, usages...)
 	if err != nil {
 		return res, err
 	}
 	if c.handEdits > 0 {
-		cb, usage, err := b.callbackPhase(ctx, work)
-		res.Callbacks = cb
+		cb, cbSeries, usage, err := b.callbackPhase(ctx, work)
+		res.Callbacks, res.Series.Callbacks = cb, cbSeries
 		if usage != nil {
 			res.Manager = append(res.Manager, *usage)
 		}
@@ -266,16 +270,16 @@ func (b *bench) manager(drift time.Duration, args ...string) *scaletest.Manager 
 // converge applies the fleet at once to a running manager and waits until all is Ready.
 // The manager runs with the default drift interval (10m), so that what is counted is the
 // cost of creating, not of drift checks that a short interval would mix in.
-func (b *bench) converge(ctx context.Context) (*Convergence, error) {
+func (b *bench) converge(ctx context.Context) (*Convergence, *PhaseSeries, error) {
 	mgr := b.manager(10 * time.Minute)
 	logf("starting the manager (--drift-interval=10m for convergence)")
 	if err := mgr.Start(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer mgr.Stop()
 	seq0, err := b.sim.LastSeq(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	objs := append(b.fleet.Connections(b.sim.URL), b.fleet.Objects()...)
@@ -284,14 +288,18 @@ func (b *bench) converge(ctx context.Context) (*Convergence, error) {
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(objs), func(i, j int) { objs[i], objs[j] = objs[j], objs[i] })
 	logf("applying %d objects at once", len(objs))
 	start := time.Now()
+	scr := startScraper(ctx, mgr, start)
 	if err := scaletest.CreateAll(ctx, b.api.Client, objs, 8); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	applied := time.Since(start)
 	logf("applied in %s; waiting until every object is Ready", applied.Round(time.Millisecond))
 
 	kindReady, waitErr := b.waitDone(ctx, start, b.convergeTimeout, scaletest.Kinds[:5])
 	wall := time.Since(start)
+	// The series go on a few seconds past the last Ready, so that the end shows.
+	series := newPhaseSeries(start, "the fleet's apply began", secondsUntil(start, time.Now())+3)
+	scr.finish(series)
 	usage, uerr := mgr.Usage()
 	metrics, _ := mgr.Metrics(ctx)
 	if waitErr == nil {
@@ -300,11 +308,12 @@ func (b *bench) converge(ctx context.Context) (*Convergence, error) {
 
 	calls, err := b.sim.Calls(ctx, seq0)
 	if err != nil {
-		return nil, err
+		return nil, series, err
 	}
+	series.addCalls(start, calls)
 	snap, err := b.sim.State(ctx)
 	if err != nil {
-		return nil, err
+		return nil, series, err
 	}
 	conv := &Convergence{
 		Objects:          b.objectCounts(),
@@ -329,16 +338,16 @@ func (b *bench) converge(ctx context.Context) (*Convergence, error) {
 	conv.ByKind = byKind(calls, conv.Objects)
 	switch {
 	case waitErr != nil:
-		return conv, waitErr
+		return conv, series, waitErr
 	case len(conv.WeComDifferences) > 0:
-		return conv, fmt.Errorf("WeCom differs from the spec after convergence: %s", strings.Join(first(conv.WeComDifferences, 5), "; "))
+		return conv, series, fmt.Errorf("WeCom differs from the spec after convergence: %s", strings.Join(first(conv.WeComDifferences, 5), "; "))
 	}
-	return conv, nil
+	return conv, series, nil
 }
 
 // steadyAndStorm restarts the manager with a short drift interval, counts WeCom calls per
 // interval, then sends the storm of Notifications through the same manager.
-func (b *bench) steadyAndStorm(ctx context.Context) (*Steady, *Storm, []PhaseUsage, error) {
+func (b *bench) steadyAndStorm(ctx context.Context, series *Series) (*Steady, *Storm, []PhaseUsage, error) {
 	mgr := b.manager(b.drift)
 	logf("restarting the manager with --drift-interval=%s", b.drift)
 	seq0, err := b.sim.LastSeq(ctx)
@@ -363,6 +372,8 @@ func (b *bench) steadyAndStorm(ctx context.Context) (*Steady, *Storm, []PhaseUsa
 		return nil, nil, nil, err
 	}
 	steady := &Steady{DriftIntervalSeconds: b.drift.Seconds(), DeepDriftEvery: b.deepEvery}
+	series.Steady = newPhaseSeries(restart, "the manager's restart", secondsUntil(restart, end))
+	series.Steady.addCalls(restart, calls)
 	for k := 0; k <= b.intervals; k++ {
 		from, to := restart.Add(time.Duration(k)*b.drift), restart.Add(time.Duration(k+1)*b.drift)
 		var in []wecomsim.Call
@@ -383,7 +394,8 @@ func (b *bench) steadyAndStorm(ctx context.Context) (*Steady, *Storm, []PhaseUsa
 		usages = append(usages, PhaseUsage{Phase: "restart and steady state", Usage: before})
 	}
 
-	storm, err := b.storm(ctx)
+	storm, stormSeries, err := b.storm(ctx, mgr)
+	series.Storm = stormSeries
 	if after, aerr := mgr.Usage(); aerr == nil && uerr == nil {
 		// Same process: its peak so far, and the CPU time the storm added.
 		usages = append(usages, PhaseUsage{Phase: "storm", Usage: scaletest.Usage{
@@ -394,13 +406,13 @@ func (b *bench) steadyAndStorm(ctx context.Context) (*Steady, *Storm, []PhaseUsa
 
 // storm creates the Notifications as fast as the API server takes them and waits until
 // all are Sent.
-func (b *bench) storm(ctx context.Context) (*Storm, error) {
+func (b *bench) storm(ctx context.Context, mgr *scaletest.Manager) (*Storm, *PhaseSeries, error) {
 	if err := b.sim.ClearMessages(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	seq0, err := b.sim.LastSeq(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	notes := b.fleet.Notifications("storm", b.notifications, func(int) scaletest.Channel { return scaletest.ChannelApp })
 	logf("creating %d Notifications to %d members", len(notes), b.fleet.Staff)
@@ -421,6 +433,7 @@ func (b *bench) storm(ctx context.Context) (*Storm, error) {
 		}()
 	}
 	start := time.Now()
+	scr := startScraper(ctx, mgr, start)
 	for i := range notes {
 		work <- i
 	}
@@ -428,35 +441,41 @@ func (b *bench) storm(ctx context.Context) (*Storm, error) {
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	createdIn := time.Since(start)
-	if _, err := b.waitDone(ctx, start, b.convergeTimeout, []string{"Notification"}); err != nil {
-		return nil, err
+	_, waitErr := b.waitDone(ctx, start, b.convergeTimeout, []string{"Notification"})
+	series := newPhaseSeries(start, "the first Notification's create", secondsUntil(start, time.Now())+3)
+	scr.finish(series)
+	if waitErr != nil {
+		return nil, series, waitErr
 	}
 
 	st := &Storm{Notifications: len(notes), Members: b.fleet.Staff, CreateSeconds: createdIn.Seconds()}
 	var lat []float64
 	var last time.Time
+	sent := make([]time.Time, len(notes))
 	b.mu.Lock()
 	for i, n := range notes {
 		at, ok := b.sentAt[n.Name]
 		if !ok {
 			continue
 		}
+		sent[i] = at
 		lat = append(lat, at.Sub(created[i]).Seconds())
 		if at.After(last) {
 			last = at
 		}
 	}
 	b.mu.Unlock()
+	series.addLatency(start, created, sent)
 	st.AllSentSeconds = last.Sub(start).Seconds()
 	st.LatencyP50Seconds, st.LatencyP99Seconds, st.LatencyMaxSeconds = quantile(lat, 0.5), quantile(lat, 0.99), quantile(lat, 1)
 	logf("all Sent after %.1fs (create-to-sent p50 %.2fs, p99 %.2fs)", st.AllSentSeconds, st.LatencyP50Seconds, st.LatencyP99Seconds)
 
 	msgs, drops, err := b.sim.Messages(ctx)
 	if err != nil {
-		return st, err
+		return st, series, err
 	}
 	perMember := map[string]int{}
 	for _, m := range msgs {
@@ -478,10 +497,11 @@ func (b *bench) storm(ctx context.Context) (*Storm, error) {
 	}
 	calls, err := b.sim.Calls(ctx, seq0)
 	if err != nil {
-		return st, err
+		return st, series, err
 	}
 	st.Calls = summarize(calls)
-	return st, nil
+	series.addCalls(start, calls)
+	return st, series, nil
 }
 
 // waitDone polls the cache until every object of kinds is done, and returns when each kind
@@ -667,7 +687,7 @@ func write(dir string, r *Results) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(data, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(compactArrays(data), '\n'), 0o644); err != nil {
 		return err
 	}
 	md := r.markdown()

@@ -22,6 +22,7 @@ type Results struct {
 	Callbacks   *CallbacksPhase `json:"callbacks,omitempty"`
 	Manager     []PhaseUsage    `json:"manager"`
 	Targets     []Target        `json:"targets"`
+	Series      *Series         `json:"series,omitempty"`
 }
 
 // Machine is where the run happened.
@@ -562,6 +563,37 @@ func (r *Results) markdown() string {
 			p("Edits that took more than one delivery attempt, more or fewer than 2 calls, or more than 5 s: %s.", strings.Join(odd, "; "))
 			p("")
 		}
+	}
+
+	if sr := r.Series; sr != nil {
+		p("## Second by second")
+		p("")
+		p("results.json's `series` hold each phase second by second: the manager's `/metrics` scraped every second during")
+		p("convergence and the storm (objects by kind and Ready state, notifications sent and held, rate-limiter waits), and")
+		p("the WeCom calls per second from the simulator's call log in every phase. `hack/dashboard` draws them")
+		p("(docs/images/dashboard-timeseries.png).")
+		p("")
+		p("| Phase | Seconds | Scrapes answered | Busiest second: WeCom writes / reads | Other |")
+		p("|---|---:|---:|---|---|")
+		row := func(name string, ps *PhaseSeries, other string) {
+			if ps == nil {
+				return
+			}
+			scrapes := "–"
+			if ps.ReadyAt != nil {
+				scrapes = fmt.Sprintf("%d of %d", ps.Scrapes, ps.Seconds+1)
+			}
+			p("| %s | %d | %s | %s / %s | %s |", name, ps.Seconds, scrapes, peakAt(ps.WritesPerSecond), peakAt(ps.ReadsPerSecond), other)
+		}
+		if c := sr.Convergence; c != nil {
+			row("Convergence", c, "rate-limiter waits per second at most "+peakAt(c.LimiterWaitsPerSecond))
+		}
+		row("Steady state", sr.Steady, "")
+		if st := sr.Storm; st != nil {
+			row("Storm", st, fmt.Sprintf("Sent per second at most %s; held by quota at most %s", peakAt(st.SentPerSecond), peakAt(st.HeldAt)))
+		}
+		row("Callbacks on", sr.Callbacks, "")
+		p("")
 	}
 
 	if len(r.Manager) > 0 {
