@@ -147,6 +147,24 @@ func (s *Sim) Scan(ctx context.Context, req wecomsim.ScanRequest) (wecomsim.Scan
 	return out, err
 }
 
+// ClickCard makes a member click a button of an interactive template card (POST
+// /sim/card/click), which the simulator pushes to the sending app's callback as
+// template_card_event with a fresh response code.
+func (s *Sim) ClickCard(ctx context.Context, click wecomsim.CardClick) (wecomsim.CardClickResult, error) {
+	var out wecomsim.CardClickResult
+	err := s.do(ctx, http.MethodPost, "/sim/card/click", click, &out)
+	return out, err
+}
+
+// Cards returns the interactive cards sent, with each recipient's copy (GET /sim/cards).
+func (s *Sim) Cards(ctx context.Context) ([]wecomsim.CardState, error) {
+	var out struct {
+		Cards []wecomsim.CardState `json:"cards"`
+	}
+	err := s.do(ctx, http.MethodGet, "/sim/cards", nil, &out)
+	return out.Cards, err
+}
+
 // Deliveries returns the callback delivery log (GET /sim/callbacks).
 func (s *Sim) Deliveries(ctx context.Context) ([]wecomsim.CallbackDelivery, error) {
 	var out wecomsim.CallbackStatus

@@ -45,6 +45,7 @@ const (
 	apiScheduleDel          = "oa/schedule/del"
 	apiMessageSend          = "message/send"
 	apiMessageRecall        = "message/recall"
+	apiUpdateTemplateCard   = "message/update_template_card"
 	apiWebhookSend          = "webhook/send"
 )
 
@@ -114,5 +115,8 @@ var (
 	epMessageSend          = postWrite(apiMessageSend) // with enable_duplicate_check: WeCom drops a repeat
 	epMessageSendOnce      = postOnce(apiMessageSend)  // without it: a repeat is delivered twice
 	epMessageRecall        = postWrite(apiMessageRecall)
-	epWebhookSend          = postOnce(apiWebhookSend)
+	// A repeat after an applied attempt gets 60140 (the response code is single-use): no
+	// second update.
+	epMessageUpdateTemplateCard = postWrite(apiUpdateTemplateCard)
+	epWebhookSend               = postOnce(apiWebhookSend)
 )

@@ -79,14 +79,22 @@ type Article struct {
 	PagePath    string `json:"pagepath,omitempty"`
 }
 
-// Template card types the client builds (the interactive ones need a callback URL).
+// Template card types (§7, §14). The interactive ones need a callback URL on the app (43012)
+// and a TaskID; clicks arrive there as template_card_event.
 const (
-	CardTypeTextNotice = "text_notice"
-	CardTypeNewsNotice = "news_notice"
+	CardTypeTextNotice          = "text_notice"
+	CardTypeNewsNotice          = "news_notice"
+	CardTypeButtonInteraction   = "button_interaction"
+	CardTypeVoteInteraction     = "vote_interaction"
+	CardTypeMultipleInteraction = "multiple_interaction"
 )
 
-// TemplateCard is a text_notice or news_notice card (§7). text_notice needs MainTitle.Title
-// or SubTitleText; both need CardAction; news_notice needs CardImage or ImageTextArea.
+// TemplateCard is a template card (§7, §14). text_notice needs MainTitle.Title or
+// SubTitleText; both notice types need CardAction; news_notice needs CardImage or
+// ImageTextArea. button_interaction needs ButtonList; vote_interaction Checkbox and
+// SubmitButton; multiple_interaction SelectList and SubmitButton. The interactive types and
+// cards with an ActionMenu need TaskID, and only they can be updated later
+// (UpdateTemplateCard).
 type TemplateCard struct {
 	CardType              string                `json:"card_type"`
 	Source                *CardSource           `json:"source,omitempty"`
@@ -101,8 +109,67 @@ type TemplateCard struct {
 	CardImage             *CardImage            `json:"card_image,omitempty"`
 	ImageTextArea         *CardImageTextArea    `json:"image_text_area,omitempty"`
 	VerticalContentList   []CardVerticalContent `json:"vertical_content_list,omitempty"`
-	// TaskID is required with ActionMenu: ≤128 bytes of [0-9A-Za-z_-@], unique per app.
+	// ButtonList is button_interaction's buttons (1–6).
+	ButtonList []CardButton `json:"button_list,omitempty"`
+	// ButtonSelection is button_interaction's optional drop-down above the buttons.
+	ButtonSelection *CardQuestion `json:"button_selection,omitempty"`
+	// Checkbox is vote_interaction's question.
+	Checkbox *CardCheckbox `json:"checkbox,omitempty"`
+	// SelectList is multiple_interaction's questions (1–3).
+	SelectList []CardQuestion `json:"select_list,omitempty"`
+	// SubmitButton submits a vote or multiple card; its Key is the event's EventKey.
+	SubmitButton *CardSubmitButton `json:"submit_button,omitempty"`
+	// TaskID is required with ActionMenu and for the interactive types: ≤128 bytes of
+	// [0-9A-Za-z_-@], unique per app and never reusable (42014). It names the card in
+	// template_card_event.
 	TaskID string `json:"task_id,omitempty"`
+}
+
+// Values of CardButton.Type.
+const (
+	CardButtonCallback = 0 // a click sends template_card_event with Key
+	CardButtonURL      = 1 // a click opens URL
+)
+
+// CardButton is a button of a button_interaction card. Text is required (≤10 characters
+// suggested). A callback button (Type 0) needs Key: ≤1024 bytes, unique in the card, the
+// event's EventKey. A URL button (Type 1) needs URL. Style 1–4 picks the colour.
+type CardButton struct {
+	Type  int    `json:"type,omitempty"`
+	Text  string `json:"text"`
+	Style int    `json:"style,omitempty"`
+	Key   string `json:"key,omitempty"`
+	URL   string `json:"url,omitempty"`
+}
+
+// CardQuestion is a single-choice question: button_selection or an item of select_list.
+// QuestionKey ≤1024 bytes; 1–10 options; SelectedID preselects one.
+type CardQuestion struct {
+	QuestionKey string       `json:"question_key"`
+	Title       string       `json:"title,omitempty"`
+	SelectedID  string       `json:"selected_id,omitempty"`
+	OptionList  []CardOption `json:"option_list"`
+}
+
+// CardCheckbox is vote_interaction's question: 1–20 options, Mode 0 single choice, 1 multiple.
+type CardCheckbox struct {
+	QuestionKey string       `json:"question_key"`
+	OptionList  []CardOption `json:"option_list"`
+	Mode        int          `json:"mode,omitempty"`
+}
+
+// CardOption is one option: ID ≤128 bytes, unique in its question. IsChecked preselects it
+// (checkbox only).
+type CardOption struct {
+	ID        string `json:"id"`
+	Text      string `json:"text"`
+	IsChecked bool   `json:"is_checked,omitempty"`
+}
+
+// CardSubmitButton submits a vote or multiple card.
+type CardSubmitButton struct {
+	Text string `json:"text"`
+	Key  string `json:"key"`
 }
 
 // CardSource is the card's source line; DescColor 0 grey, 1 black, 2 red, 3 green.
@@ -201,7 +268,8 @@ type SendResult struct {
 	InvalidTag     []string
 	UnlicensedUser []string
 	MsgID          string
-	// ResponseCode is only set for interactive template cards.
+	// ResponseCode is set for interactive template cards (presumably also for notice cards
+	// with an action menu, unconfirmed): one use of UpdateTemplateCard within 72 h.
 	ResponseCode string
 }
 

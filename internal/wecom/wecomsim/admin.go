@@ -55,6 +55,14 @@ import (
 //	                   a customer adds the contact way's member
 //	                                   → {"external_userid":"wm…","userid":"…","state":"…",
 //	                                      "welcome_code":"…","deliveries":[SEQ…]}
+//	POST /sim/card/click {"task_id":"…","userid":"lisi","key":"ack",
+//	                   "selected":[{"question_key":"q","option_ids":["a"]}],"agent_id":1000002}
+//	                   a member clicks a button of an interactive card; pushes
+//	                   template_card_event with a fresh response_code to the app's callback
+//	                   ("selected" and "agent_id" optional)
+//	                                   → CardClickResult {"event":"template_card_event",
+//	                                      "response_code":"…","delivery":SEQ,…}
+//	GET  /sim/cards                    → {"cards":[CardState…]} (also in /sim/state)
 //
 // Errors are HTTP 400 (bad input) or 404 (unknown admin path) with
 // {"error":"…"}.
@@ -128,8 +136,10 @@ func (s *Sim) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		"/activate": {{http.MethodPost, s.adminActivate}},
 		"/callbacks": {{http.MethodGet, s.adminCallbacks}, {http.MethodPost, s.adminSetCallback},
 			{http.MethodDelete, func(*http.Request) (any, error) { s.ClearDeliveries(); return okBody, nil }}},
-		"/edit": {{http.MethodPost, s.adminEdit}},
-		"/scan": {{http.MethodPost, s.adminScan}},
+		"/edit":       {{http.MethodPost, s.adminEdit}},
+		"/scan":       {{http.MethodPost, s.adminScan}},
+		"/cards":      {{http.MethodGet, func(*http.Request) (any, error) { return map[string]any{"cards": s.Cards()}, nil }}},
+		"/card/click": {{http.MethodPost, s.adminCardClick}},
 	}
 	cands, found := routes[path]
 	if !found {
@@ -180,7 +190,7 @@ func (s *Sim) adminIndex(*http.Request) (any, error) {
 	return map[string]any{
 		"endpoints": s.Endpoints(),
 		"admin": []string{"/sim/state", "/sim/calls", "/sim/messages", "/sim/faults", "/sim/seed", "/sim/clock", "/sim/activate",
-			"/sim/callbacks", "/sim/edit", "/sim/scan"},
+			"/sim/callbacks", "/sim/edit", "/sim/scan", "/sim/cards", "/sim/card/click"},
 	}, nil
 }
 

@@ -374,6 +374,10 @@ func TestMessageRecipientsAndRecall(t *testing.T) {
 func TestInteractiveCardResponseCodeAndTaskID(t *testing.T) {
 	e := newEnv(t)
 	body := card(`{"card_type":"button_interaction","task_id":"task-1","main_title":{"title":"t"},"button_list":[{"text":"ok","key":"k1"}]}`)
+	// Interactive cards call back: WeCom refuses them from an app without a
+	// callback URL (43012, §14).
+	e.wantCode(e.post(e.app, "message/send", body), 43012)
+	mustCallback(t, e.srv.Sim, DemoAgentID, newReceiver(t))
 	m := e.post(e.app, "message/send", body)
 	e.wantCode(m, 0)
 	if rc, _ := m["response_code"].(string); rc == "" {

@@ -96,6 +96,9 @@ type CallbackDelivery struct {
 	NewUserID      string `json:"new_userid,omitempty"`
 	PartyID        int64  `json:"party_id,omitempty"`
 	ExternalUserID string `json:"external_userid,omitempty"`
+	// TaskID and EventKey of a template_card_event / template_card_menu_event.
+	TaskID   string `json:"task_id,omitempty"`
+	EventKey string `json:"event_key,omitempty"`
 	// CreateTime is the plaintext's CreateTime (simulator clock, Unix s).
 	CreateTime int64 `json:"create_time"`
 	// Identity is wecom.CallbackIdentity of the plaintext: every attempt
@@ -329,6 +332,7 @@ func (d *deliverer) enqueue(cfg *callbackConfig, ev *callbackEvent) int64 {
 	rec := &CallbackDelivery{
 		Seq: d.seq, AgentID: cfg.agentID, URL: cfg.url, Event: ev.event, ChangeType: ev.changeType,
 		UserID: ev.userID, NewUserID: ev.newUserID, PartyID: ev.partyID, ExternalUserID: ev.externalUserID,
+		TaskID: ev.taskID, EventKey: ev.eventKey,
 		CreateTime: ev.createTime, Identity: ev.identity, Plaintext: string(ev.plaintext), Attempts: []CallbackAttempt{},
 	}
 	d.log = append(d.log, rec)

@@ -1,7 +1,6 @@
 package wecomsim
 
 import (
-	"encoding/json"
 	"regexp"
 	"slices"
 )
@@ -41,19 +40,32 @@ type cardButton struct {
 	URL   optString `json:"url"`
 }
 
+// cardOption is one option of a checkbox, select_list or button_selection.
+type cardOption struct {
+	ID        optString `json:"id"`
+	Text      optString `json:"text"`
+	IsChecked optBool   `json:"is_checked"`
+}
+
 type cardQuestion struct {
-	QuestionKey optString         `json:"question_key"`
-	Title       optString         `json:"title"`
-	OptionList  []json.RawMessage `json:"option_list"`
-	Mode        optInt            `json:"mode"`
+	QuestionKey optString    `json:"question_key"`
+	Title       optString    `json:"title"`
+	SelectedID  optString    `json:"selected_id"`
+	OptionList  []cardOption `json:"option_list"`
+	Mode        optInt       `json:"mode"`
+}
+
+type cardMenuAction struct {
+	Text optString `json:"text"`
+	Key  optString `json:"key"`
 }
 
 type templateCard struct {
 	CardType   optString `json:"card_type"`
 	TaskID     optString `json:"task_id"`
 	ActionMenu *struct {
-		Desc       optString         `json:"desc"`
-		ActionList []json.RawMessage `json:"action_list"`
+		Desc       optString        `json:"desc"`
+		ActionList []cardMenuAction `json:"action_list"`
 	} `json:"action_menu"`
 	MainTitle    *cardTitle `json:"main_title"`
 	SubTitleText optString  `json:"sub_title_text"`
@@ -68,6 +80,7 @@ type templateCard struct {
 	VerticalContentList   []cardTitle    `json:"vertical_content_list"`
 	CardAction            *cardAction    `json:"card_action"`
 	ButtonList            []cardButton   `json:"button_list"`
+	ButtonSelection       *cardQuestion  `json:"button_selection"`
 	Checkbox              *cardQuestion  `json:"checkbox"`
 	SelectList            []cardQuestion `json:"select_list"`
 	SubmitButton          *cardButton    `json:"submit_button"`
@@ -75,8 +88,23 @@ type templateCard struct {
 
 var taskIDPattern = regexp.MustCompile(`^[0-9A-Za-z_\-@]{1,128}$`)
 
-// Interactive card types carry a task_id and get a response_code.
+// Interactive card types carry a task_id, get a response_code and need the
+// app's callback URL (43012).
 var interactiveCards = []string{"button_interaction", "vote_interaction", "multiple_interaction"}
+
+// Key and id limits of interactive cards (§14), in bytes.
+const (
+	maxCardKeyBytes      = 1024 // button key, question_key, action_menu key
+	maxCardOptionIDBytes = 128
+	maxSelectionOptions  = 10 // button_selection.option_list
+)
+
+// callsBack reports whether a card can call back, and so be recorded,
+// clicked and updated with update_template_card: the interactive types and
+// notice cards with an action_menu (§14, DOC-94945).
+func (t *templateCard) callsBack() bool {
+	return t != nil && (slices.Contains(interactiveCards, t.CardType.v) || t.ActionMenu != nil)
+}
 
 func checkTemplateCard(t *templateCard, channel string) *apiError {
 	if t == nil {
@@ -116,6 +144,15 @@ func checkCardTask(t *templateCard, ct string) *apiError {
 	if t.ActionMenu != nil {
 		if n := len(t.ActionMenu.ActionList); n < 1 || n > maxActionMenuItems {
 			return errCodef(codeInvalidParam, "action_menu.action_list needs 1-%d items", maxActionMenuItems)
+		}
+		seen := map[string]bool{}
+		for _, a := range t.ActionMenu.ActionList {
+			// Only the conflict has a code of its own (42051); a missing or
+			// over-long key is reported with it too (unconfirmed).
+			if k := a.Key.v; k == "" || len(k) > maxCardKeyBytes || seen[k] {
+				return errCodef(codeCardMenuKey, "action_menu key %q missing, over %d bytes or repeated", truncateRunes(k, 40), maxCardKeyBytes)
+			}
+			seen[a.Key.v] = true
 		}
 		needTask = true
 	}
@@ -244,6 +281,11 @@ func checkNoticeCard(t *templateCard, ct, channel string) *apiError {
 	return nil
 }
 
+// checkButtons: button_list 1..6 (40058: the reference gives no code);
+// text required (42038); type 0 (callback, the default) needs a key of at
+// most 1024 bytes, unique in the card (42039); type 1 needs a url (42028).
+// A style outside 1-4 is shown as 1, not rejected. An optional
+// button_selection is checked like a question.
 func checkButtons(t *templateCard) *apiError {
 	if e := checkAction(t.CardAction, false); e != nil {
 		return e
@@ -251,53 +293,88 @@ func checkButtons(t *templateCard) *apiError {
 	if n := len(t.ButtonList); n < 1 || n > maxButtonItems {
 		return errCodef(codeInvalidParam, "button_list needs 1-%d buttons", maxButtonItems)
 	}
+	keys := map[string]bool{}
 	for _, b := range t.ButtonList {
 		if b.Text.v == "" {
 			return errCode(codeCardButtonText)
 		}
-		if b.Type.v == 1 {
+		switch {
+		case b.Type.v == 1:
 			if b.URL.v == "" {
 				return errCode(codeCardMissingURL)
 			}
-		} else if b.Key.v == "" {
-			return errCode(codeCardButtonKey)
+		case b.Key.v == "" || len(b.Key.v) > maxCardKeyBytes:
+			return errCodef(codeCardButtonKey, "button key missing or over %d bytes", maxCardKeyBytes)
+		case keys[b.Key.v]:
+			return errCodef(codeCardButtonKey, "button key %q repeated", truncateRunes(b.Key.v, 40))
+		}
+		keys[b.Key.v] = true
+	}
+	if t.ButtonSelection != nil {
+		return checkQuestion(t.ButtonSelection, "button_selection", maxSelectionOptions)
+	}
+	return nil
+}
+
+// checkQuestion: question_key required, ≤1024 bytes (42043); 1..max
+// options (42037), each with an id of at most 128 bytes unique in the
+// question (42040) and a text (42041).
+func checkQuestion(q *cardQuestion, what string, maxOptions int) *apiError {
+	if k := q.QuestionKey.v; k == "" || len(k) > maxCardKeyBytes {
+		return errCodef(codeCardQuestionKey, "%s.question_key missing or over %d bytes", what, maxCardKeyBytes)
+	}
+	if n := len(q.OptionList); n < 1 || n > maxOptions {
+		return errCodef(codeCardOptionCount, "%s.option_list needs 1-%d options", what, maxOptions)
+	}
+	ids := map[string]bool{}
+	for _, o := range q.OptionList {
+		if id := o.ID.v; id == "" || len(id) > maxCardOptionIDBytes || ids[id] {
+			return errCodef(codeCardOptionID, "%s option id %q missing, over %d bytes or repeated", what, truncateRunes(id, 40), maxCardOptionIDBytes)
+		}
+		ids[o.ID.v] = true
+		if o.Text.v == "" {
+			return errCodef(codeCardOptionText, "%s option %q has no text", what, o.ID.v)
 		}
 	}
 	return nil
 }
 
+// checkSubmit: submit_button needs a text (42049) and a key of at most
+// 1024 bytes (42046).
 func checkSubmit(b *cardButton) *apiError {
 	if b == nil || b.Text.v == "" {
-		return errCode(codeCardButtonText)
+		return errCode(codeCardSubmitText)
 	}
-	if b.Key.v == "" {
-		return errCode(codeCardButtonKey)
+	if b.Key.v == "" || len(b.Key.v) > maxCardKeyBytes {
+		return errCode(codeCardSubmitKey)
 	}
 	return nil
 }
 
 func checkVote(t *templateCard) *apiError {
-	c := t.Checkbox
-	if c == nil || c.QuestionKey.v == "" {
-		return errCodef(codeInvalidParam, "checkbox.question_key required")
+	if t.Checkbox == nil {
+		return errCodef(codeCardQuestionKey, "checkbox missing")
 	}
-	if n := len(c.OptionList); n < 1 || n > maxVoteOptions {
-		return errCodef(codeInvalidParam, "checkbox.option_list needs 1-%d options", maxVoteOptions)
+	if e := checkQuestion(t.Checkbox, "checkbox", maxVoteOptions); e != nil {
+		return e
 	}
 	return checkSubmit(t.SubmitButton)
 }
 
 func checkMultiple(t *templateCard) *apiError {
 	if n := len(t.SelectList); n < 1 || n > maxSelectLists {
-		return errCodef(codeInvalidParam, "select_list needs 1-%d items", maxSelectLists)
+		return errCodef(codeCardSelectList, "select_list needs 1-%d items", maxSelectLists)
 	}
-	for _, q := range t.SelectList {
-		if q.QuestionKey.v == "" {
-			return errCodef(codeInvalidParam, "select_list.question_key required")
+	keys := map[string]bool{}
+	for i := range t.SelectList {
+		q := &t.SelectList[i]
+		if e := checkQuestion(q, "select_list", maxSelectOptions); e != nil {
+			return e
 		}
-		if n := len(q.OptionList); n < 1 || n > maxSelectOptions {
-			return errCodef(codeInvalidParam, "select_list.option_list needs 1-%d options", maxSelectOptions)
+		if keys[q.QuestionKey.v] {
+			return errCodef(codeCardQuestionKey, "select_list question_key %q repeated", truncateRunes(q.QuestionKey.v, 40))
 		}
+		keys[q.QuestionKey.v] = true
 	}
 	return checkSubmit(t.SubmitButton)
 }

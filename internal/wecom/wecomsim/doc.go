@@ -5,8 +5,8 @@
 //   - /cgi-bin/… — the simulated API: gettoken; department/*; user/*;
 //     tag/* (each tag owned by the app that created it, tag.go); appchat/*;
 //     externalcontact/*_contact_way and externalcontact/send_welcome_msg;
-//     oa/calendar/*; oa/schedule/*; message/send and message/recall;
-//     webhook/send.
+//     oa/calendar/*; oa/schedule/*; message/send, message/recall and
+//     message/update_template_card; webhook/send.
 //     Errors are HTTP 200 {"errcode":N,"errmsg":"…"}; unknown paths are
 //     HTTP 404 with an empty body; the access_token is only read from the
 //     query string and is checked before any parameter.
@@ -16,12 +16,15 @@
 //     /sim/seed, /sim/clock, /sim/activate, and for callbacks
 //     /sim/callbacks (configure, list deliveries), /sim/edit (hand edits
 //     in the admin console) and /sim/scan (a customer adds a contact way's
-//     member).
+//     member); for interactive cards /sim/cards (each recipient's copy) and
+//     /sim/card/click (a member clicks a button).
 //
 // Callbacks (§13): SetCallback saves an app's callback URL after WeCom's
 // URL verification; hand edits (Console*, Edit) push change_contact to the
 // contacts-sync callback, Scan pushes change_external_contact with a
-// WelcomeCode to customer-contact apps. Deliveries are encrypted with
+// WelcomeCode to customer-contact apps, and ClickCard pushes
+// template_card_event (FromUserName the clicking member, a fresh single-use
+// ResponseCode) to the app that sent the card. Deliveries are encrypted with
 // internal/wecom's WXBizMsgCrypt, run asynchronously in order per URL, are
 // retried (1 + 3 attempts) and logged (Deliveries); Close stops them.
 // API writes are never echoed to callbacks.
@@ -39,14 +42,21 @@
 //	state := srv.State()
 //	_ = srv.SetCallback(0, receiverURL, token, encodingAESKey) // contacts-sync callback
 //	_, _ = srv.ConsoleUpdateUser(wecomsim.UserEdit{UserID: "lisi", Department: []int64{3}})
+//	res, _ := srv.ClickCard(wecomsim.CardClick{TaskID: "alert-1", UserID: "lisi", Key: "ack"})
+//	card, _ := srv.Card(wecomsim.DemoAgentID, "alert-1") // card.Member("lisi").ReplaceName …
+//
+// Interactive cards (cards.go): message/send records every card that can
+// call back with its task_id, app, recipients and each recipient's copy
+// (Cards, Card, Snapshot.Cards); response codes work once, for 72 h;
+// message/update_template_card changes the targeted copies.
 //
 // Everything time-dependent (token expiry, quotas, rate windows, duplicate
-// check, recall window, contact-way timestamps, welcome-code expiry, a
-// callback's CreateTime and timestamp) uses the simulator clock
-// (SetNow/Advance), so tests never sleep. Only callback HTTP timeouts and
-// retry spacing use real time (Options.CallbackTimeout and
-// CallbackRetryInterval). Random choices (tokens, ids,
-// chat owners, faults) come from math/rand seeded by Options.RandSeed.
+// check, recall window, contact-way timestamps, welcome-code expiry,
+// response-code expiry, a callback's CreateTime and timestamp) uses the
+// simulator clock (SetNow/Advance), so tests never sleep. Only callback
+// HTTP timeouts and retry spacing use real time (Options.CallbackTimeout
+// and CallbackRetryInterval). Random choices (tokens, ids, chat owners,
+// faults) come from math/rand seeded by Options.RandSeed.
 //
 // docs/wecom-simulator.md lists what is and is not simulated and every
 // design choice made where the reference says "unconfirmed".

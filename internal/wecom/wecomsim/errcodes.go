@@ -63,19 +63,31 @@ const (
 
 	codeTokenExpired      = 42001
 	codeCardTaskID        = 42014
-	codeCardButtonKey     = 42019
-	codeCardButtonText    = 42020
+	codeCardAppMismatch   = 42015 // update_template_card: the card was sent by another app (§14)
+	codeCardButtonName    = 42020 // 缺少按钮名称: update_template_card without button.replace_name
 	codeCardKeyName       = 42027
 	codeCardMediaID       = 42029
 	codeCardHorizontal    = 42035
 	codeCardVertical      = 42036
+	codeCardOptionCount   = 42037
+	codeCardButtonText    = 42038
+	codeCardButtonKey     = 42039
+	codeCardOptionID      = 42040
+	codeCardOptionText    = 42041
+	codeCardQuestionKey   = 42043
+	codeCardSubmitKey     = 42046
+	codeCardSelectList    = 42047
+	codeCardSubmitText    = 42049
 	codeCardUserID        = 42050
+	codeCardMenuKey       = 42051
 	codeCardMissingURL    = 42028
 	codeCardMissingAppID  = 42030
 	codeCardMissingTitle  = 42033
 	codeCardImageInvalid  = 42044
 	codeCardActionInvalid = 42045
 	codeMsgIDExpired      = 42052
+
+	codeCallbackURLRequired = 43012 // 应用需配置回调url: interactive cards (§14)
 
 	codeEmptyContent    = 44004
 	codeContentTooLarge = 45002
@@ -108,6 +120,7 @@ const (
 	codeInvalidParentID   = 60124
 	codeNoMobileOrEmail   = 60129
 	codeLeaderLenMismatch = 60132
+	codeBadResponseCode   = 60140 // 无效的response_code, "可能是response_code已经过期" (§14)
 	codeTooManyLeaders    = 60257
 
 	codeDeptNodesOverLimit  = 81001
@@ -234,9 +247,19 @@ var errMessages = map[int]string{
 	codeInvalidAttachmentType: "invalid attachment msgtype",
 
 	codeTokenExpired:      "access_token expired",
-	codeCardTaskID:        "template_card task_id invalid",
-	codeCardButtonKey:     "template_card button key invalid",
-	codeCardButtonText:    "template_card button text missing",
+	codeCardTaskID:        "taskid has existed or empty or exceed max len", // as quoted in §14
+	codeCardAppMismatch:   "the app does not match the app that sent the card",
+	codeCardButtonName:    "button replace_name missing",
+	codeCardOptionCount:   "template_card option_list size invalid",
+	codeCardButtonText:    "template_card button_list.text missing or invalid",
+	codeCardButtonKey:     "template_card button_list.key missing or invalid",
+	codeCardOptionID:      "template_card option_list.id missing or invalid",
+	codeCardOptionText:    "template_card option_list.text missing or invalid",
+	codeCardQuestionKey:   "template_card question_key missing or invalid",
+	codeCardSubmitKey:     "template_card submit_button.key missing or invalid",
+	codeCardSelectList:    "template_card select_list size invalid",
+	codeCardSubmitText:    "template_card submit_button.text missing or invalid",
+	codeCardMenuKey:       "template_card action_menu.action_list.key conflict",
 	codeCardKeyName:       "template_card horizontal_content_list.keyname missing",
 	codeCardMediaID:       "template_card media_id missing",
 	codeCardHorizontal:    "template_card horizontal_content_list size invalid",
@@ -248,6 +271,8 @@ var errMessages = map[int]string{
 	codeCardImageInvalid:  "template_card card_image.url missing or invalid",
 	codeCardActionInvalid: "template_card card_action missing or invalid",
 	codeMsgIDExpired:      "msgid expired",
+
+	codeCallbackURLRequired: "callback url required for the app",
 
 	codeEmptyContent:    "empty content",
 	codeContentTooLarge: "content size out of limit",
@@ -280,6 +305,7 @@ var errMessages = map[int]string{
 	codeInvalidParentID:   "invalid parent department id",
 	codeNoMobileOrEmail:   "mobile and email are both empty",
 	codeLeaderLenMismatch: "is_leader_in_dept and department size mismatch",
+	codeBadResponseCode:   "invalid response_code",
 	codeTooManyLeaders:    "direct_leader count exceeds limit",
 
 	codeDeptNodesOverLimit:  "department node count exceeds limit",

@@ -18,6 +18,7 @@ type callbackEvent struct {
 	event, changeType string
 	userID, newUserID string
 	externalUserID    string
+	taskID, eventKey  string
 	partyID           int64
 	createTime        int64
 	identity          string

@@ -155,13 +155,16 @@ func (s *Sim) Drops() []Drop {
 	return slices.Clone(s.drops)
 }
 
-// ClearMessages forgets recorded messages, drops, quota windows and the
-// duplicate-check memory.
+// ClearMessages forgets recorded messages, drops, quota windows, the
+// duplicate-check memory, used task_ids, and the interactive cards with
+// their response codes.
 func (s *Sim) ClearMessages() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.messages, s.drops = nil, nil
 	s.taskIDs = map[string]bool{}
+	s.cards = map[string]*sentCard{}
+	s.respCodes = map[string]*responseCode{}
 	s.msgByID = map[string]*Message{}
 	s.dupSeen = map[string]dupEntry{}
 	s.quota = map[string][]time.Time{}
@@ -398,6 +401,13 @@ func handleMessageSend(s *Sim, c *call) reply {
 	if e := checkSafe(req.Safe, req.MsgType.v, chanMessage); e != nil {
 		return failErr(e)
 	}
+	// Interactive cards call back, so the app needs a callback URL
+	// (43012, §14). Notice cards with an action_menu also call back
+	// (template_card_menu_event), but the reference ties 43012 to the
+	// interactive types only: they are not refused (unconfirmed).
+	if req.TemplateCard != nil && slices.Contains(interactiveCards, req.TemplateCard.CardType.v) && s.callbacks[c.app.AgentID] == nil {
+		return failf(codeCallbackURLRequired, "app %d has no callback URL for %s", c.app.AgentID, req.TemplateCard.CardType.v)
+	}
 	if req.MsgType.v == "miniprogram_notice" && req.ToUser.v == "@all" {
 		return failf(codeInvalidParam, "miniprogram_notice does not support @all")
 	}
@@ -408,31 +418,37 @@ func handleMessageSend(s *Sim, c *call) reply {
 	if rcpt.validTargets == 0 {
 		return fail(codeAllRecipientsBad)
 	}
-	if e := s.checkTaskID(c.app, req.TemplateCard); e != nil {
-		return failErr(e)
-	}
-
 	dupKey, interval := s.dupKey(c, &req)
 	if dupKey != "" {
 		if prev, seen := s.dupSeen[dupKey]; seen && c.now.Sub(prev.at) < interval {
 			// Not delivered again. The reply repeats the original one,
 			// including its msgid (simulator choice: the duplicate *is*
-			// that message, so recalling the msgid recalls it).
+			// that message, so recalling the msgid recalls it) and a
+			// card's response_code. The duplicate check runs before the
+			// task_id check, so a repeated card is a duplicate, not a
+			// 42014 (unconfirmed).
 			s.recordMessage(&Message{Time: c.now, Channel: chanMessage, AgentID: c.app.AgentID,
 				MsgType: req.MsgType.v, Body: slices.Clone(c.body), Duplicate: true})
 			return ok(prev.fields)
 		}
+	}
+	if e := s.checkTaskID(c.app, req.TemplateCard); e != nil {
+		return failErr(e)
 	}
 
 	m := &Message{Time: c.now, Channel: chanMessage, AgentID: c.app.AgentID, MsgID: s.newMsgID(),
 		MsgType: req.MsgType.v, Body: slices.Clone(c.body),
 		InvalidUser: strings.Join(rcpt.invalidUser, "|"), InvalidParty: strings.Join(rcpt.invalidParty, "|"),
 		InvalidTag: strings.Join(rcpt.invalidTag, "|")}
-	if req.TemplateCard != nil && slices.Contains(interactiveCards, req.TemplateCard.CardType.v) {
-		m.ResponseCode = s.randString(responseCodeLength, alnum+"-_")
-	}
 	s.deliver(m, rcpt.users, c.now)
 	s.recordMessage(m)
+	if req.TemplateCard.callsBack() {
+		// Cards that can call back are recorded with their recipients and
+		// get a single-use response_code (cards.go). §7 promises one for
+		// the interactive types; that action_menu notice cards get one
+		// too is the reference's "presumably" (unconfirmed).
+		m.ResponseCode = s.recordCard(m, req.TemplateCard, c.body, c.now)
+	}
 	if k := taskKey(c.app, req.TemplateCard); k != "" {
 		s.taskIDs[k] = true
 	}

@@ -257,6 +257,10 @@ type Snapshot struct {
 	ExternalContacts []ExternalContact `json:"external_contacts"`
 	// WelcomeMessages are those sent with send_welcome_msg, oldest first.
 	WelcomeMessages []WelcomeMessage `json:"welcome_messages"`
+	// Cards are the interactive cards sent (button/vote/multiple
+	// interaction, or notice cards with an action_menu) with each
+	// recipient's copy, in send order (cards.go).
+	Cards []CardState `json:"cards"`
 }
 
 // Department returns the department with id from the snapshot.

@@ -73,6 +73,8 @@ func buildRoutes() map[string]*endpoint {
 		// work; message sending is outside the base frequency limit (§9).
 		{name: "message/send", post: true, write: true, noBaseLimit: true, handle: handleMessageSend},
 		write(post("message/recall", nil, handleMessageRecall)),
+		// §14 card updates: single-use response codes (cards.go).
+		write(post("message/update_template_card", nil, handleUpdateTemplateCard)),
 
 		// §8 group robot: the key is the credential.
 		{name: "webhook/send", post: true, write: true, auth: authRobotKey, noBaseLimit: true, handle: handleWebhookSend},

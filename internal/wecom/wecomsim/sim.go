@@ -95,7 +95,9 @@ type Sim struct {
 	msgByID    map[string]*Message
 	drops      []Drop
 	dupSeen    map[string]dupEntry
-	taskIDs    map[string]bool // agentid + template_card task_id already used
+	taskIDs    map[string]bool          // agentid + template_card task_id already used
+	cards      map[string]*sentCard     // cards that can call back, by cardKey
+	respCodes  map[string]*responseCode // update_template_card codes
 	quota      map[string][]time.Time
 	robotSends map[string][]time.Time
 
@@ -166,6 +168,8 @@ func (s *Sim) resetLocked() {
 	s.users = map[string]*User{}
 	s.userCache = nil
 	s.taskIDs = map[string]bool{}
+	s.cards = map[string]*sentCard{}
+	s.respCodes = map[string]*responseCode{}
 	s.tags = map[int64]*Tag{}
 	s.robots = map[string]*Robot{}
 	s.chats = map[string]*Chat{}

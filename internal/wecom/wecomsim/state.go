@@ -58,5 +58,6 @@ func (s *Sim) State() Snapshot {
 	for _, m := range s.welcomes {
 		snap.WelcomeMessages = append(snap.WelcomeMessages, m.clone())
 	}
+	snap.Cards = s.cardStatesLocked()
 	return snap
 }

@@ -114,6 +114,27 @@ func card(c string) string {
 	return `{"touser":"lisi","msgtype":"template_card","agentid":1000002,"template_card":` + c + `}`
 }
 
+// btnCard is a button_interaction card with extra fields and buttons.
+func btnCard(fields, buttons string) string {
+	if fields != "" {
+		fields += ","
+	}
+	return `{"card_type":"button_interaction",` + fields + `"main_title":{"title":"t"},"button_list":[` + buttons + `]}`
+}
+
+// options is n checkbox or select options with ids o1…on.
+func options(n int) string {
+	v := make([]string, n)
+	for i := range v {
+		v[i] = fmt.Sprintf(`{"id":"o%d","text":"O%d"}`, i+1, i+1)
+	}
+	return strings.Join(v, ",")
+}
+
+// withAppCallback saves a callback for the demo operator app, which
+// interactive cards need.
+func withAppCallback(e *env) { mustCallback(e.t, e.srv.Sim, DemoAgentID, newReceiver(e.t)) }
+
 func schedule(fields string) string {
 	return `{"schedule":{"start_time":1772445600,"end_time":1772449200,"attendees":[{"userid":"lisi"}]` + fields + `}}`
 }
@@ -455,6 +476,39 @@ func TestValidationMessages(t *testing.T) {
 		{name: "horizontal list of 7", tok: "app", endpoint: "message/send", body: card(`{"card_type":"text_notice","main_title":{"title":"t"},"card_action":{"type":1,"url":"https://x"},"horizontal_content_list":[` + strings.TrimSuffix(repeatStr(`{"keyname":"k"},`, 7), ",") + `]}`), want: 42035},
 		{name: "action_menu without task_id", tok: "app", endpoint: "message/send", body: card(`{"card_type":"text_notice","main_title":{"title":"t"},"card_action":{"type":1,"url":"https://x"},"action_menu":{"desc":"d","action_list":[{"text":"a","key":"k"}]}}`), want: 42014},
 		{name: "button_interaction without buttons", tok: "app", endpoint: "message/send", body: card(`{"card_type":"button_interaction","task_id":"t1","main_title":{"title":"t"}}`), want: 40058},
+		// §14 interactive cards: body rules come before the callback check (43012).
+		{name: "interactive card without callback url", tok: "app", endpoint: "message/send", body: card(btnCard(`"task_id":"t1"`, `{"text":"ok","key":"k1"}`)), want: 43012},
+		{name: "interactive card with callback url ok", tok: "app", endpoint: "message/send", setup: withAppCallback, body: card(btnCard(`"task_id":"t1"`, `{"text":"ok","key":"k1"}`)), want: 0},
+		{name: "action_menu card needs no callback url", tok: "app", endpoint: "message/send", body: card(`{"card_type":"text_notice","task_id":"m1","main_title":{"title":"t"},"card_action":{"type":1,"url":"https://x"},"action_menu":{"action_list":[{"text":"a","key":"k"}]}}`), want: 0},
+		{name: "interactive card without task_id", tok: "app", endpoint: "message/send", body: card(btnCard(``, `{"text":"ok","key":"k1"}`)), want: 42014},
+		{name: "task_id 129 bytes", tok: "app", endpoint: "message/send", body: card(btnCard(`"task_id":"`+repeatStr("a", 129)+`"`, `{"text":"ok","key":"k1"}`)), want: 42014},
+		{name: "task_id 128 bytes ok", tok: "app", endpoint: "message/send", setup: withAppCallback, body: card(btnCard(`"task_id":"`+repeatStr("a", 128)+`"`, `{"text":"ok","key":"k1"}`)), want: 0},
+		{name: "task_id with a dot", tok: "app", endpoint: "message/send", body: card(btnCard(`"task_id":"a.b"`, `{"text":"ok","key":"k1"}`)), want: 42014},
+		{name: "task_id with every allowed character ok", tok: "app", endpoint: "message/send", setup: withAppCallback, body: card(btnCard(`"task_id":"aZ09_-@"`, `{"text":"ok","key":"k1"}`)), want: 0},
+		{name: "task_id used by another app ok", tok: "app", endpoint: "message/send", setup: func(e *env) {
+			withAppCallback(e)
+			mustCallback(e.t, e.srv.Sim, DemoLimitedAgentID, newReceiver(e.t))
+			e.wantCode(e.post(e.lim, "message/send", `{"touser":"wangwu","msgtype":"template_card","agentid":1000003,"template_card":`+btnCard(`"task_id":"t1"`, `{"text":"ok","key":"k1"}`)+`}`), 0)
+		}, body: card(btnCard(`"task_id":"t1"`, `{"text":"ok","key":"k1"}`)), want: 0},
+		{name: "button without text", tok: "app", endpoint: "message/send", body: card(btnCard(`"task_id":"t1"`, `{"key":"k1"}`)), want: 42038},
+		{name: "callback button without key", tok: "app", endpoint: "message/send", body: card(btnCard(`"task_id":"t1"`, `{"text":"ok"}`)), want: 42039},
+		{name: "button key 1025 bytes", tok: "app", endpoint: "message/send", body: card(btnCard(`"task_id":"t1"`, `{"text":"ok","key":"`+repeatStr("k", 1025)+`"}`)), want: 42039},
+		{name: "button keys repeated", tok: "app", endpoint: "message/send", body: card(btnCard(`"task_id":"t1"`, `{"text":"a","key":"k1"},{"text":"b","key":"k1"}`)), want: 42039},
+		{name: "url button without url", tok: "app", endpoint: "message/send", body: card(btnCard(`"task_id":"t1"`, `{"text":"a","type":1}`)), want: 42028},
+		{name: "url button needs no key", tok: "app", endpoint: "message/send", setup: withAppCallback, body: card(btnCard(`"task_id":"t1"`, `{"text":"a","key":"k1"},{"text":"b","type":1,"url":"https://x"}`)), want: 0},
+		{name: "seven buttons", tok: "app", endpoint: "message/send", body: card(btnCard(`"task_id":"t1"`, strings.TrimSuffix(repeatStr(`{"text":"a","type":1,"url":"https://x"},`, 7), ","))), want: 40058},
+		{name: "button_selection without question_key", tok: "app", endpoint: "message/send", body: card(btnCard(`"task_id":"t1","button_selection":{"option_list":[{"id":"a","text":"A"}]}`, `{"text":"ok","key":"k1"}`)), want: 42043},
+		{name: "button_selection without options", tok: "app", endpoint: "message/send", body: card(btnCard(`"task_id":"t1","button_selection":{"question_key":"q","option_list":[]}`, `{"text":"ok","key":"k1"}`)), want: 42037},
+		{name: "button_selection option ids repeated", tok: "app", endpoint: "message/send", body: card(btnCard(`"task_id":"t1","button_selection":{"question_key":"q","option_list":[{"id":"a","text":"A"},{"id":"a","text":"B"}]}`, `{"text":"ok","key":"k1"}`)), want: 42040},
+		{name: "button_selection option id 129 bytes", tok: "app", endpoint: "message/send", body: card(btnCard(`"task_id":"t1","button_selection":{"question_key":"q","option_list":[{"id":"`+repeatStr("i", 129)+`","text":"A"}]}`, `{"text":"ok","key":"k1"}`)), want: 42040},
+		{name: "vote without checkbox", tok: "app", endpoint: "message/send", body: card(`{"card_type":"vote_interaction","task_id":"t1","main_title":{"title":"t"},"submit_button":{"text":"go","key":"s"}}`), want: 42043},
+		{name: "vote with 21 options", tok: "app", endpoint: "message/send", body: card(`{"card_type":"vote_interaction","task_id":"t1","checkbox":{"question_key":"q","option_list":[` + options(21) + `]},"submit_button":{"text":"go","key":"s"}}`), want: 42037},
+		{name: "vote option without text", tok: "app", endpoint: "message/send", body: card(`{"card_type":"vote_interaction","task_id":"t1","checkbox":{"question_key":"q","option_list":[{"id":"a"}]},"submit_button":{"text":"go","key":"s"}}`), want: 42041},
+		{name: "vote submit without key", tok: "app", endpoint: "message/send", body: card(`{"card_type":"vote_interaction","task_id":"t1","checkbox":{"question_key":"q","option_list":[{"id":"a","text":"A"}]},"submit_button":{"text":"go"}}`), want: 42046},
+		{name: "vote submit without text", tok: "app", endpoint: "message/send", body: card(`{"card_type":"vote_interaction","task_id":"t1","checkbox":{"question_key":"q","option_list":[{"id":"a","text":"A"}]},"submit_button":{"key":"s"}}`), want: 42049},
+		{name: "multiple with 4 selects", tok: "app", endpoint: "message/send", body: card(`{"card_type":"multiple_interaction","task_id":"t1","select_list":[` + strings.TrimSuffix(repeatStr(`{"question_key":"q","option_list":[{"id":"a","text":"A"}]},`, 4), ",") + `],"submit_button":{"text":"go","key":"s"}}`), want: 42047},
+		{name: "multiple with 11 options", tok: "app", endpoint: "message/send", body: card(`{"card_type":"multiple_interaction","task_id":"t1","select_list":[{"question_key":"q","option_list":[` + options(11) + `]}],"submit_button":{"text":"go","key":"s"}}`), want: 42037},
+		{name: "action_menu keys repeated", tok: "app", endpoint: "message/send", body: card(`{"card_type":"text_notice","task_id":"m1","main_title":{"title":"t"},"card_action":{"type":1,"url":"https://x"},"action_menu":{"action_list":[{"text":"a","key":"k"},{"text":"b","key":"k"}]}}`), want: 42051},
 		{name: "miniprogram_notice without appid", tok: "app", endpoint: "message/send", body: `{"touser":"lisi","agentid":1000002,"msgtype":"miniprogram_notice","miniprogram_notice":{"title":"t"}}`, want: 90200},
 		{name: "recall unknown msgid", tok: "app", endpoint: "message/recall", body: `{"msgid":"nope"}`, want: 40058},
 		{name: "recall without msgid", tok: "app", endpoint: "message/recall", body: `{}`, want: 40058},
