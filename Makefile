@@ -76,8 +76,9 @@ verify: manifests generate ## Fail when `make manifests generate` changes any tr
 		git status --porcelain -- api config charts internal cmd docs/api-reference.md docs/api.md; git --no-pager diff --stat; exit 1; fi
 
 .PHONY: test
-test: manifests generate fmt vet envtest test-rules ## Run the alert rule tests, unit, simulator, API validation and envtest suites, then fuzz (all but test/e2e).
+test: manifests generate fmt vet envtest test-rules ## Run the alert rule tests, unit, simulator, API validation and envtest suites, the metrics endpoint and dashboard checks, then fuzz (all but the rest of test/e2e).
 	go test $(GOTEST_FLAGS) $$(go list ./... | grep -v '/test/e2e') -coverprofile cover.out -timeout 25m
+	go test $(GOTEST_FLAGS) ./test/e2e/ -timeout 10m -ginkgo.label-filter=metrics
 	$(MAKE) fuzz
 
 .PHONY: test-rules
@@ -86,8 +87,8 @@ test-rules: promtool ## Check the chart's alert rules and run their unit tests (
 	$(PROMTOOL) test rules test/rules/*.yaml
 
 .PHONY: test-e2e
-test-e2e: manifests generate fmt vet envtest helm alertmanager ## Run test/e2e: built manager, Helm install, real Alertmanager, faults, upgrade, demo.
-	go test $(GOTEST_FLAGS) ./test/e2e/... -timeout 40m
+test-e2e: manifests generate fmt vet envtest helm alertmanager ## Run test/e2e: built manager, Helm install, real Alertmanager, faults, upgrade, demo (the metrics specs run in make test).
+	go test $(GOTEST_FLAGS) ./test/e2e/... -timeout 40m -ginkgo.label-filter='!metrics'
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME.

@@ -83,7 +83,7 @@ func scrapeMetrics(port int, token string) (int, string, error) {
 	return resp.StatusCode, string(body), err
 }
 
-var _ = Describe("the manager's metrics endpoint", func() {
+var _ = Describe("the manager's metrics endpoint", Label("metrics"), func() {
 	It("serves HTTPS only to a caller the API server authenticates and authorises", func() {
 		metrics := freePort()
 		cmd := exec.Command(managerPath,

@@ -35,7 +35,7 @@ const (
 // The dashboard and the alert rules are only worth something if their queries name series
 // the manager really serves: a renamed metric or label leaves a panel empty and an alert
 // silent, and nothing else would notice.
-var _ = Describe("the dashboard and the alert rules", func() {
+var _ = Describe("the dashboard and the alert rules", Label("metrics"), func() {
 	It("name only metrics and labels that a running manager serves", func() {
 		queries := append(dashboardQueries(), ruleQueries()...)
 
