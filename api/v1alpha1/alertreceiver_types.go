@@ -5,7 +5,7 @@ import (
 )
 
 // AlertFormat is the WeCom message type the alerts are rendered as.
-// +kubebuilder:validation:Enum=Markdown;Text
+// +kubebuilder:validation:Enum=Markdown;Text;Card
 type AlertFormat string
 
 const (
@@ -14,7 +14,76 @@ const (
 	AlertFormatMarkdown AlertFormat = "Markdown"
 	// AlertFormatText renders plain text; the only format in which a group robot can @all.
 	AlertFormatText AlertFormat = "Text"
+	// AlertFormatCard sends a button_interaction template card whose buttons (spec.card)
+	// acknowledge or silence the alerts from WeCom. App messages (to) only.
+	AlertFormatCard AlertFormat = "Card"
 )
+
+// AlertCardAction is what a card button does.
+// +kubebuilder:validation:Enum=Acknowledge;Silence
+type AlertCardAction string
+
+const (
+	// AlertCardAcknowledge records who acknowledged the alerts, on the card and in Kubernetes.
+	AlertCardAcknowledge AlertCardAction = "Acknowledge"
+	// AlertCardSilence creates a silence in Alertmanager (spec.alertmanager) for the
+	// labels the card's alerts share, for the button's duration.
+	AlertCardSilence AlertCardAction = "Silence"
+)
+
+// AlertCardButton is one button of an alert card.
+// +kubebuilder:validation:XValidation:rule="self.action != 'Silence' || has(self.duration)",message="a Silence button needs a duration"
+// +kubebuilder:validation:XValidation:rule="self.action != 'Acknowledge' || !has(self.duration)",message="an Acknowledge button has no duration"
+// +kubebuilder:validation:XValidation:rule="!has(self.duration) || (duration(self.duration) >= duration('1m') && duration(self.duration) <= duration('720h'))",message="duration must be between 1m and 720h (30 days)"
+type AlertCardButton struct {
+	// text is the button's label, 1 to 20 characters. WeCom suggests at most 10 (Chinese)
+	// characters; longer labels may be cut by the WeCom client.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=20
+	Text string `json:"text"`
+	// action is Acknowledge or Silence.
+	Action AlertCardAction `json:"action"`
+	// duration of the silence a Silence button creates (1m to 720h), for example 4h.
+	// +optional
+	Duration *metav1.Duration `json:"duration,omitempty"`
+	// style is WeCom's button style, 1 to 4 (colours chosen by the WeCom client). Defaults
+	// to 1 for Acknowledge and 2 for Silence.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=4
+	// +optional
+	Style int32 `json:"style,omitempty"`
+}
+
+// AlertCard configures the template card of format Card.
+// +kubebuilder:validation:XValidation:rule="self.buttons.all(b, self.buttons.exists_one(c, c.action == b.action && (has(c.duration) ? (has(b.duration) && duration(c.duration) == duration(b.duration)) : !has(b.duration))))",message="two buttons do the same (same action and duration)"
+type AlertCard struct {
+	// buttons are the card's buttons, 1 to 6, left to right. Defaults to Acknowledge,
+	// Silence 1h and Silence 4h when spec.alertmanager is set, else Acknowledge alone.
+	// Each button's callback key is derived from its action and duration ("ack",
+	// "silence-4h0m0s"), so no two buttons may do the same.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=6
+	// +listType=atomic
+	Buttons []AlertCardButton `json:"buttons"`
+}
+
+// AlertmanagerAPI is the Alertmanager whose API v2 the Silence buttons of cards call.
+type AlertmanagerAPI struct {
+	// url is Alertmanager's base URL as the manager reaches it, http or https, for example
+	// http://alertmanager-operated.monitoring.svc:9093 (silences are created at
+	// <url>/api/v2/silences). Redirects are not followed. At most 2048 characters.
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^https?://[^/?#\s]+(/[^?#\s]*)?$`
+	URL string `json:"url"`
+	// authSecretRef names the credentials sent to Alertmanager: a bearer token, or a user
+	// name and password for basic auth, from a Secret in the receiver's namespace labelled
+	// wecom.dev/use: "true". The Secret must also carry the annotation
+	// wecom.dev/alertmanager-url with this url: whoever can write the Secret decides where
+	// its credentials may be sent, so a receiver cannot send them anywhere else. Empty sends
+	// no credentials.
+	// +optional
+	AuthSecretRef *AlertReceiverAuth `json:"authSecretRef,omitempty"`
+}
 
 // AlertSplit says how many Notifications one Alertmanager notification becomes.
 // +kubebuilder:validation:Enum=Group;Alert
@@ -52,9 +121,11 @@ type AlertMention struct {
 	Mobiles []string `json:"mobiles,omitempty"`
 }
 
-// AlertReceiverAuth names the credentials Alertmanager's webhook http_config must present:
-// a bearer token (http_config.authorization) or a user name and password
-// (http_config.basic_auth), read from one Secret in the receiver's namespace.
+// AlertReceiverAuth names credentials in one Secret of the receiver's namespace: a bearer
+// token or a user name and password (basic auth). In authSecretRef they are what
+// Alertmanager's webhook http_config must present (http_config.authorization or
+// http_config.basic_auth); in alertmanager.authSecretRef, what the operator presents to
+// Alertmanager's API.
 // +kubebuilder:validation:XValidation:rule="has(self.bearerTokenKey) != (has(self.usernameKey) && has(self.passwordKey))",message="set bearerTokenKey, or usernameKey and passwordKey"
 // +kubebuilder:validation:XValidation:rule="has(self.usernameKey) == has(self.passwordKey)",message="usernameKey and passwordKey go together"
 type AlertReceiverAuth struct {
@@ -86,6 +157,10 @@ type AlertReceiverAuth struct {
 // +kubebuilder:validation:XValidation:rule="!(has(self.chatRef) && has(self.chatID))",message="set chatRef or chatID, not both"
 // +kubebuilder:validation:XValidation:rule="!(has(self.to) || has(self.chatID)) || has(self.connectionRef)",message="app messages and chatID need connectionRef"
 // +kubebuilder:validation:XValidation:rule="!has(self.mentions) || size(self.mentions) == 0 || has(self.robot)",message="mentions only work with a group robot"
+// +kubebuilder:validation:XValidation:rule="!has(self.format) || self.format != 'Card' || has(self.to)",message="format Card needs the app channel (to): app chats and group robots cannot send interactive cards; use Markdown or Text there"
+// +kubebuilder:validation:XValidation:rule="!has(self.format) || self.format != 'Card' || !has(self.template)",message="template does not apply to format Card, whose card layout is fixed"
+// +kubebuilder:validation:XValidation:rule="!has(self.card) || (has(self.format) && self.format == 'Card')",message="card applies to format Card only"
+// +kubebuilder:validation:XValidation:rule="!has(self.card) || !self.card.buttons.exists(b, b.action == 'Silence') || has(self.alertmanager)",message="Silence buttons need spec.alertmanager (the Alertmanager API that creates the silences)"
 type AlertReceiverSpec struct {
 	// connectionRef names the WeComConnection (same namespace) for app messages and app
 	// chats. A chatRef may leave it out: the chat's connection is used.
@@ -112,10 +187,22 @@ type AlertReceiverSpec struct {
 	// +optional
 	Robot *RobotTarget `json:"robot,omitempty"`
 
-	// format is Markdown (the default: colours, bold, links) or Text.
+	// format is Markdown (the default: colours, bold, links), Text, or Card: a
+	// button_interaction template card whose buttons acknowledge or silence the alerts
+	// (app messages only; clicks reach the operator through the connection's WeCom
+	// callbacks, spec.callback, which WeCom requires for such cards).
 	// +kubebuilder:default=Markdown
 	// +optional
 	Format AlertFormat `json:"format,omitempty"`
+
+	// card sets the buttons of format Card.
+	// +optional
+	Card *AlertCard `json:"card,omitempty"`
+
+	// alertmanager is the Alertmanager API the Silence buttons of cards create silences
+	// in. Without it cards have no Silence buttons.
+	// +optional
+	Alertmanager *AlertmanagerAPI `json:"alertmanager,omitempty"`
 
 	// template is a Go text/template that renders one message from Alertmanager's webhook
 	// data (.Status, .Alerts, .GroupLabels, .CommonLabels, .CommonAnnotations, .ExternalURL,
@@ -224,7 +311,14 @@ const (
 	ReasonTimezoneInvalid = "TimezoneInvalid"
 	// ReasonTemplateFailed: the template failed on an alert and the built-in one was used.
 	ReasonTemplateFailed = "TemplateFailed"
+	// ReasonCredentialsNotForURL: spec.alertmanager.authSecretRef's Secret does not carry
+	// the annotation wecom.dev/alertmanager-url with spec.alertmanager.url.
+	ReasonCredentialsNotForURL = "CredentialsNotForURL"
 )
+
+// AnnotationAlertmanagerURL on a Secret names the one Alertmanager URL its credentials may
+// be sent to (spec.alertmanager.authSecretRef).
+const AnnotationAlertmanagerURL = "wecom.dev/alertmanager-url"
 
 // Labels and annotations on the Notifications an AlertReceiver makes.
 const (
@@ -241,6 +335,10 @@ const (
 	AnnotationAlertGroupKey = "wecom.dev/alert-group-key"
 	// AnnotationAlertRepeat numbers the reminders of one message: 0 for the first.
 	AnnotationAlertRepeat = "wecom.dev/alert-repeat"
+	// LabelAlertCard identifies the alerts one card shows (one group, or one alert with
+	// split Alert) for one receiver: the resolved Notification with the same value updates
+	// the firing cards in place.
+	LabelAlertCard = "wecom.dev/alert-card"
 )
 
 // AlertReceiver turns Prometheus Alertmanager webhook notifications into WeCom messages

@@ -257,14 +257,61 @@ type CardImage struct {
 	AspectRatio string `json:"aspectRatio,omitempty"`
 }
 
-// TemplateCardMessage is a template card of type text_notice or news_notice (the
-// interactive types need a callback URL the operator does not serve).
+// CardButton is a button of a button_interaction card.
+// +kubebuilder:validation:XValidation:rule="(has(self.type) && self.type == 1) ? has(self.url) : has(self.key)",message="a callback button (type 0) needs key; a link button (type 1) needs url"
+type CardButton struct {
+	// type 0 (the default) calls back: a click sends WeCom's template_card_event with key to
+	// the app's callback; 1 opens url.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1
+	// +optional
+	Type int32 `json:"type,omitempty"`
+	// text is the label; WeCom suggests at most 10 characters.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	Text string `json:"text"`
+	// style is WeCom's button style, 1 to 4.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=4
+	// +optional
+	Style int32 `json:"style,omitempty"`
+	// key is the event key of a callback button, unique in the card, at most 1024 bytes.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Key string `json:"key,omitempty"`
+	// url a link button opens.
+	// +kubebuilder:validation:MaxLength=2048
+	// +optional
+	URL string `json:"url,omitempty"`
+}
+
+// TemplateCardMessage is a template card of type text_notice, news_notice or
+// button_interaction. A button_interaction card needs the connection's WeCom callbacks
+// (spec.callback on the WeComConnection, and the callback URL saved for the app in WeCom,
+// which refuses such cards otherwise with 43012); its clicks are acted on when the
+// Notification was made by an AlertReceiver with format Card (spec.alert), and otherwise
+// recorded as events on the Notification.
 // +kubebuilder:validation:XValidation:rule="self.cardType != 'text_notice' || (has(self.mainTitle) && has(self.mainTitle.title)) || has(self.subTitleText)",message="a text_notice card needs mainTitle.title or subTitleText"
 // +kubebuilder:validation:XValidation:rule="self.cardType != 'news_notice' || has(self.cardImage)",message="a news_notice card needs cardImage"
+// +kubebuilder:validation:XValidation:rule="self.cardType != 'button_interaction' || (has(self.buttonList) && size(self.buttonList) > 0)",message="a button_interaction card needs buttonList"
+// +kubebuilder:validation:XValidation:rule="self.cardType == 'button_interaction' || (!has(self.buttonList) && !has(self.taskID))",message="buttonList and taskID are for button_interaction cards"
 type TemplateCardMessage struct {
-	// cardType is text_notice or news_notice.
-	// +kubebuilder:validation:Enum=text_notice;news_notice
+	// cardType is text_notice, news_notice or button_interaction.
+	// +kubebuilder:validation:Enum=text_notice;news_notice;button_interaction
 	CardType string `json:"cardType"`
+	// taskID names a button_interaction card in WeCom: at most 128 bytes of
+	// [0-9A-Za-z_-@], never used before by the app. Empty (recommended) derives one from
+	// the Notification's name and a hash of its namespace, name and UID; the one used is in
+	// status.card.taskID.
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[0-9A-Za-z_@-]+$`
+	// +optional
+	TaskID string `json:"taskID,omitempty"`
+	// buttonList are a button_interaction card's buttons, 1 to 6.
+	// +kubebuilder:validation:MaxItems=6
+	// +listType=atomic
+	// +optional
+	ButtonList []CardButton `json:"buttonList,omitempty"`
 	// source is the card's source line.
 	// +optional
 	Source *CardSource `json:"source,omitempty"`
@@ -291,7 +338,8 @@ type TemplateCardMessage struct {
 	// +listType=atomic
 	// +optional
 	JumpList []CardJump `json:"jumpList,omitempty"`
-	// cardAction is what tapping the card does: type 1 URL or 2 mini-program. Required.
+	// cardAction is what tapping the card does: type 1 URL or 2 mini-program (required for
+	// notice cards; 0, nothing, for a button_interaction card).
 	CardAction CardLink `json:"cardAction"`
 	// cardImage is the image of a news_notice card.
 	// +optional
@@ -318,7 +366,8 @@ type Message struct {
 	// news is 1 to 8 articles.
 	// +optional
 	News *NewsMessage `json:"news,omitempty"`
-	// templateCard is a text_notice or news_notice card (not for app chats).
+	// templateCard is a text_notice, news_notice or (app messages only)
+	// button_interaction card; not for app chats.
 	// +optional
 	TemplateCard *TemplateCardMessage `json:"templateCard,omitempty"`
 }
@@ -330,6 +379,7 @@ type Message struct {
 // +kubebuilder:validation:XValidation:rule="!(has(self.to) || has(self.chatID)) || has(self.connectionRef)",message="app messages and chatID need connectionRef"
 // +kubebuilder:validation:XValidation:rule="!has(self.robot) || !has(self.message.textCard)",message="group robots cannot send textCard; use markdown or templateCard"
 // +kubebuilder:validation:XValidation:rule="!(has(self.chatRef) || has(self.chatID)) || !has(self.message.templateCard)",message="app chats cannot send templateCard"
+// +kubebuilder:validation:XValidation:rule="!has(self.robot) || !has(self.message.templateCard) || self.message.templateCard.cardType != 'button_interaction'",message="group robots cannot send button_interaction cards"
 // +kubebuilder:validation:XValidation:rule="!has(self.robot) || !has(self.message.news) || self.message.news.articles.all(a, has(a.url))",message="group robot news articles need url"
 // +kubebuilder:validation:XValidation:rule="!has(self.safe) || !self.safe || !has(self.message.news)",message="news messages cannot be safe (WeCom answers 40074)"
 // +kubebuilder:validation:XValidation:rule="has(self.robot) || !has(self.message.text) || ((!has(self.message.text.mentionedUsers) || size(self.message.text.mentionedUsers) == 0) && (!has(self.message.text.mentionedMobiles) || size(self.message.text.mentionedMobiles) == 0))",message="mentions only work with a group robot"
@@ -360,6 +410,11 @@ type NotificationSpec struct {
 	// message is what to send.
 	Message Message `json:"message"`
 
+	// alert is set on the Notifications of AlertReceivers with format Card: what the
+	// buttons of the card act on.
+	// +optional
+	Alert *NotificationAlert `json:"alert,omitempty"`
+
 	// safe marks an app or chat message confidential (no sharing, watermark).
 	// +optional
 	Safe bool `json:"safe,omitempty"`
@@ -381,6 +436,89 @@ type NotificationSpec struct {
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="ttlAfterFinished must not be negative"
 	// +optional
 	TTLAfterFinished *metav1.Duration `json:"ttlAfterFinished,omitempty"`
+}
+
+// NotificationAlert ties a card to the AlertReceiver that made it and to its alerts.
+type NotificationAlert struct {
+	// receiver is the AlertReceiver (same namespace) that made the Notification; its
+	// spec.alertmanager and timezone apply to clicks.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Receiver string `json:"receiver"`
+	// labels are the labels every alert of the card shares (Alertmanager's commonLabels for
+	// a whole group): a Silence button's silence matches exactly these. At most 64; empty
+	// when the alerts share none, and then the card has no Silence buttons.
+	// +kubebuilder:validation:MaxProperties=64
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// NotificationCardStatus is the state of a button_interaction card.
+type NotificationCardStatus struct {
+	// taskID is the card's task_id in WeCom. It is written before the send.
+	TaskID string `json:"taskID"`
+	// responseCode is the newest code for message/update_template_card that is not known
+	// to be used (from the send's reply or a click), and responseCodeTime when WeCom issued
+	// it: WeCom accepts a code once, within 72 hours. Empty once used.
+	// +optional
+	ResponseCode string `json:"responseCode,omitempty"`
+	// +optional
+	ResponseCodeTime *metav1.Time `json:"responseCodeTime,omitempty"`
+	// resolvedBy names the Notification of the resolved alerts whose card replaced this
+	// one in place, at resolvedTime.
+	// +optional
+	ResolvedBy string `json:"resolvedBy,omitempty"`
+	// +optional
+	ResolvedTime *metav1.Time `json:"resolvedTime,omitempty"`
+}
+
+// NotificationActionState is how far an action on a card got.
+// +kubebuilder:validation:Enum=Pending;Done;Failed
+type NotificationActionState string
+
+const (
+	// ActionPending: recorded, not finished (in progress, or interrupted and finished by
+	// WeCom's retry of the click).
+	ActionPending NotificationActionState = "Pending"
+	// ActionDone: done (the silence exists, or the acknowledgement is recorded).
+	ActionDone NotificationActionState = "Done"
+	// ActionFailed: it could not be done; message says why. The member may click again.
+	ActionFailed NotificationActionState = "Failed"
+)
+
+// MaxNotificationActions bounds status.actions; the oldest go first.
+const MaxNotificationActions = 20
+
+// NotificationAction is one click on a card's button: who did what, when, and what came
+// of it.
+type NotificationAction struct {
+	// id identifies the click (a hash of the single-use code WeCom gave it), so that WeCom
+	// retrying the callback, here or on another replica, does not act twice.
+	ID string `json:"id"`
+	// action is Acknowledge or Silence.
+	Action AlertCardAction `json:"action"`
+	// duration of a silence.
+	// +optional
+	Duration *metav1.Duration `json:"duration,omitempty"`
+	// userID of the member who clicked, and name, their name in WeCom (the userID when it
+	// could not be read).
+	UserID string `json:"userID"`
+	// +optional
+	Name string `json:"name,omitempty"`
+	// time of the click.
+	Time metav1.Time `json:"time"`
+	// state is Pending, Done or Failed.
+	State NotificationActionState `json:"state"`
+	// silenceID is the id of the silence Alertmanager created.
+	// +optional
+	SilenceID string `json:"silenceID,omitempty"`
+	// cardUpdated is true once every recipient's card shows the action.
+	// +optional
+	CardUpdated bool `json:"cardUpdated,omitempty"`
+	// message says what happened beyond that: why it failed, or why the card was not
+	// updated.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // NotificationStatus reports delivery.
@@ -425,6 +563,14 @@ type NotificationStatus struct {
 	// from here.
 	// +optional
 	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+	// card is the state of a button_interaction card.
+	// +optional
+	Card *NotificationCardStatus `json:"card,omitempty"`
+	// actions are the clicks on the card's buttons, oldest first, at most 20.
+	// +kubebuilder:validation:MaxItems=20
+	// +listType=atomic
+	// +optional
+	Actions []NotificationAction `json:"actions,omitempty"`
 }
 
 // Condition reasons and event reasons of Notifications, beyond the shared ones.
@@ -440,6 +586,9 @@ const (
 	ReasonAllRecipientsInvalid = "AllRecipientsInvalid"
 	// ReasonTruncated: the content was cut to WeCom's size limit.
 	ReasonTruncated = "Truncated"
+	// ReasonCardUpdated: the message of resolved alerts was not sent; the cards of the same
+	// alerts were updated in place to show them resolved.
+	ReasonCardUpdated = "CardUpdated"
 )
 
 // Notification is one message sent once through an app, an app chat or a group robot.

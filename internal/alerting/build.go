@@ -223,6 +223,8 @@ func (r *renderer) render(data *Data, limit int) string {
 // tmpl is the receiver's template; when it fails on this data, goes over its budget, or
 // renders nothing, the built-in template of the format is used and a warning says so.
 // Nothing is returned when m has nothing to send (resolved alerts with sendResolved false).
+// With format Card each message is a template card (see card.go); resolved alerts with
+// nothing to link to fall back to the built-in markdown.
 func Build(rcv *v1.AlertReceiver, m *Message, tmpl *Template) (out []*v1.Notification, warnings []string) {
 	spec := &rcv.Spec
 	alerts := m.Alerts
@@ -246,13 +248,19 @@ func Build(rcv *v1.AlertReceiver, m *Message, tmpl *Template) (out []*v1.Notific
 	maxMessages := MaxNotifications(spec)
 	limit := contentLimit(spec)
 	for _, p := range parts(spec, m, alerts, maxMessages) {
+		name := Name(rcv, m.GroupKey, p.status, p.alerts)
+		if spec.Format == v1.AlertFormatCard {
+			if n := cardNotification(rcv, m, p, name, tmpl.loc); n != nil {
+				out = append(out, n)
+				continue
+			}
+		}
 		data := NewData(m, p.alerts, p.status, maxAlerts, markdown)
 		note := ""
 		if p.folded {
 			note = foldNote(len(p.alerts), maxMessages, markdown)
 		}
 		content := r.render(data, limit-len(note)) + note
-		name := Name(rcv, m.GroupKey, p.status, p.alerts)
 		users, mobiles := mentions(spec, p.alerts)
 
 		n := newNotification(rcv, m, name, p.status)

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -25,7 +26,8 @@ import (
 // +kubebuilder:rbac:groups=wecom.dev,resources=alertreceivers,verbs=get;list;watch
 // +kubebuilder:rbac:groups=wecom.dev,resources=alertreceivers/status,verbs=get;update;patch
 
-// indexAuthSecret finds the AlertReceivers that use a Secret.
+// indexAuthSecret finds the AlertReceivers that use a Secret (authSecretRef or
+// alertmanager.authSecretRef).
 const indexAuthSecret = "spec.authSecretRef.name"
 
 // AlertReceiverReconciler checks an AlertReceiver's template, time zone and credentials, so
@@ -93,7 +95,66 @@ func (r *AlertReceiverReconciler) check(ctx context.Context, rcv *v1.AlertReceiv
 		}
 		return "", "", err
 	}
+	if _, err := AlertmanagerCredentials(ctx, r.Connector, rcv); err != nil {
+		var dep *dependencyError
+		if errors.As(err, &dep) {
+			return dep.reason, "spec.alertmanager.authSecretRef: " + dep.msg + "; the Silence buttons of cards fail until it is fixed", nil
+		}
+		return "", "", err
+	}
 	return "", "", nil
+}
+
+// AlertmanagerAuth is what the operator presents to Alertmanager's API.
+type AlertmanagerAuth struct {
+	BearerToken, Username, Password string
+}
+
+// AlertmanagerCredentials reads the credentials of the receiver's spec.alertmanager (none
+// when it names no Secret). The Secret must be opted in (wecom.dev/use) and carry the
+// annotation wecom.dev/alertmanager-url with spec.alertmanager.url: the credentials go only
+// where whoever wrote the Secret said they may, so a receiver cannot send another
+// opted-in Secret of its namespace (a WeCom app secret, say) to a URL of its choosing. An
+// error that IsWaiting says what is missing.
+func AlertmanagerCredentials(ctx context.Context, c *Connector, rcv *v1.AlertReceiver) (AlertmanagerAuth, error) {
+	am := rcv.Spec.Alertmanager
+	if am == nil || am.AuthSecretRef == nil {
+		return AlertmanagerAuth{}, nil
+	}
+	ref := am.AuthSecretRef
+	m, err := c.secretMeta(ctx, rcv.Namespace, ref.Name)
+	switch {
+	case apierrors.IsNotFound(err):
+		return AlertmanagerAuth{}, waitFor(v1.ReasonSecretNotFound, "Secret %q not found in namespace %q", ref.Name, rcv.Namespace)
+	case err != nil:
+		return AlertmanagerAuth{}, err
+	case !SecretOptedIn(m.Labels):
+		return AlertmanagerAuth{}, secretNotOptedIn(rcv.Namespace, ref.Name)
+	case !sameURL(m.Annotations[v1.AnnotationAlertmanagerURL], am.URL):
+		return AlertmanagerAuth{}, waitFor(v1.ReasonCredentialsNotForURL,
+			"Secret %q does not say its credentials are for %s: annotate it with %s=%s (kubectl annotate secret -n %s %s %s=%s)",
+			ref.Name, am.URL, v1.AnnotationAlertmanagerURL, am.URL, rcv.Namespace, ref.Name, v1.AnnotationAlertmanagerURL, am.URL)
+	}
+	read := func(key string) (string, error) {
+		v, _, err := c.readSecret(ctx, rcv.Namespace, v1.SecretKeySelector{Name: ref.Name, Key: key})
+		return strings.TrimSpace(v), err
+	}
+	var out AlertmanagerAuth
+	if ref.BearerTokenKey != "" {
+		out.BearerToken, err = read(ref.BearerTokenKey)
+		return out, err
+	}
+	if out.Username, err = read(ref.UsernameKey); err != nil {
+		return AlertmanagerAuth{}, err
+	}
+	out.Password, err = read(ref.PasswordKey)
+	return out, err
+}
+
+// sameURL compares two base URLs, ignoring a trailing slash.
+func sameURL(a, b string) bool {
+	a, b = strings.TrimRight(strings.TrimSpace(a), "/"), strings.TrimRight(strings.TrimSpace(b), "/")
+	return a != "" && a == b
 }
 
 // ReceiverCredentials reads the receiver's bearer token, or user name and password. An error
@@ -160,7 +221,11 @@ func setupAlerting(mgr ctrl.Manager, o Options, connector *Connector, recorder e
 		return err
 	}
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1.AlertReceiver{}, indexAuthSecret, func(obj client.Object) []string {
-		return []string{obj.(*v1.AlertReceiver).Spec.AuthSecretRef.Name}
+		spec := &obj.(*v1.AlertReceiver).Spec
+		if am := spec.Alertmanager; am != nil && am.AuthSecretRef != nil && am.AuthSecretRef.Name != spec.AuthSecretRef.Name {
+			return []string{spec.AuthSecretRef.Name, am.AuthSecretRef.Name}
+		}
+		return []string{spec.AuthSecretRef.Name}
 	}); err != nil {
 		return err
 	}

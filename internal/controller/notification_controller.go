@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/alerting"
 	"github.com/wecom-dev/wecom-operator/internal/notify"
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
 )
@@ -43,7 +45,28 @@ const (
 	EventInvalidRecipients = "InvalidRecipients"
 	EventTruncated         = "Truncated"
 	EventResendAfterWindow = "ResendAfterDedupeWindow"
+	// EventCardResolved: a card was updated in place to show its alerts resolved.
+	EventCardResolved = "CardResolved"
+	// EventCardUpdateSkipped: a card could not be updated (no usable response code, or
+	// WeCom refused it); a message is sent instead, or the card is left as it is.
+	EventCardUpdateSkipped = "CardUpdateSkipped"
 )
+
+// IndexCardTaskID finds the Notification of an interactive card by its task_id
+// (status.card.taskID), for the card's clicks.
+const IndexCardTaskID = "status.card.taskID"
+
+// CardTaskIDs is the IndexCardTaskID indexer.
+func CardTaskIDs(obj client.Object) []string {
+	if c := obj.(*v1.Notification).Status.Card; c != nil && c.TaskID != "" {
+		return []string{c.TaskID}
+	}
+	return nil
+}
+
+// responseCodeTTL is how long WeCom accepts a card's response code (§14: 72 h), less a
+// margin for clocks and the call itself.
+const responseCodeTTL = 72*time.Hour - 10*time.Minute
 
 // Notification defaults (see the API docs).
 const (
@@ -157,6 +180,9 @@ type delivery struct {
 	target    notify.Target
 	truncated bool
 	send      func(ctx context.Context) (*wecom.SendResult, error)
+	// taskID is the task_id of an interactive card; conn its connection.
+	taskID string
+	conn   *Connection
 }
 
 // Reconcile sends a Pending Notification once it may, and deletes finished ones after their
@@ -263,6 +289,24 @@ func (r *NotificationReconciler) reconcilePending(ctx context.Context, n *v1.Not
 	if dec.Grant == nil {
 		return r.hold(ctx, n, before, d, dec, untilDeadline)
 	}
+	if resolvesCards(n) && d.conn != nil {
+		updated, wait, err := r.resolveCards(ctx, n, d.conn)
+		switch {
+		case err != nil:
+			dec.Grant.Requeue()
+			return ctrl.Result{}, err
+		case wait:
+			// A card of these alerts is still being sent: its status (and response code)
+			// comes first.
+			dec.Grant.Requeue()
+			return ctrl.Result{RequeueAfter: min(200*time.Millisecond, untilDeadline)}, r.patchStatus(ctx, n, before)
+		case len(updated) > 0:
+			dec.Grant.Cancel() // nothing was sent
+			r.finish(n, v1.NotificationSent, v1.ReasonCardUpdated,
+				"Not sent: the card of these alerts was updated in place to show them resolved ("+strings.Join(updated, ", ")+")")
+			return r.writeFinal(ctx, n, before, d.channel)
+		}
+	}
 	return r.sendOnce(ctx, n, before, d, dec.Grant, untilDeadline)
 }
 
@@ -304,6 +348,11 @@ func (r *NotificationReconciler) sendOnce(ctx context.Context, n, before *v1.Not
 	n.Status.Attempts++
 	n.Status.LastAttemptTime = &metav1.Time{Time: time.Now()}
 	n.Status.Truncated = d.truncated
+	if d.taskID != "" && (n.Status.Card == nil || n.Status.Card.TaskID != d.taskID) {
+		// Before the send: a click may come before the reply is recorded, or the reply may
+		// be lost.
+		n.Status.Card = &v1.NotificationCardStatus{TaskID: d.taskID}
+	}
 	notificationCondition(n, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonPending, fmt.Sprintf("Sending, attempt %d", n.Status.Attempts))
 	if err := r.Client.Status().Patch(ctx, n, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 		if apierrors.IsConflict(err) {
@@ -353,6 +402,10 @@ func (r *NotificationReconciler) outcome(n *v1.Notification, d *delivery, res *w
 			n.Status.MsgID = res.MsgID
 			n.Status.InvalidUsers, n.Status.InvalidParties, n.Status.InvalidTags = res.InvalidUser, res.InvalidParty, res.InvalidTag
 			n.Status.UnlicensedUsers = res.UnlicensedUser
+			if d.taskID != "" && res.ResponseCode != "" {
+				n.Status.Card.ResponseCode = res.ResponseCode
+				n.Status.Card.ResponseCodeTime = &metav1.Time{Time: time.Now()}
+			}
 		}
 		msg := "WeCom accepted the message"
 		if n.Status.MsgID != "" {
@@ -532,10 +585,11 @@ func (r *NotificationReconciler) resolve(ctx context.Context, n *v1.Notification
 		if err != nil {
 			return nil, err
 		}
+		taskID := interactiveCard(n, msg.Body.TemplateCard)
 		t := notify.Target{Scope: "app|" + conn.Scope, Name: fmt.Sprintf("app %d", conn.AgentID), Channel: "app",
 			Rules: notify.MemberRules, Members: to.Users,
 			Everyone: to.All || len(to.Parties) > 0 || len(to.Tags) > 0}
-		return &delivery{channel: "app", target: t, truncated: msg.Truncated,
+		return &delivery{channel: "app", target: t, truncated: msg.Truncated, taskID: taskID, conn: conn,
 			send: func(ctx context.Context) (*wecom.SendResult, error) { return conn.Client.SendMessage(ctx, msg.Body) }}, nil
 
 	case spec.ChatRef != nil || spec.ChatID != "":
@@ -720,10 +774,167 @@ func setupNotifications(mgr ctrl.Manager, o Options, shared *Connector, recorder
 	if err := mgr.Add(pacingWarmUp{r}); err != nil {
 		return err
 	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1.Notification{}, IndexCardTaskID, CardTaskIDs); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.Notification{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WatchesRawSource(source.Channel(wake, &handler.EnqueueRequestForObject{})).
 		WithOptions(controllerOptions(o)).
 		Named("notification").
 		Complete(r)
+}
+
+// interactiveCard completes a button_interaction card, which the shared renderer leaves as a
+// notice card: its buttons and its task_id (the spec's, or one derived from the
+// Notification). It returns the task_id, or "" for any other message.
+func interactiveCard(n *v1.Notification, card *wecom.TemplateCard) string {
+	spec := n.Spec.Message.TemplateCard
+	if card == nil || spec == nil || spec.CardType != wecom.CardTypeButtonInteraction {
+		return ""
+	}
+	card.ButtonList = card.ButtonList[:0]
+	for _, b := range spec.ButtonList {
+		card.ButtonList = append(card.ButtonList, wecom.CardButton{Type: int(b.Type), Text: b.Text, Style: int(b.Style), Key: b.Key, URL: b.URL})
+	}
+	card.TaskID = spec.TaskID
+	if card.TaskID == "" {
+		card.TaskID = alerting.TaskID(n.Namespace, n.Name, n.UID)
+	}
+	if card.CardAction != nil && card.CardAction.Type == 0 && card.CardAction.URL == "" && card.CardAction.AppID == "" {
+		card.CardAction = nil
+	}
+	return card.TaskID
+}
+
+// resolvesCards says whether n, once sent, would tell of resolved alerts whose firing cards
+// may be updated in place instead: a resolved Notification of an AlertReceiver with format
+// Card.
+func resolvesCards(n *v1.Notification) bool {
+	return n.Spec.Alert != nil && n.Labels[v1.LabelAlertStatus] == alerting.StatusResolved &&
+		n.Labels[v1.LabelAlertCard] != "" && n.Spec.Message.TemplateCard != nil && n.Spec.To != nil
+}
+
+// resolveCards updates the firing cards of n's alerts (the Sent Notifications with the same
+// wecom.dev/alert-card label) in place with n's resolved card, each with its newest unused
+// response code. It returns the cards that show the alerts resolved now, or none when any
+// card could not be updated (no unused code within 72 h, or WeCom refused it): then n is
+// sent as a message, as without cards. wait is set while a card of the alerts is still
+// being sent.
+//
+// Each code is claimed (cleared in the card's status with an optimistic lock) before it is
+// used, so no two reconciles use one code; a code claimed by a reconcile that then died is
+// lost, and the resolved message is sent instead.
+func (r *NotificationReconciler) resolveCards(ctx context.Context, n *v1.Notification, conn *Connection) (updated []string, wait bool, err error) {
+	list := &v1.NotificationList{}
+	reader := r.Connector.APIReader
+	if reader == nil {
+		reader = r.Client
+	}
+	if err := reader.List(ctx, list, client.InNamespace(n.Namespace), client.MatchingLabels{
+		v1.LabelAlertCard: n.Labels[v1.LabelAlertCard], v1.LabelAlertStatus: alerting.StatusFiring}); err != nil {
+		return nil, false, err
+	}
+	var cards []*v1.Notification
+	for i := range list.Items {
+		c := &list.Items[i]
+		switch {
+		case c.Spec.Alert == nil || c.Spec.Message.TemplateCard == nil || c.Spec.Message.TemplateCard.CardType != wecom.CardTypeButtonInteraction:
+		case c.Status.Phase == v1.NotificationFailed:
+		case c.Status.Phase != v1.NotificationSent:
+			return nil, true, nil
+		case c.Status.Card != nil && c.Status.Card.TaskID != "":
+			cards = append(cards, c)
+		}
+	}
+	if len(cards) == 0 {
+		return nil, false, nil
+	}
+	rendered, err := notify.AppMessage(&n.Spec, conn.AgentID)
+	if err != nil || rendered.Body.TemplateCard == nil {
+		return nil, false, nil
+	}
+	all := true
+	for _, c := range cards {
+		ok, again, err := r.resolveCard(ctx, n, c, conn, rendered.Body.TemplateCard)
+		if err != nil || again {
+			return nil, again, err
+		}
+		if ok {
+			updated = append(updated, c.Name)
+		} else {
+			all = false
+		}
+	}
+	if !all {
+		return nil, false, nil
+	}
+	return updated, false, nil
+}
+
+// resolveCard updates one card c with resolved (n's card). ok is false when c still shows
+// its alerts firing.
+func (r *NotificationReconciler) resolveCard(ctx context.Context, n, c *v1.Notification, conn *Connection, resolved *wecom.TemplateCard) (ok, again bool, err error) {
+	cs := c.Status.Card
+	if cs.ResolvedBy != "" {
+		return true, false, nil
+	}
+	if cs.ResponseCode == "" || cs.ResponseCodeTime == nil || time.Since(cs.ResponseCodeTime.Time) >= responseCodeTTL {
+		r.event(c, "Normal", EventCardUpdateSkipped, "ResolveCard",
+			"The alerts resolved, but WeCom takes no update of this card any more (its response codes are used or over 72 hours old); "+n.Name+" is sent as a message instead")
+		return false, false, nil
+	}
+	code := cs.ResponseCode
+	before := c.DeepCopy()
+	cs.ResponseCode, cs.ResponseCodeTime = "", nil
+	if err := r.Client.Status().Patch(ctx, c, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		if apierrors.IsConflict(err) {
+			return false, true, nil // a click changed it: read it again
+		}
+		return false, false, client.IgnoreNotFound(err)
+	}
+
+	card := *resolved
+	card.TaskID = cs.TaskID
+	card.HorizontalContentList = slices.Clone(resolved.HorizontalContentList)
+	if a := alerting.LastDone(c.Status.Actions); a != nil {
+		row := wecom.CardHorizontal{KeyName: "Handled", Value: alerting.ActionText(*a, r.receiverLocation(ctx, c))}
+		if len(card.HorizontalContentList) >= 6 {
+			card.HorizontalContentList = card.HorizontalContentList[:5]
+		}
+		card.HorizontalContentList = append(card.HorizontalContentList, row)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, sendTimeout)
+	_, uerr := conn.Client.UpdateTemplateCard(callCtx, wecom.UpdateTemplateCardRequest{
+		AtAll: true, AgentID: int(conn.AgentID), ResponseCode: code, TemplateCard: &card})
+	cancel()
+	if uerr != nil {
+		r.event(c, "Warning", EventCardUpdateSkipped, "ResolveCard",
+			"The alerts resolved, but WeCom refused to update this card: "+describe(uerr)+"; "+n.Name+" is sent as a message instead")
+		return false, false, nil
+	}
+	before = c.DeepCopy()
+	now := metav1.Now()
+	cs.ResolvedBy, cs.ResolvedTime = n.Name, &now
+	if err := r.Client.Status().Patch(ctx, c, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+		return false, false, err
+	}
+	r.event(c, "Normal", EventCardResolved, "ResolveCard", "The alerts resolved: the card now shows them resolved for every recipient ("+n.Name+")")
+	return true, false, nil
+}
+
+// receiverLocation is the time zone of the AlertReceiver that made c, UTC when unknown.
+func (r *NotificationReconciler) receiverLocation(ctx context.Context, c *v1.Notification) *time.Location {
+	if c.Spec.Alert == nil {
+		return time.UTC
+	}
+	rcv := &v1.AlertReceiver{}
+	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.Alert.Receiver}, rcv); err != nil {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(ReceiverTimezone(rcv))
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/alerting"
 	"github.com/wecom-dev/wecom-operator/internal/controller"
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
 )
@@ -63,6 +64,8 @@ type Callbacks struct {
 	Recorder  events.EventRecorder
 	// SendWelcome sends a ContactWay's welcome message with a customer's welcome code.
 	SendWelcome func(ctx context.Context, conn *controller.Connection, code string, w *v1.ContactWayWelcome) error
+	// AlertmanagerHTTP calls Alertmanager's API for the Silence buttons of alert cards.
+	AlertmanagerHTTP *http.Client
 
 	flight  singleflight.Group
 	mu      sync.Mutex
@@ -72,7 +75,8 @@ type Callbacks struct {
 
 // NewCallbacks returns the callback handler of the manager's receiver.
 func NewCallbacks(c client.Client, apiReader client.Reader, connector *controller.Connector, recorder events.EventRecorder) *Callbacks {
-	return &Callbacks{Client: c, APIReader: apiReader, Connector: connector, Recorder: recorder, SendWelcome: sendWelcome}
+	return &Callbacks{Client: c, APIReader: apiReader, Connector: connector, Recorder: recorder, SendWelcome: sendWelcome,
+		AlertmanagerHTTP: alerting.NewAlertmanagerHTTPClient()}
 }
 
 func (h *Callbacks) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -66,9 +66,15 @@ func (h *Callbacks) handle(ctx context.Context, conn *v1.WeComConnection, ev wec
 		n, err := h.refresh(ctx, conn, &v1.WeComTagList{}, strconv.Itoa(e.TagID))
 		log.V(1).Info("WeCom says a tag's members changed", "tagid", e.TagID, "objects", n)
 		return err
+	case *wecom.TemplateCardEvent:
+		if e.Event != wecom.EventTemplateCard {
+			log.V(1).Info("acknowledged a card menu click that no object acts on", "taskID", e.TaskID)
+			return nil
+		}
+		return h.cardClicked(ctx, conn, e)
 	default:
-		// change_external_tag and card clicks have no kind to act on yet: they are
-		// acknowledged and counted (wecom_callbacks_total).
+		// change_external_tag has no kind to act on yet: it is acknowledged and counted
+		// (wecom_callbacks_total).
 		log.V(1).Info("acknowledged a callback that no object acts on")
 		return nil
 	}
