@@ -35,7 +35,8 @@ func TestAddActionBounded(t *testing.T) {
 }
 
 func TestActionIDAndText(t *testing.T) {
-	if ActionID("code-a") == ActionID("code-b") || ActionID("code-a") != ActionID("code-a") || strings.Contains(ActionID("code-a"), "code") {
+	a, again := ActionID("code-a"), ActionID("code-a")
+	if a == ActionID("code-b") || a != again || strings.Contains(a, "code") {
 		t.Error("ActionID: one per code, stable, and not the code")
 	}
 	shanghai, _ := time.LoadLocation("Asia/Shanghai")

@@ -32,6 +32,7 @@ const (
 	// card whose alerts share more, or longer ones, has no Silence buttons (a silence with
 	// fewer matchers would silence more than the card shows).
 	maxSilenceLabels     = 64
+	maxSilenceNameBytes  = 256
 	maxSilenceValueBytes = 1024
 )
 
@@ -188,16 +189,13 @@ func silenceLabels(as Alerts) map[string]string {
 	}
 	out := make(map[string]string, len(common))
 	for k, v := range common {
-		if len(k) > maxViewNameBytesForSilence || len(v) > maxSilenceValueBytes {
+		if len(k) > maxSilenceNameBytes || len(v) > maxSilenceValueBytes {
 			return nil
 		}
 		out[k] = v
 	}
 	return out
 }
-
-// maxViewNameBytesForSilence bounds a label name kept for a silence.
-const maxViewNameBytesForSilence = 256
 
 // severityColor is the source line's colour (desc_color: 0 grey, 1 black, 2 red, 3 green):
 // red for firing alerts of a severe level, black for other firing alerts, green resolved.
@@ -342,7 +340,7 @@ func (c *card) rows() []v1.CardHorizontalContent {
 		more += len(c.alerts) - len(shown)
 	} else if more > 0 && len(shown) == room {
 		shown = shown[:room-1]
-		more += 1
+		more++
 	}
 	for _, a := range shown {
 		out = append(out, c.row(a))

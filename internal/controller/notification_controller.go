@@ -895,7 +895,7 @@ func (r *NotificationReconciler) resolveCard(ctx context.Context, n, c *v1.Notif
 	}
 
 	card := *resolved
-	card.TaskID = cs.TaskID
+	card.TaskID = c.Status.Card.TaskID
 	card.HorizontalContentList = slices.Clone(resolved.HorizontalContentList)
 	if a := alerting.LastDone(c.Status.Actions); a != nil {
 		row := wecom.CardHorizontal{KeyName: "Handled", Value: alerting.ActionText(*a, r.receiverLocation(ctx, c))}
@@ -915,7 +915,7 @@ func (r *NotificationReconciler) resolveCard(ctx context.Context, n, c *v1.Notif
 	}
 	before = c.DeepCopy()
 	now := metav1.Now()
-	cs.ResolvedBy, cs.ResolvedTime = n.Name, &now
+	c.Status.Card.ResolvedBy, c.Status.Card.ResolvedTime = n.Name, &now // the patch above replaced cs
 	if err := r.Client.Status().Patch(ctx, c, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
 		return false, false, err
 	}

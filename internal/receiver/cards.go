@@ -98,7 +98,7 @@ func (h *Callbacks) cardClicked(ctx context.Context, conn *v1.WeComConnection, e
 		rec.Duration = &metav1.Duration{Duration: dur}
 	}
 	var found *v1.NotificationAction
-	if _, err := h.updateNotification(ctx, key, func(n *v1.Notification) bool {
+	if err := h.updateNotification(ctx, key, func(n *v1.Notification) bool {
 		if i := alerting.FindAction(n.Status.Actions, id); i >= 0 {
 			a := n.Status.Actions[i]
 			found = &a
@@ -336,7 +336,7 @@ func (h *Callbacks) updateCard(ctx context.Context, c *controller.Connection, co
 		return false, "WeCom no longer accepts the click's response code (60140: used, or over 72 hours old)"
 	}
 	// Not used: it is the card's newest code, for the resolved update.
-	_, _ = h.updateNotification(ctx, client.ObjectKeyFromObject(n), func(n *v1.Notification) bool {
+	_ = h.updateNotification(ctx, client.ObjectKeyFromObject(n), func(n *v1.Notification) bool {
 		if n.Status.Card == nil {
 			return false
 		}
@@ -349,7 +349,7 @@ func (h *Callbacks) updateCard(ctx context.Context, c *controller.Connection, co
 // setAction changes the action with id, logging a failure: what it records is a report, and
 // the action itself is done.
 func (h *Callbacks) setAction(ctx context.Context, key types.NamespacedName, id string, change func(*v1.NotificationAction)) {
-	if _, err := h.updateNotification(ctx, key, func(n *v1.Notification) bool {
+	if err := h.updateNotification(ctx, key, func(n *v1.Notification) bool {
 		i := alerting.FindAction(n.Status.Actions, id)
 		if i < 0 {
 			return false
@@ -364,20 +364,18 @@ func (h *Callbacks) setAction(ctx context.Context, key types.NamespacedName, id 
 // updateNotification reads the Notification from the API server (a retry on another replica
 // must see what this one wrote), applies mutate and writes the status with an optimistic
 // lock, again on a conflict. mutate returns false when there is nothing to write.
-func (h *Callbacks) updateNotification(ctx context.Context, key types.NamespacedName, mutate func(*v1.Notification) bool) (bool, error) {
-	wrote := false
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+func (h *Callbacks) updateNotification(ctx context.Context, key types.NamespacedName, mutate func(*v1.Notification) bool) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		n := &v1.Notification{}
 		if err := h.APIReader.Get(ctx, key, n); err != nil {
 			return client.IgnoreNotFound(err)
 		}
 		before := n.DeepCopy()
-		if wrote = mutate(n); !wrote {
+		if !mutate(n) {
 			return nil
 		}
 		return h.Client.Status().Patch(ctx, n, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
 	})
-	return wrote && err == nil, err
 }
 
 func (h *Callbacks) eventReceiver(rcv *v1.AlertReceiver, typ, reason, action, note string) {
