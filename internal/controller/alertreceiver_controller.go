@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -94,6 +95,17 @@ func (r *AlertReceiverReconciler) check(ctx context.Context, rcv *v1.AlertReceiv
 			return dep.reason, dep.msg + "; Alertmanager gets 401 until it exists", nil
 		}
 		return "", "", err
+	}
+	if rcv.Spec.Format == v1.AlertFormatCard && rcv.Spec.ConnectionRef != nil {
+		conn := &v1.WeComConnection{}
+		err := r.Client.Get(ctx, types.NamespacedName{Namespace: rcv.Namespace, Name: rcv.Spec.ConnectionRef.Name}, conn)
+		switch {
+		case err == nil && conn.Spec.Callback == nil:
+			return v1.ReasonCallbackNotConfigured, "format Card needs WeCom callbacks on WeComConnection " + conn.Name +
+				" (spec.callback, and its URL saved for the app in WeCom; see docs/callbacks.md): WeCom refuses interactive cards from an app without a callback URL (43012), and clicks would reach no one", nil
+		case err != nil && !apierrors.IsNotFound(err):
+			return "", "", err
+		}
 	}
 	if _, err := AlertmanagerCredentials(ctx, r.Connector, rcv); err != nil {
 		var dep *dependencyError
