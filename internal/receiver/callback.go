@@ -51,7 +51,8 @@ const (
 // 403 (413 for the size), the same for an unknown connection as for a wrong signature; WeCom
 // retries a failed delivery three times at most. An event is answered 200 only once what it
 // asks for is done (the objects concerned marked for a fresh read, a customer recorded and
-// welcomed), so an event lost to a crash is retried by WeCom; a retry of an event already
+// welcomed, an alert card's click acted on: cards.go), so an event lost to a crash is
+// retried by WeCom; a retry of an event already
 // handled is answered 200 and changes nothing (events are told apart by their identity,
 // wecom.CallbackIdentity: WeCom's events carry no id of their own).
 //
