@@ -66,6 +66,10 @@ func fakeCluster(t *testing.T) client.Client {
 	way.Status.Drift = []v1.DriftedField{{Field: "state", WeCom: "", Spec: strings.Repeat("s", 80)}}
 	way.Status.Conditions = ready
 	objs = append(objs, way)
+	tag := &v1.WeComTag{ObjectMeta: metav1.ObjectMeta{Namespace: "b", Name: "tag-oncall"}}
+	tag.Status.Drift = []v1.DriftedField{{Field: "users", WeCom: "[lisi]", Spec: "[lisi, wangwu]"}}
+	tag.Status.Conditions = drifted
+	objs = append(objs, tag)
 	return fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
 }
 
@@ -99,6 +103,9 @@ WeComUser        user-wangwu  mobile    138             139
 		t.Fatal(err)
 	}
 	out := buf.String()
+	if !strings.Contains(out, "WeComTag         tag-oncall") {
+		t.Errorf("drift -A leaves out the drifted WeComTag:\n%s", out)
+	}
 	if !strings.HasPrefix(out, "NAMESPACE  KIND") || !strings.Contains(out, "b          ContactWay       way-spring-abc123  state     \"\"              "+strings.Repeat("s", 59)+"…") ||
 		!strings.Contains(out, "b          WeComUser        user-other") {
 		t.Errorf("drift -A:\n%s", out)

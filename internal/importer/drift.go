@@ -17,15 +17,15 @@ import (
 )
 
 // managedObjects lists every WeCom-backed object in namespace ("" is every namespace), kind
-// by kind in the order of the tree (departments, users, then the app's kinds).
+// by kind in the order of the tree (departments, users, tags, then the app's kinds).
 func managedObjects(ctx context.Context, c client.Reader, namespace string) ([]v1.Managed, error) {
 	var opts []client.ListOption
 	if namespace != "" {
 		opts = append(opts, client.InNamespace(namespace))
 	}
 	depts, users, chats := &v1.WeComDepartmentList{}, &v1.WeComUserList{}, &v1.WeComAppChatList{}
-	ways, scheds := &v1.ContactWayList{}, &v1.ScheduleList{}
-	for _, l := range []client.ObjectList{depts, users, ways, scheds, chats} {
+	ways, scheds, tags := &v1.ContactWayList{}, &v1.ScheduleList{}, &v1.WeComTagList{}
+	for _, l := range []client.ObjectList{depts, users, tags, ways, scheds, chats} {
 		if err := c.List(ctx, l, opts...); err != nil {
 			return nil, err
 		}
@@ -33,6 +33,7 @@ func managedObjects(ctx context.Context, c client.Reader, namespace string) ([]v
 	var out []v1.Managed
 	out = append(out, each(depts.Items)...)
 	out = append(out, each(users.Items)...)
+	out = append(out, each(tags.Items)...)
 	out = append(out, each(ways.Items)...)
 	out = append(out, each(scheds.Items)...)
 	out = append(out, each(chats.Items)...)
@@ -58,6 +59,8 @@ func kindOf(o v1.Managed) string {
 		return "WeComDepartment"
 	case *v1.WeComUser:
 		return "WeComUser"
+	case *v1.WeComTag:
+		return "WeComTag"
 	case *v1.ContactWay:
 		return "ContactWay"
 	case *v1.Schedule:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/wecom-dev/wecom-operator/internal/testenv"
 )
 
 // Manager runs the manager binary as a process that can be killed and started again.
@@ -197,11 +198,11 @@ func ProcessUsage(pid int) (Usage, error) {
 	return u, nil
 }
 
+// freeAddr is a loopback address on a free port below the ephemeral range (testenv.FreePort).
 func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := testenv.FreePort()
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return fmt.Sprintf("127.0.0.1:%d", p), nil
 }
