@@ -157,14 +157,10 @@ func (h *Callbacks) serve(w http.ResponseWriter, r *http.Request) (types.Namespa
 		log.Info("a WeCom callback's plaintext does not parse; acknowledged so that WeCom does not retry it", "connection", key, "why", err.Error())
 		return key, http.StatusOK, "", outcomeMalformed, ""
 	}
-	identity, err := wecom.CallbackIdentity(plain)
-	if err != nil {
-		return key, http.StatusOK, "", outcomeMalformed, eventName(ev)
-	}
 	h.received(ctx, conn)
 
 	// A retry that arrives while the first delivery is still being handled waits for it.
-	id := key.String() + "|" + identity
+	id := key.String() + "|" + ev.Header().Identity
 	if h.wasHandled(id) {
 		return key, http.StatusOK, "", outcomeDuplicate, eventName(ev)
 	}

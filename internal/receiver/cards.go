@@ -10,7 +10,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -361,21 +360,10 @@ func (h *Callbacks) setAction(ctx context.Context, key types.NamespacedName, id 
 	}
 }
 
-// updateNotification reads the Notification from the API server (a retry on another replica
-// must see what this one wrote), applies mutate and writes the status with an optimistic
-// lock, again on a conflict. mutate returns false when there is nothing to write.
+// updateNotification is updateStatus for a Notification.
 func (h *Callbacks) updateNotification(ctx context.Context, key types.NamespacedName, mutate func(*v1.Notification) bool) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		n := &v1.Notification{}
-		if err := h.APIReader.Get(ctx, key, n); err != nil {
-			return client.IgnoreNotFound(err)
-		}
-		before := n.DeepCopy()
-		if !mutate(n) {
-			return nil
-		}
-		return h.Client.Status().Patch(ctx, n, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
-	})
+	_, err := updateStatus(ctx, h, key, func() *v1.Notification { return &v1.Notification{} }, mutate)
+	return err
 }
 
 func (h *Callbacks) eventReceiver(rcv *v1.AlertReceiver, typ, reason, action, note string) {

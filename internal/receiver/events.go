@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
@@ -136,27 +137,19 @@ func (h *Callbacks) refresh(ctx context.Context, conn *v1.WeComConnection, list 
 }
 
 func managedItems(list client.ObjectList) ([]v1.Managed, error) {
-	switch l := list.(type) {
-	case *v1.WeComUserList:
-		out := make([]v1.Managed, 0, len(l.Items))
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-		return out, nil
-	case *v1.WeComDepartmentList:
-		out := make([]v1.Managed, 0, len(l.Items))
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-		return out, nil
-	case *v1.WeComTagList:
-		out := make([]v1.Managed, 0, len(l.Items))
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-		return out, nil
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("no callback refresh for %T", list)
+	out := make([]v1.Managed, 0, len(items))
+	for _, it := range items {
+		m, ok := it.(v1.Managed)
+		if !ok {
+			return nil, fmt.Errorf("no callback refresh for %T", it)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // customerAdded records a customer who added a member through a ContactWay (found by the
@@ -196,7 +189,7 @@ func (h *Callbacks) customerAdded(ctx context.Context, conn *v1.WeComConnection,
 
 	// Record the customer, unless a delivery before this one did.
 	send, again, count := false, false, int64(0)
-	wrote, err := h.updateWay(ctx, key, func(w *v1.ContactWay) bool {
+	wrote, err := updateStatus(ctx, h, key, newContactWay, func(w *v1.ContactWay) bool {
 		if i := customerIndex(w, e); i >= 0 {
 			send = w.Status.RecentCustomers[i].Welcome == v1.WelcomePending
 			again = send
@@ -244,7 +237,7 @@ func (h *Callbacks) customerAdded(ctx context.Context, conn *v1.WeComConnection,
 		// WeCom may take it on a retry of the event (the code lives 20 s): answer 500.
 		return fmt.Errorf("sending the welcome message: %w", sendErr)
 	}
-	wrote, err = h.updateWay(ctx, key, func(w *v1.ContactWay) bool {
+	wrote, err = updateStatus(ctx, h, key, newContactWay, func(w *v1.ContactWay) bool {
 		i := customerIndex(w, e)
 		if i < 0 || w.Status.RecentCustomers[i].Welcome != v1.WelcomePending {
 			return false
@@ -273,24 +266,27 @@ func customerIndex(w *v1.ContactWay, e *wecom.ExternalContactEvent) int {
 	})
 }
 
-// updateWay reads the way from the API server (not the cache: a retry on another replica
-// must see what this one wrote), applies mutate and writes the status with an optimistic
-// lock, again on a conflict. mutate returns false when there is nothing to write.
-func (h *Callbacks) updateWay(ctx context.Context, key types.NamespacedName, mutate func(*v1.ContactWay) bool) (bool, error) {
+// updateStatus reads an object from the API server (not the cache: a retry on another
+// replica must see what this one wrote), applies mutate and writes the status with an
+// optimistic lock, again on a conflict. mutate returns false when there is nothing to write;
+// updateStatus says whether it wrote.
+func updateStatus[T client.Object](ctx context.Context, h *Callbacks, key types.NamespacedName, newObj func() T, mutate func(T) bool) (bool, error) {
 	wrote := false
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		w := &v1.ContactWay{}
-		if err := h.APIReader.Get(ctx, key, w); err != nil {
+		obj := newObj()
+		if err := h.APIReader.Get(ctx, key, obj); err != nil {
 			return client.IgnoreNotFound(err)
 		}
-		before := w.DeepCopy()
-		if wrote = mutate(w); !wrote {
+		before := obj.DeepCopyObject().(client.Object)
+		if wrote = mutate(obj); !wrote {
 			return nil
 		}
-		return h.Client.Status().Patch(ctx, w, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+		return h.Client.Status().Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
 	})
 	return wrote && err == nil, err
 }
+
+func newContactWay() *v1.ContactWay { return &v1.ContactWay{} }
 
 func (h *Callbacks) event(obj client.Object, typ, reason, action, note string) {
 	if h.Recorder != nil {
