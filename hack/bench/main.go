@@ -64,6 +64,9 @@ type config struct {
 	handEdits                       int
 	concurrency, burst, deepEvery   int
 	qps                             float64
+	// scaleRun is "large" for the large run (scale.go) instead of the default phases.
+	scaleRun string
+	scale    scaleConfig
 }
 
 func main() {
@@ -87,6 +90,8 @@ func main() {
 	flag.DurationVar(&c.convergeTimeout, "timeout", 6*time.Minute, "how long convergence and the storm may each take")
 	flag.DurationVar(&c.callbackDrift, "callback-drift-interval", 0, "the manager's --callback-drift-interval in the callbacks phase (default 6 × -drift-interval)")
 	flag.IntVar(&c.handEdits, "hand-edits", 20, "members renamed by hand in the simulator during the callbacks phase (0 skips the phase)")
+	flag.StringVar(&c.scaleRun, "scale", "", `"large": the large run instead of the default phases (import and observe a corp of -scale-members, full management at -scale-full-users); writes scale.{md,json}`)
+	scaleFlags(&c.scale)
 	flag.Parse()
 	if c.callbackDrift == 0 {
 		c.callbackDrift = 6 * c.drift
@@ -97,6 +102,18 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	switch c.scaleRun {
+	case "":
+	case "large":
+		if err := scale(ctx, c); err != nil {
+			fmt.Fprintln(os.Stderr, "bench failed:", err)
+			os.Exit(1)
+		}
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "-scale: %q is not a scale (large, or empty for the default run)\n", c.scaleRun)
+		os.Exit(2)
+	}
 	res, err := run(ctx, c)
 	if res != nil {
 		if werr := write(c.out, res); werr != nil {
@@ -124,6 +141,8 @@ type bench struct {
 	sim   *scaletest.Sim
 	cache cache.Cache
 	logs  io.Writer
+	// managerEnv is added to the manager's environment (GOMEMLIMIT).
+	managerEnv []string
 
 	mu     sync.Mutex
 	sentAt map[string]time.Time // Notification name → when the harness saw it Sent
@@ -255,7 +274,7 @@ func (b *bench) startCache(ctx context.Context) error {
 
 func (b *bench) manager(drift time.Duration, args ...string) *scaletest.Manager {
 	return &scaletest.Manager{
-		Bin: filepath.Join(b.bin, "manager"), Kubeconfig: b.api.Kubeconfig, Log: b.logs,
+		Bin: filepath.Join(b.bin, "manager"), Kubeconfig: b.api.Kubeconfig, Log: b.logs, Env: b.managerEnv,
 		Args: append([]string{
 			"--drift-interval=" + drift.String(),
 			fmt.Sprintf("--deep-drift-every=%d", b.deepEvery),
