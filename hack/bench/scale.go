@@ -13,8 +13,11 @@ package main
 //     per drift interval after a restart with a shorter interval. Not one write.
 //  3. Full management: the default bench's convergence at 20,000 users and 1,000
 //     departments (21,400 objects created in WeCom), on a fresh API server and simulator,
-//     once for each GOMEMLIMIT in -scale-memlimits ("" is the Go default: no limit); the
-//     manager's peak memory against the chart's limit.
+//     until all are Ready or -timeout; the manager's peak memory against the chart's limit.
+//
+// Every manager of a run has GOMEMLIMIT=-scale-memlimit (the chart's goMemLimit by default;
+// empty: unset). scale.json keeps one run per GOMEMLIMIT: a run replaces the earlier one with
+// the same limit, so runs with and without it sit side by side in scale.md.
 
 import (
 	"context"
@@ -47,7 +50,7 @@ type scaleConfig struct {
 	importBurst          int
 	importConcurrency    int
 	observeDrift         time.Duration
-	memLimits            string
+	memLimit             string
 	fullUsers, fullDepts int
 	skipFull             bool
 }
@@ -59,24 +62,33 @@ func scaleFlags(s *scaleConfig) {
 	flag.IntVar(&s.importBurst, "scale-import-burst", 50, "large run: kubectl wecom import --burst")
 	flag.IntVar(&s.importConcurrency, "scale-import-concurrency", 8, "large run: kubectl wecom import --concurrency")
 	flag.DurationVar(&s.observeDrift, "scale-drift-interval", 2*time.Minute, "large run: the manager's --drift-interval when reads per interval are counted")
-	flag.StringVar(&s.memLimits, "scale-memlimits", ",180MiB", "large run: the GOMEMLIMITs the full-management phase runs the manager with, comma-separated (empty: none)")
+	flag.StringVar(&s.memLimit, "scale-memlimit", "180MiB", "large run: GOMEMLIMIT of every manager the run starts (the chart's goMemLimit; empty: unset)")
 	flag.IntVar(&s.fullUsers, "scale-full-users", 20000, "large run: WeComUsers of the full-management phase")
 	flag.IntVar(&s.fullDepts, "scale-full-departments", 1000, "large run: WeComDepartments of the full-management phase")
 	flag.BoolVar(&s.skipFull, "scale-skip-full", false, "large run: skip the full-management phase")
 }
 
-// ScaleResults is what bench/results/scale.json holds.
+// ScaleResults is what bench/results/scale.json holds: one run per GOMEMLIMIT.
 type ScaleResults struct {
+	Runs []ScaleRun `json:"runs"`
+}
+
+// ScaleRun is one large run.
+type ScaleRun struct {
 	Date    string        `json:"date"`
 	Machine Machine       `json:"machine"`
 	Config  ScaleConfig   `json:"config"`
 	Import  *ScaleImport  `json:"import,omitempty"`
 	Observe *ScaleObserve `json:"observe,omitempty"`
-	Full    []ScaleFull   `json:"fullManagement,omitempty"`
+	Full    *Convergence  `json:"fullManagement,omitempty"`
+	// FullError is why the full-management phase ended before all was Ready (-timeout).
+	FullError string `json:"fullManagementError,omitempty"`
 }
 
 // ScaleConfig is the large run's scale and knobs.
 type ScaleConfig struct {
+	GoMemLimit        string  `json:"goMemLimit"`
+	TimeoutSeconds    float64 `json:"fullManagementTimeoutSeconds"`
 	Members           int     `json:"members"`
 	Departments       int     `json:"departments"`
 	SimLatencyMS      int64   `json:"simulatorLatencyMS"`
@@ -120,12 +132,6 @@ type ScaleObserve struct {
 	Writes           int             `json:"writes"`
 }
 
-// ScaleFull is one full-management convergence at scale.
-type ScaleFull struct {
-	GoMemLimit  string       `json:"goMemLimit"`
-	Convergence *Convergence `json:"convergence"`
-}
-
 // scale runs the large phases, writing what it has even when one fails.
 func scale(ctx context.Context, c config) error {
 	bin, err := filepath.Abs(c.bin)
@@ -144,20 +150,19 @@ func scale(ctx context.Context, c config) error {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		os.Setenv("KUBEBUILDER_ASSETS", filepath.Join(bin, "k8s"))
 	}
-	res := &ScaleResults{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Config: ScaleConfig{
-		Members: c.scale.members, Departments: c.scale.departments, SimLatencyMS: c.latency.Milliseconds(),
+	res := &ScaleRun{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Config: ScaleConfig{
+		GoMemLimit: c.scale.memLimit, TimeoutSeconds: c.convergeTimeout.Seconds(), Members: c.scale.members, Departments: c.scale.departments, SimLatencyMS: c.latency.Milliseconds(),
 		ImportQPS: c.scale.importQPS, ImportBurst: c.scale.importBurst, ImportConcurrency: c.scale.importConcurrency,
 		Concurrency: c.concurrency, WeComQPS: c.qps, WeComBurst: c.burst, DeepDriftEvery: c.deepEvery,
 		DriftSeconds: c.scale.observeDrift.Seconds(),
 	}}
 	err = scaleAdopt(ctx, c, root, filepath.Join(work, "adopt"), res)
 	if err == nil && !c.scale.skipFull {
-		for _, limit := range strings.Split(c.scale.memLimits, ",") {
-			var full *Convergence
-			full, err = scaleFull(ctx, c, root, filepath.Join(work, "full-"+limit), limit)
-			res.Full = append(res.Full, ScaleFull{GoMemLimit: limit, Convergence: full})
-			if err != nil {
-				break
+		res.Full, err = scaleFull(ctx, c, root, filepath.Join(work, "full"))
+		if err != nil && res.Full != nil {
+			res.FullError = err.Error()
+			if len(res.FullError) > 300 {
+				res.FullError = res.FullError[:300] + "…"
 			}
 		}
 	}
@@ -219,7 +224,7 @@ func scaleCorp(members, departments int) wecomsim.Seed {
 }
 
 // scaleAdopt seeds the corp, imports it with the plugin and applies what it wrote.
-func scaleAdopt(ctx context.Context, c config, root, work string, res *ScaleResults) error {
+func scaleAdopt(ctx context.Context, c config, root, work string, res *ScaleRun) error {
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return err
 	}
@@ -228,7 +233,7 @@ func scaleAdopt(ctx context.Context, c config, root, work string, res *ScaleResu
 		return err
 	}
 	defer logFile.Close()
-	b := &bench{config: c, logs: logFile}
+	b := &bench{config: c, logs: logFile, managerEnv: memLimitEnv(c.scale.memLimit)}
 	b.fleet.Namespace = "scale"
 	logf("large run: starting the API server and the simulator (%s added per call)", c.latency)
 	if b.api, err = scaletest.StartAPIServer(root, work); err != nil {
@@ -422,9 +427,17 @@ func loadImport(dir, namespace string) ([]client.Object, error) {
 	return out, nil
 }
 
+// memLimitEnv is the manager's environment for GOMEMLIMIT=limit (nothing when empty).
+func memLimitEnv(limit string) []string {
+	if limit == "" {
+		return nil
+	}
+	return []string{"GOMEMLIMIT=" + limit}
+}
+
 // scaleFull converges the default bench's fleet at scale on a fresh API server and
-// simulator, the manager running with GOMEMLIMIT=limit (none when empty).
-func scaleFull(ctx context.Context, c config, root, work, limit string) (*Convergence, error) {
+// simulator.
+func scaleFull(ctx context.Context, c config, root, work string) (*Convergence, error) {
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return nil, err
 	}
@@ -434,11 +447,8 @@ func scaleFull(ctx context.Context, c config, root, work, limit string) (*Conver
 	}
 	defer logFile.Close()
 	c.fleet.Users, c.fleet.Departments = c.scale.fullUsers, c.scale.fullDepts
-	b := &bench{config: c, logs: logFile, sentAt: map[string]time.Time{}}
-	if limit != "" {
-		b.managerEnv = []string{"GOMEMLIMIT=" + limit}
-	}
-	logf("large run, full management (GOMEMLIMIT=%q): %d users, %d departments", limit, c.fleet.Users, c.fleet.Departments)
+	b := &bench{config: c, logs: logFile, sentAt: map[string]time.Time{}, managerEnv: memLimitEnv(c.scale.memLimit)}
+	logf("large run, full management: %d users, %d departments", c.fleet.Users, c.fleet.Departments)
 	if b.api, err = scaletest.StartAPIServer(root, work); err != nil {
 		return nil, err
 	}
@@ -457,16 +467,31 @@ func scaleFull(ctx context.Context, c config, root, work, limit string) (*Conver
 		return nil, err
 	}
 	conv, _, err := b.converge(ctx)
+	if conv != nil {
+		// What WeCom lacks of a run stopped at -timeout: a few examples, not thousands.
+		conv.WeComDifferences = first(conv.WeComDifferences, 10)
+	}
 	if conv != nil && conv.ManagerUsage != nil {
 		logf("converged in %.1fs; manager peak %d MiB", conv.WallSeconds, conv.ManagerUsage.PeakRSSBytes>>20)
 	}
 	return conv, err
 }
 
-func writeScale(dir string, r *ScaleResults) error {
+// writeScale adds run to dir/scale.json, replacing a run with the same GOMEMLIMIT, and
+// writes scale.md from all of them.
+func writeScale(dir string, run *ScaleRun) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	r := &ScaleResults{}
+	if data, err := os.ReadFile(filepath.Join(dir, "scale.json")); err == nil {
+		if err := json.Unmarshal(data, r); err != nil {
+			return fmt.Errorf("%s/scale.json: %w", dir, err)
+		}
+	}
+	r.Runs = slices.DeleteFunc(r.Runs, func(old ScaleRun) bool { return old.Config.GoMemLimit == run.Config.GoMemLimit })
+	r.Runs = append(r.Runs, *run)
+	slices.SortFunc(r.Runs, func(a, b ScaleRun) int { return strings.Compare(a.Config.GoMemLimit, b.Config.GoMemLimit) })
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
@@ -485,21 +510,39 @@ func mib(b int64) string { return fmt.Sprintf("%d MiB", b>>20) }
 func (r *ScaleResults) markdown() string {
 	var s strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&s, format+"\n", args...) }
-	cfg := r.Config
 	p("# Large-scale bench results")
 	p("")
-	p("Generated by `make bench BENCH_SCALE=large` (hack/bench/scale.go) on %s: %d CPUs (%s), %s, %s. The machine is",
-		r.Date, r.Machine.CPUs, r.Machine.CPUModel, r.Machine.OS, r.Machine.GoVersion)
-	p("shared with other work, so wall times are upper bounds. The simulator adds %d ms to every call; the manager",
-		cfg.SimLatencyMS)
-	p("runs with `--concurrency=%d --wecom-qps=%g --wecom-burst=%d --deep-drift-every=%d`. See docs/performance.md.",
-		cfg.Concurrency, cfg.WeComQPS, cfg.WeComBurst, cfg.DeepDriftEvery)
+	p("Generated by `make bench BENCH_SCALE=large` (hack/bench/scale.go), one section per GOMEMLIMIT the managers ran")
+	p("with. The machine is shared with other work, so wall times are upper bounds. See docs/performance.md.")
+	for _, run := range r.Runs {
+		s.WriteString(run.markdown())
+	}
+	return s.String()
+}
+
+func limitName(l string) string {
+	if l == "" {
+		return "unset"
+	}
+	return l
+}
+
+func (r *ScaleRun) markdown() string {
+	var s strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&s, format+"\n", args...) }
+	cfg := r.Config
+	p("")
+	p("## GOMEMLIMIT %s", limitName(cfg.GoMemLimit))
+	p("")
+	p("Run on %s: %d CPUs (%s), %s, %s. The simulator adds %d ms to every call; the manager runs with",
+		r.Date, r.Machine.CPUs, r.Machine.CPUModel, r.Machine.OS, r.Machine.GoVersion, cfg.SimLatencyMS)
+	p("`--concurrency=%d --wecom-qps=%g --wecom-burst=%d --deep-drift-every=%d` and GOMEMLIMIT %s.",
+		cfg.Concurrency, cfg.WeComQPS, cfg.WeComBurst, cfg.DeepDriftEvery, limitName(cfg.GoMemLimit))
 	p("")
 	if i := r.Import; i != nil {
-		p("## Import: %d members in %d departments (four levels below the root)", i.Members, i.Departments)
+		p("### Import: %d members in %d departments (four levels below the root)", i.Members, i.Departments)
 		p("")
 		p("The simulator's corp: %d generated members in %d generated departments, plus its demo corp.", cfg.Members, cfg.Departments)
-		p("")
 		p("`kubectl wecom import --qps=%g --burst=%d --concurrency=%d`, run as a process.", cfg.ImportQPS, cfg.ImportBurst, cfg.ImportConcurrency)
 		p("")
 		p("| Measure | Value |")
@@ -520,7 +563,7 @@ func (r *ScaleResults) markdown() string {
 		for _, n := range o.Objects {
 			total += n
 		}
-		p("## Observe: the %d imported objects applied to the manager", total)
+		p("### Observe: the %d imported objects applied to the manager", total)
 		p("")
 		p("| Measure | Value |")
 		p("|---|---|")
@@ -536,30 +579,25 @@ func (r *ScaleResults) markdown() string {
 			}
 			p("| WeCom calls, %s (%g s) | %d reads, %d writes (%s) |", label, o.DriftSeconds, iv.Calls.Reads, iv.Calls.Writes, endpoints(iv.Calls.ByEndpoint))
 		}
-		p("| Manager peak RSS after the restart | %s |", mib(o.ManagerAfterSync.PeakRSSBytes))
+		p("| Manager peak RSS, restarted with every object, over two intervals | %s |", mib(o.ManagerAfterSync.PeakRSSBytes))
 		p("| Writes to WeCom, whole phase | %d |", o.Writes)
 		p("")
 	}
-	if len(r.Full) > 0 {
-		p("## Full management: the default fleet at scale")
+	if cv := r.Full; cv != nil {
+		p("### Full management: %d objects created at once", cv.CreatedObjects)
 		p("")
-		p("| GOMEMLIMIT | Objects | All Ready | WeCom calls per object | Writes | Manager peak RSS | Manager CPU |")
-		p("|---|---|---|---|---|---|---|")
-		for _, f := range r.Full {
-			limit := f.GoMemLimit
-			if limit == "" {
-				limit = "unset"
-			}
-			if f.Convergence == nil {
-				p("| %s | failed before convergence | | | | | |", limit)
-				continue
-			}
-			cv := f.Convergence
-			peak, cpu := "", ""
-			if cv.ManagerUsage != nil {
-				peak, cpu = mib(cv.ManagerUsage.PeakRSSBytes), fmt.Sprintf("%.0f s", cv.ManagerUsage.CPUSeconds)
-			}
-			p("| %s | %d | %.1f s | %.3f | %d | %s | %s |", limit, cv.CreatedObjects, cv.WallSeconds, cv.CallsPerObject, cv.Calls.Writes, peak, cpu)
+		p("| Measure | Value |")
+		p("|---|---|")
+		p("| Objects | %d (%s) |", cv.CreatedObjects, endpoints(cv.Objects))
+		if r.FullError != "" {
+			p("| Stopped at the timeout (%.0f s) | %s |", cfg.TimeoutSeconds, strings.ReplaceAll(r.FullError, "|", "/"))
+		} else {
+			p("| Time to all Ready | %.1f s |", cv.WallSeconds)
+		}
+		p("| WeCom calls | %d (%.3f per object), %d writes |", cv.Calls.Total, cv.CallsPerObject, cv.Calls.Writes)
+		if cv.ManagerUsage != nil {
+			p("| Manager peak RSS | %s |", mib(cv.ManagerUsage.PeakRSSBytes))
+			p("| Manager CPU time | %.0f s |", cv.ManagerUsage.CPUSeconds)
 		}
 		p("")
 	}
