@@ -176,27 +176,8 @@ func run(ctx context.Context, c config) (res *Results, err error) {
 	defer logFile.Close()
 	b := &bench{config: c, logs: logFile, sentAt: map[string]time.Time{}}
 
-	logf("starting the API server (envtest binaries in %s/k8s)", bin)
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		os.Setenv("KUBEBUILDER_ASSETS", filepath.Join(bin, "k8s"))
-	}
-	if b.api, err = scaletest.StartAPIServer(root, work); err != nil {
-		return nil, err
-	}
-	defer func() { _ = b.api.Stop() }()
-
-	logf("starting the simulator (%s added per call)", c.latency)
-	if b.sim, err = scaletest.StartSim(filepath.Join(bin, "wecom-sim"), logFile, "-latency", c.latency.String(), "-activate-users"); err != nil {
-		return nil, err
-	}
-	defer b.sim.Stop()
-	if err := b.sim.Seed(ctx, wecomsim.SeedRequest{Seed: c.fleet.StaffSeed()}); err != nil {
-		return nil, err
-	}
-	if err := b.api.CreateNamespace(ctx, c.fleet.Namespace); err != nil {
-		return nil, err
-	}
-	if err := b.startCache(ctx); err != nil {
+	defer b.stop()
+	if err := b.start(ctx, root, work, c.fleet.StaffSeed()); err != nil {
 		return nil, err
 	}
 
@@ -228,6 +209,38 @@ func run(ctx context.Context, c config) (res *Results, err error) {
 	}
 	res.Targets = res.targets(c)
 	return res, nil
+}
+
+// start starts the API server (the envtest binaries in bin/k8s) and the simulator seeded
+// with seed, creates the fleet's namespace and starts the cache; stop stops what started.
+func (b *bench) start(ctx context.Context, root, work string, seed wecomsim.Seed) (err error) {
+	logf("starting the API server (envtest binaries in %s/k8s)", b.bin)
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		os.Setenv("KUBEBUILDER_ASSETS", filepath.Join(b.bin, "k8s"))
+	}
+	if b.api, err = scaletest.StartAPIServer(root, work); err != nil {
+		return err
+	}
+	logf("starting the simulator (%s added per call)", b.latency)
+	if b.sim, err = scaletest.StartSim(filepath.Join(b.bin, "wecom-sim"), b.logs, "-latency", b.latency.String(), "-activate-users"); err != nil {
+		return err
+	}
+	if err := b.sim.Seed(ctx, wecomsim.SeedRequest{Seed: seed}); err != nil {
+		return err
+	}
+	if err := b.api.CreateNamespace(ctx, b.fleet.Namespace); err != nil {
+		return err
+	}
+	return b.startCache(ctx)
+}
+
+func (b *bench) stop() {
+	if b.sim != nil {
+		b.sim.Stop()
+	}
+	if b.api != nil {
+		_ = b.api.Stop()
+	}
 }
 
 // startCache watches the fleet's objects, so that progress is read without listing
@@ -393,20 +406,7 @@ func (b *bench) steadyAndStorm(ctx context.Context, series *Series) (*Steady, *S
 	steady := &Steady{DriftIntervalSeconds: b.drift.Seconds(), DeepDriftEvery: b.deepEvery}
 	series.Steady = newPhaseSeries(restart, "the manager's restart", secondsUntil(restart, end))
 	series.Steady.addCalls(restart, calls)
-	for k := 0; k <= b.intervals; k++ {
-		from, to := restart.Add(time.Duration(k)*b.drift), restart.Add(time.Duration(k+1)*b.drift)
-		var in []wecomsim.Call
-		for _, c := range calls {
-			if !c.Time.Before(from) && c.Time.Before(to) {
-				in = append(in, c)
-			}
-		}
-		iv := Interval{Index: k, Calls: summarize(in)}
-		if k == 0 {
-			iv.Label = "restart"
-		}
-		steady.Intervals = append(steady.Intervals, iv)
-	}
+	steady.Intervals = intervals(calls, restart, b.drift, b.intervals+1)
 	var usages []PhaseUsage
 	before, uerr := mgr.Usage()
 	if uerr == nil {
@@ -421,6 +421,27 @@ func (b *bench) steadyAndStorm(ctx context.Context, series *Series) (*Steady, *S
 			PeakRSSBytes: after.PeakRSSBytes, CPUSeconds: after.CPUSeconds - before.CPUSeconds}})
 	}
 	return steady, storm, usages, err
+}
+
+// intervals counts calls in n drift intervals of d from a restart at start; the first is the
+// restart's.
+func intervals(calls []wecomsim.Call, start time.Time, d time.Duration, n int) []Interval {
+	out := make([]Interval, 0, n)
+	for k := range n {
+		from, to := start.Add(time.Duration(k)*d), start.Add(time.Duration(k+1)*d)
+		var in []wecomsim.Call
+		for _, c := range calls {
+			if !c.Time.Before(from) && c.Time.Before(to) {
+				in = append(in, c)
+			}
+		}
+		iv := Interval{Index: k, Calls: summarize(in)}
+		if k == 0 {
+			iv.Label = "restart"
+		}
+		out = append(out, iv)
+	}
+	return out
 }
 
 // storm creates the Notifications as fast as the API server takes them and waits until
@@ -699,18 +720,22 @@ func machine() Machine {
 }
 
 func write(dir string, r *Results) error {
+	return writeResults(dir, "results", r, r.markdown())
+}
+
+// writeResults writes v as dir/name.json and md as dir/name.md, and prints md.
+func writeResults(dir, name string, v any, md string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(r, "", "  ")
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(compactArrays(data), '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name+".json"), append(compactArrays(data), '\n'), 0o644); err != nil {
 		return err
 	}
-	md := r.markdown()
-	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(md), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name+".md"), []byte(md), 0o644); err != nil {
 		return err
 	}
 	fmt.Println()

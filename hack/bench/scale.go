@@ -147,9 +147,6 @@ func scale(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		os.Setenv("KUBEBUILDER_ASSETS", filepath.Join(bin, "k8s"))
-	}
 	res := &ScaleRun{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Config: ScaleConfig{
 		GoMemLimit: c.scale.memLimit, TimeoutSeconds: c.convergeTimeout.Seconds(), Members: c.scale.members, Departments: c.scale.departments, SimLatencyMS: c.latency.Milliseconds(),
 		ImportQPS: c.scale.importQPS, ImportBurst: c.scale.importBurst, ImportConcurrency: c.scale.importConcurrency,
@@ -181,7 +178,7 @@ func scale(ctx context.Context, c config) error {
 // member's direct leader is that leader.
 func scaleCorp(members, departments int) wecomsim.Seed {
 	var seed wecomsim.Seed
-	shares := []int{departments / 100, departments * 4 / 100, departments * 20 / 100}
+	shares := []int{max(1, departments/100), max(1, departments*4/100), max(1, departments*20/100)}
 	shares = append(shares, departments-shares[0]-shares[1]-shares[2])
 	parents := []int64{1}
 	var all []int64
@@ -235,20 +232,9 @@ func scaleAdopt(ctx context.Context, c config, root, work string, res *ScaleRun)
 	defer logFile.Close()
 	b := &bench{config: c, logs: logFile, managerEnv: memLimitEnv(c.scale.memLimit)}
 	b.fleet.Namespace = "scale"
-	logf("large run: starting the API server and the simulator (%s added per call)", c.latency)
-	if b.api, err = scaletest.StartAPIServer(root, work); err != nil {
-		return err
-	}
-	defer func() { _ = b.api.Stop() }()
-	if b.sim, err = scaletest.StartSim(filepath.Join(c.bin, "wecom-sim"), logFile, "-latency", c.latency.String(), "-activate-users"); err != nil {
-		return err
-	}
-	defer b.sim.Stop()
-	logf("seeding a corp of %d members in %d departments (four levels)", c.scale.members, c.scale.departments)
-	if err := b.sim.Seed(ctx, wecomsim.SeedRequest{Seed: scaleCorp(c.scale.members, c.scale.departments)}); err != nil {
-		return err
-	}
-	if err := b.api.CreateNamespace(ctx, b.fleet.Namespace); err != nil {
+	logf("large run: a corp of %d members in %d departments (four levels)", c.scale.members, c.scale.departments)
+	defer b.stop()
+	if err := b.start(ctx, root, work, scaleCorp(c.scale.members, c.scale.departments)); err != nil {
 		return err
 	}
 	if err := scaletest.CreateAll(ctx, b.api.Client, b.fleet.Connections(b.sim.URL), 1); err != nil {
@@ -355,20 +341,7 @@ func scaleAdopt(ctx context.Context, c config, root, work string, res *ScaleRun)
 	if calls, err = b.sim.Calls(ctx, seq1); err != nil {
 		return err
 	}
-	for k := range 2 {
-		from, to := restart.Add(time.Duration(k)*c.scale.observeDrift), restart.Add(time.Duration(k+1)*c.scale.observeDrift)
-		var in []wecomsim.Call
-		for _, call := range calls {
-			if !call.Time.Before(from) && call.Time.Before(to) {
-				in = append(in, call)
-			}
-		}
-		iv := Interval{Index: k, Calls: summarize(in)}
-		if k == 0 {
-			iv.Label = "restart"
-		}
-		obs.Intervals = append(obs.Intervals, iv)
-	}
+	obs.Intervals = intervals(calls, restart, c.scale.observeDrift, 2)
 	obs.Writes = summarize(calls).Writes
 	if obs.Writes > 0 {
 		return fmt.Errorf("observe-only objects wrote to WeCom: %v", summarize(calls).ByEndpoint)
@@ -449,21 +422,8 @@ func scaleFull(ctx context.Context, c config, root, work string) (*Convergence, 
 	c.fleet.Users, c.fleet.Departments = c.scale.fullUsers, c.scale.fullDepts
 	b := &bench{config: c, logs: logFile, sentAt: map[string]time.Time{}, managerEnv: memLimitEnv(c.scale.memLimit)}
 	logf("large run, full management: %d users, %d departments", c.fleet.Users, c.fleet.Departments)
-	if b.api, err = scaletest.StartAPIServer(root, work); err != nil {
-		return nil, err
-	}
-	defer func() { _ = b.api.Stop() }()
-	if b.sim, err = scaletest.StartSim(filepath.Join(c.bin, "wecom-sim"), logFile, "-latency", c.latency.String(), "-activate-users"); err != nil {
-		return nil, err
-	}
-	defer b.sim.Stop()
-	if err := b.sim.Seed(ctx, wecomsim.SeedRequest{Seed: c.fleet.StaffSeed()}); err != nil {
-		return nil, err
-	}
-	if err := b.api.CreateNamespace(ctx, c.fleet.Namespace); err != nil {
-		return nil, err
-	}
-	if err := b.startCache(ctx); err != nil {
+	defer b.stop()
+	if err := b.start(ctx, root, work, c.fleet.StaffSeed()); err != nil {
 		return nil, err
 	}
 	conv, _, err := b.converge(ctx)
@@ -480,9 +440,6 @@ func scaleFull(ctx context.Context, c config, root, work string) (*Convergence, 
 // writeScale adds run to dir/scale.json, replacing a run with the same GOMEMLIMIT, and
 // writes scale.md from all of them.
 func writeScale(dir string, run *ScaleRun) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	r := &ScaleResults{}
 	if data, err := os.ReadFile(filepath.Join(dir, "scale.json")); err == nil {
 		if err := json.Unmarshal(data, r); err != nil {
@@ -492,17 +449,7 @@ func writeScale(dir string, run *ScaleRun) error {
 	r.Runs = slices.DeleteFunc(r.Runs, func(old ScaleRun) bool { return old.Config.GoMemLimit == run.Config.GoMemLimit })
 	r.Runs = append(r.Runs, *run)
 	slices.SortFunc(r.Runs, func(a, b ScaleRun) int { return strings.Compare(a.Config.GoMemLimit, b.Config.GoMemLimit) })
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "scale.json"), append(compactArrays(data), '\n'), 0o644); err != nil {
-		return err
-	}
-	md := r.markdown()
-	fmt.Println()
-	fmt.Print(md)
-	return os.WriteFile(filepath.Join(dir, "scale.md"), []byte(md), 0o644)
+	return writeResults(dir, "scale", r, r.markdown())
 }
 
 func mib(b int64) string { return fmt.Sprintf("%d MiB", b>>20) }
