@@ -52,7 +52,7 @@ type scaleConfig struct {
 	observeDrift         time.Duration
 	memLimit             string
 	fullUsers, fullDepts int
-	skipFull             bool
+	skipFull, skipAdopt  bool
 }
 
 func scaleFlags(s *scaleConfig) {
@@ -66,6 +66,7 @@ func scaleFlags(s *scaleConfig) {
 	flag.IntVar(&s.fullUsers, "scale-full-users", 20000, "large run: WeComUsers of the full-management phase")
 	flag.IntVar(&s.fullDepts, "scale-full-departments", 1000, "large run: WeComDepartments of the full-management phase")
 	flag.BoolVar(&s.skipFull, "scale-skip-full", false, "large run: skip the full-management phase")
+	flag.BoolVar(&s.skipAdopt, "scale-skip-adopt", false, "large run: skip the import and observe phases")
 }
 
 // ScaleResults is what bench/results/scale.json holds: one run per GOMEMLIMIT.
@@ -153,7 +154,9 @@ func scale(ctx context.Context, c config) error {
 		Concurrency: c.concurrency, WeComQPS: c.qps, WeComBurst: c.burst, DeepDriftEvery: c.deepEvery,
 		DriftSeconds: c.scale.observeDrift.Seconds(),
 	}}
-	err = scaleAdopt(ctx, c, root, filepath.Join(work, "adopt"), res)
+	if !c.scale.skipAdopt {
+		err = scaleAdopt(ctx, c, root, filepath.Join(work, "adopt"), res)
+	}
 	if err == nil && !c.scale.skipFull {
 		res.Full, err = scaleFull(ctx, c, root, filepath.Join(work, "full"))
 		if err != nil && res.Full != nil {
