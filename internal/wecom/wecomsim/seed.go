@@ -15,6 +15,8 @@ type Seed struct {
 	Users       []User       `json:"users,omitempty"`
 	Tags        []Tag        `json:"tags,omitempty"`
 	Robots      []Robot      `json:"robots,omitempty"`
+	// CorpTagGroups are customer tag groups made in the admin console (owner "").
+	CorpTagGroups []CorpTagGroup `json:"corp_tag_groups,omitempty"`
 }
 
 // Credentials are the fake secrets of DemoSeed, for tests and the demo.
@@ -146,6 +148,9 @@ func (s *Sim) applySeedLocked(seed Seed) error {
 			return fmt.Errorf("seed: robot %q has no key", r.Name)
 		}
 		s.robots[r.Key] = &r
+	}
+	for _, g := range seed.CorpTagGroups {
+		s.seedCorpTagGroup(g)
 	}
 	return nil
 }

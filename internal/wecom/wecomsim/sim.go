@@ -113,6 +113,10 @@ type Sim struct {
 	welcomeCodes map[string]*welcomeCode
 	welcomes     []*WelcomeMessage
 
+	// Customer corp tags and group welcome templates (corptag.go, welcometemplate.go).
+	corpTagGroups    map[string]*CorpTagGroup
+	welcomeTemplates map[string]*GroupWelcomeTemplate
+
 	// cb sends callbacks. It has its own lock, which may be taken while
 	// holding s.mu but never the other way round.
 	cb *deliverer
@@ -189,6 +193,8 @@ func (s *Sim) resetLocked() {
 	s.externals = nil
 	s.welcomeCodes = map[string]*welcomeCode{}
 	s.welcomes = nil
+	s.corpTagGroups = map[string]*CorpTagGroup{}
+	s.welcomeTemplates = map[string]*GroupWelcomeTemplate{}
 	s.cb.reset()
 }
 
