@@ -34,6 +34,10 @@ func init() {
 	// add_corp_tag repeated after a lost reply adds to the group of that name and is refused
 	// for the tag names it already has: the caller then finds the group by name.
 	alreadyExistsCodes[apiAddCorpTag] = []int{ErrCodeTagNameExists}
+	// "应用仅能编辑和删除本应用创建的标签": the errcode is unconfirmed, 301002 per the reference.
+	for _, api := range []string{apiEditCorpTag, apiDelCorpTag} {
+		apiHints[api] = map[int]string{ErrCodeAgentNotOwned: "The customer tag or group was made by another app: an app edits and deletes only the customer tags it made. Use a connection with that app's secret, or manage a group of its own."}
+	}
 	meanings[ErrCodeNoCustomerContact] = "no customer contact permission"
 	hints[ErrCodeNoCustomerContact] = "The app has no customer-contact permission: add it under 客户联系 → 可调用接口的应用 in the admin console."
 }
