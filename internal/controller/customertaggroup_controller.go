@@ -10,7 +10,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
@@ -228,7 +227,7 @@ func setupCustomerTagGroups(mgr ctrl.Manager, o Options, connector *Connector, r
 		External:  customerTagGroups{},
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.CustomerTagGroup{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&v1.CustomerTagGroup{}, builder.WithPredicates(specOrBinding)).
 		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.CustomerTagGroupList{} }), builder.WithPredicates(readyChanged)).
 		WithOptions(controllerOptions(o)).
 		Named("customertaggroup").
