@@ -5,6 +5,9 @@
 //   - /cgi-bin/… — the simulated API: gettoken; department/*; user/*;
 //     tag/* (each tag owned by the app that created it, tag.go); appchat/*;
 //     externalcontact/*_contact_way and externalcontact/send_welcome_msg;
+//     externalcontact/*_corp_tag* (customer corp tags, owned by the app that
+//     made them, corptag.go) and externalcontact/group_welcome_template/*
+//     (welcometemplate.go);
 //     oa/calendar/*; oa/schedule/*; message/send, message/recall and
 //     message/update_template_card; webhook/send.
 //     Errors are HTTP 200 {"errcode":N,"errmsg":"…"}; unknown paths are
