@@ -147,7 +147,7 @@ func (g *customerTagGroupClient) Update(ctx context.Context, obj *v1.CustomerTag
 			edit.Order = ptr(uint32(obj.Spec.Order))
 		}
 		if err := g.api.EditCorpTag(ctx, edit); err != nil {
-			return notFoundAgain(obj, err)
+			return notFoundAgain(err)
 		}
 	}
 	have := slices.Clone(got.Tags)
@@ -159,7 +159,7 @@ func (g *customerTagGroupClient) Update(ctx context.Context, obj *v1.CustomerTag
 			add = append(add, t)
 		case int64(have[i].Order) != t.Order:
 			if err := g.api.EditCorpTag(ctx, wecom.EditCorpTagRequest{ID: have[i].ID, Order: ptr(uint32(t.Order))}); err != nil {
-				return notFoundAgain(obj, err)
+				return notFoundAgain(err)
 			}
 		}
 	}
@@ -190,7 +190,7 @@ func (g *customerTagGroupClient) Update(ctx context.Context, obj *v1.CustomerTag
 var errGroupGone = errors.New("the customer tag group or one of its tags was deleted in WeCom since it was read; it is read again")
 
 // notFoundAgain turns an edit of something deleted meanwhile into a retry.
-func notFoundAgain(obj *v1.CustomerTagGroup, err error) error {
+func notFoundAgain(err error) error {
 	if wecom.IsNotFound(err) {
 		return errGroupGone
 	}

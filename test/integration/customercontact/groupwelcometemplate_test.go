@@ -78,7 +78,9 @@ var _ = Describe("GroupWelcomeTemplate", func() {
 				&wecomsim.WelcomeAttachment{MsgType: "link", Link: &wecomsim.WelcomeLink{Title: "指南", Desc: "常见问题", URL: "https://example.com/guide"}}},
 			{"a mini program instead, without text", func(t *v1.GroupWelcomeTemplate) { t.Spec.Text, t.Spec.Link, t.Spec.MiniProgram = "", nil, mini }, "",
 				&wecomsim.WelcomeAttachment{MsgType: "miniprogram", MiniProgram: &wecomsim.WelcomeMiniProgram{Title: "商城", PicMediaID: "MEDIA_MINI", AppID: "wx8bd80126147dfAAA", Page: "/index"}}},
-			{"a file", func(t *v1.GroupWelcomeTemplate) { t.Spec.MiniProgram, t.Spec.File = nil, &v1.WelcomeMedia{MediaID: "MEDIA_FILE"} }, "",
+			{"a file", func(t *v1.GroupWelcomeTemplate) {
+				t.Spec.MiniProgram, t.Spec.File = nil, &v1.WelcomeMedia{MediaID: "MEDIA_FILE"}
+			}, "",
 				&wecomsim.WelcomeAttachment{MsgType: "file", File: &wecomsim.WelcomeMedia{MediaID: "MEDIA_FILE"}}},
 			{"a video and text", func(t *v1.GroupWelcomeTemplate) {
 				t.Spec.Text, t.Spec.File, t.Spec.Video = "看视频", nil, &v1.WelcomeMedia{MediaID: "MEDIA_VIDEO"}
@@ -96,7 +98,9 @@ var _ = Describe("GroupWelcomeTemplate", func() {
 
 	It("puts back an edit made by hand, and adds a template deleted by hand again", func() {
 		ns := newNamespace("gwtdrift")
-		t := welcome(ns, "drift", "原文", func(t *v1.GroupWelcomeTemplate) { t.Spec.Link = &v1.WelcomeLink{Title: "t", URL: "https://example.com"} })
+		t := welcome(ns, "drift", "原文", func(t *v1.GroupWelcomeTemplate) {
+			t.Spec.Link = &v1.WelcomeLink{Title: "t", URL: "https://example.com"}
+		})
 		create(t)
 		att := &wecomsim.WelcomeAttachment{MsgType: "link", Link: &wecomsim.WelcomeLink{Title: "t", URL: "https://example.com"}}
 		Eventually(expectTemplate(t, "原文", att)).Should(Succeed())
