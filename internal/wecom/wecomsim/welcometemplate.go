@@ -88,6 +88,23 @@ func (s *Sim) newTemplateID() string {
 	}
 }
 
+// ownTemplate decodes an edit or del body and resolves its template, which only the app
+// that added it may change ("仅能够编辑/删除调用方自己创建的", 41058).
+func (s *Sim) ownTemplate(c *call) (*GroupWelcomeTemplate, *welcomeTemplateRequest, *apiError) {
+	var req welcomeTemplateRequest
+	if e := c.decode(&req); e != nil {
+		return nil, nil, e
+	}
+	t, e := s.templateFor(req.TemplateID)
+	if e != nil {
+		return nil, nil, e
+	}
+	if t.Owner != c.app.Name {
+		return nil, nil, errCodef(codeWelcomeTemplateNotMine, "template %s belongs to app %q", t.ID, t.Owner)
+	}
+	return t, &req, nil
+}
+
 // templateFor resolves template_id (84019 missing, 84020 unknown; unconfirmed codes).
 func (s *Sim) templateFor(id optString) (*GroupWelcomeTemplate, *apiError) {
 	if !id.given() {
@@ -125,16 +142,9 @@ func handleAddGroupWelcomeTemplate(s *Sim, c *call) reply {
 // body replaces the template's whole content, as add sets it (whether WeCom keeps parts an
 // edit leaves out is unconfirmed). notify is not an edit field.
 func handleEditGroupWelcomeTemplate(s *Sim, c *call) reply {
-	var req welcomeTemplateRequest
-	if e := c.decode(&req); e != nil {
-		return failErr(e)
-	}
-	t, e := s.templateFor(req.TemplateID)
+	t, req, e := s.ownTemplate(c)
 	if e != nil {
 		return failErr(e)
-	}
-	if t.Owner != c.app.Name {
-		return failf(codeWelcomeTemplateNotMine, "template %s belongs to app %q", t.ID, t.Owner)
 	}
 	text, att, e := req.content()
 	if e != nil {
@@ -181,16 +191,9 @@ func handleGetGroupWelcomeTemplate(s *Sim, c *call) reply {
 // handleDelGroupWelcomeTemplate implements POST externalcontact/group_welcome_template/del:
 // by the adding app only (41058).
 func handleDelGroupWelcomeTemplate(s *Sim, c *call) reply {
-	var req welcomeTemplateRequest
-	if e := c.decode(&req); e != nil {
-		return failErr(e)
-	}
-	t, e := s.templateFor(req.TemplateID)
+	t, _, e := s.ownTemplate(c)
 	if e != nil {
 		return failErr(e)
-	}
-	if t.Owner != c.app.Name {
-		return failf(codeWelcomeTemplateNotMine, "template %s belongs to app %q", t.ID, t.Owner)
 	}
 	delete(s.welcomeTemplates, t.ID)
 	return ok(nil)

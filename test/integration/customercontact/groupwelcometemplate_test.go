@@ -219,7 +219,7 @@ var _ = Describe("GroupWelcomeTemplate", func() {
 		full := welcome(ns, "full", "no room")
 		create(full)
 		Eventually(hasCondition(full, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonWeComRejected, "41055", "at most 100")).Should(Succeed())
-		Expect(full.Annotations).NotTo(HaveKey(v1.AnnotationCreatePending), "WeCom refused: nothing was made")
+		Expect(env.Sim.State().WelcomeTemplates).To(HaveLen(wecom.MaxGroupWelcomeTemplates), "WeCom refused: nothing was made")
 		for _, id := range filler {
 			Expect(byHand(otherApp.Secret).DeleteGroupWelcomeTemplate(ctx, id)).To(Succeed())
 		}
