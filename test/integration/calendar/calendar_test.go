@@ -80,7 +80,9 @@ var _ = Describe("WeComCalendar", func() {
 				func(g Gomega, c wecomsim.Calendar) { g.Expect(c.Description).To(Equal("what the team does")) }},
 			{"shares", func(sp *v1.WeComCalendarSpec) {
 				sp.Shares = []v1.CalendarShare{share("zhangsan", v1.CalendarFreeBusy), share("lisi", v1.CalendarView), share("wangwu", v1.CalendarView)}
-			}, func(g Gomega, c wecomsim.Calendar) { g.Expect(shares(c)).To(ConsistOf("zhangsan:3", "lisi:1", "wangwu:1")) }},
+			}, func(g Gomega, c wecomsim.Calendar) {
+				g.Expect(shares(c)).To(ConsistOf("zhangsan:3", "lisi:1", "wangwu:1"))
+			}},
 			{"admins", func(sp *v1.WeComCalendarSpec) { sp.Admins = []string{"lisi", "wangwu"} },
 				func(g Gomega, c wecomsim.Calendar) { g.Expect(c.Admins).To(ConsistOf("lisi", "wangwu")) }},
 			{"description cleared", func(sp *v1.WeComCalendarSpec) { sp.Description = "" },
@@ -249,7 +251,9 @@ var _ = Describe("WeComCalendar", func() {
 			mutate func(*v1.WeComCalendar)
 			msg    string
 		}{
-			{func(c *v1.WeComCalendar) { c.Spec.Public, c.Spec.PublicRange = true, &v1.CalendarPublicRange{UserIDs: []string{"lisi"}} }, "public is immutable"},
+			{func(c *v1.WeComCalendar) {
+				c.Spec.Public, c.Spec.PublicRange = true, &v1.CalendarPublicRange{UserIDs: []string{"lisi"}}
+			}, "public is immutable"},
 			{func(c *v1.WeComCalendar) { c.Spec.SetAsDefault = true }, "setAsDefault is immutable"},
 		} {
 			get := cal.DeepCopy()
