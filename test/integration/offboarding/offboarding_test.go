@@ -263,7 +263,7 @@ var _ = Describe("Deleting a WeComUser with spec.offboarding", func() {
 		Expect(u.Status.Offboarding.Transferred).To(Equal(int32(1)))
 		Expect(u.Status.Offboarding.Failed).To(Equal(int32(1)))
 		first := u.Status.Offboarding.Customers[0]
-		Expect(first.ExternalUserID).To(Equal("wmno-" + ns), "failed ones first")
+		Expect(first.ExternalUserID).To(Equal("wmno-"+ns), "failed ones first")
 		Expect(first.State).To(Equal(v1.HandoverFailed))
 		Expect(first.Reason).To(ContainSubstring("transfer status 3"))
 		Expect(inWeCom(leaver)).To(BeTrue())
