@@ -133,6 +133,25 @@ var _ = Describe("WeComCalendar", func() {
 		Expect(cal.Annotations).To(HaveKeyWithValue(v1.AnnotationExternalName, cal.Status.CalendarID))
 	})
 
+	It("binds a calendar made by hand by its external name, and makes it match the spec", func() {
+		ns := newNamespace("cal-bind")
+		made, err := hand.AddCalendar(ctx, wecom.Calendar{Summary: "made by hand " + ns, Color: "#123456",
+			Shares: []wecom.CalendarShare{{UserID: "wangwu"}}})
+		Expect(err).NotTo(HaveOccurred())
+		cal := calendar(ns, "bound", withShares(share("lisi", v1.CalendarView)))
+		cal.Annotations = map[string]string{v1.AnnotationExternalName: made.CalID}
+		create(cal)
+		Eventually(ready(cal)).Should(Succeed())
+		Expect(cal.Status.CalendarID).To(Equal(made.CalID))
+		calendarIs(made.CalID, func(g Gomega, c wecomsim.Calendar) {
+			g.Expect(c.Summary).To(Equal("On-call " + ns))
+			g.Expect(shares(c)).To(ConsistOf("lisi:1"))
+		})(Default)
+		Expect(callsWith(apiAdd, "On-call "+ns)).To(BeEmpty())
+		Expect(callsWith(apiUpdate, made.CalID)).To(HaveLen(1))
+		Eventually(events(cal, "Updated")).ShouldNot(BeEmpty())
+	})
+
 	It("deletes the calendar from WeCom, or leaves it there with deletionPolicy Orphan", func() {
 		ns := newNamespace("cal-delete")
 		gone := calendar(ns, "gone")
