@@ -95,7 +95,6 @@ var _ = Describe("WeComCalendar", func() {
 			Eventually(calendarIs(id, step.check)).Should(Succeed())
 			Expect(env.Sim.CallsTo(apiUpdate)).To(HaveLen(updates+1), "one update for %s", step.field)
 		}
-		Expect(env.Sim.CallsTo(apiAdd)).To(HaveLen(len(callsWith(apiAdd, "")))) // no second add
 		Expect(callsWith(apiAdd, ns)).To(HaveLen(1))
 	})
 
