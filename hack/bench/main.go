@@ -90,7 +90,7 @@ func main() {
 	flag.DurationVar(&c.convergeTimeout, "timeout", 6*time.Minute, "how long convergence and the storm may each take")
 	flag.DurationVar(&c.callbackDrift, "callback-drift-interval", 0, "the manager's --callback-drift-interval in the callbacks phase (default 6 × -drift-interval)")
 	flag.IntVar(&c.handEdits, "hand-edits", 20, "members renamed by hand in the simulator during the callbacks phase (0 skips the phase)")
-	flag.StringVar(&c.scaleRun, "scale", "", `"large": the large run instead of the default phases (import and observe a corp of -scale-members, full management at -scale-full-users); writes scale.{md,json}`)
+	flag.StringVar(&c.scaleRun, "scale", "", `"large": the large run instead of the default phases ("render": only scale.md again from scale.json) (import and observe a corp of -scale-members, full management at -scale-full-users); writes scale.{md,json}`)
 	scaleFlags(&c.scale)
 	flag.Parse()
 	if c.callbackDrift == 0 {
@@ -104,6 +104,13 @@ func main() {
 	defer stop()
 	switch c.scaleRun {
 	case "":
+	case "render":
+		// scale.md again from scale.json, after a change of its layout.
+		if err := renderScale(c.out); err != nil {
+			fmt.Fprintln(os.Stderr, "bench failed:", err)
+			os.Exit(1)
+		}
+		return
 	case "large":
 		if err := scale(ctx, c); err != nil {
 			fmt.Fprintln(os.Stderr, "bench failed:", err)
