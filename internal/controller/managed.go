@@ -141,7 +141,17 @@ type ManagedReconciler[T v1.Managed] struct {
 // ConnectionResolver turns an object's connectionRef into a Connection (see Connector).
 type ConnectionResolver interface {
 	Connect(ctx context.Context, namespace, name string) (*Connection, error)
+	// ConnectForDelete may use the values last read from a Secret deleted since.
+	ConnectForDelete(ctx context.Context, namespace, name string) (*Connection, error)
+	// NamespaceTerminating says whether the namespace is being deleted.
+	NamespaceTerminating(ctx context.Context, namespace string) (bool, error)
 }
+
+// terminatingGrace is how long an object of a namespace being deleted waits for a
+// connection or Secret it cannot resolve before it is released without deleting from
+// WeCom: nothing can be created in that namespace any more, so waiting longer would only
+// keep the namespace from going.
+const terminatingGrace = time.Minute
 
 // Reconcile brings one object and its WeCom counterpart in line and writes status once.
 func (r *ManagedReconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -413,13 +423,22 @@ func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl
 		return ctrl.Result{}, r.removeFinalizer(ctx, obj)
 	}
 	r.setReady(obj, metav1.ConditionFalse, v1.ReasonDeleting, "Deleting the WeCom object")
-	conn, err := r.Connector.Connect(ctx, obj.GetNamespace(), obj.GetConnectionName())
+	conn, err := r.Connector.ConnectForDelete(ctx, obj.GetNamespace(), obj.GetConnectionName())
 	if err != nil {
 		var dep *dependencyError
-		if errors.As(err, &dep) {
-			return ctrl.Result{}, waitFor(dep.reason, "cannot delete the WeCom object: %s. Restore the connection, or set deletionPolicy: Orphan to release it", dep.msg)
+		if !errors.As(err, &dep) {
+			return ctrl.Result{}, err
 		}
-		return ctrl.Result{}, err
+		if release, terr := r.unresolvable(ctx, obj); terr != nil || release {
+			if terr != nil {
+				return ctrl.Result{}, terr
+			}
+			msg := fmt.Sprintf("Released without deleting the WeCom object (id %q): its namespace is being deleted and %s", obj.GetExternalID(), dep.msg)
+			logf.FromContext(ctx).Info(msg)
+			r.event(obj, "Warning", EventOrphaned, "Orphan", msg)
+			return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+		}
+		return ctrl.Result{}, waitFor(dep.reason, "cannot delete the WeCom object: %s. Restore the connection, or set deletionPolicy: Orphan to release it (in a namespace being deleted, where nothing can be restored, it is released after %s)", dep.msg, terminatingGrace)
 	}
 	if err := restoreExternalID(obj); err != nil {
 		return ctrl.Result{}, err
@@ -447,6 +466,20 @@ func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl
 	}
 	r.event(obj, "Normal", EventDeleted, "Delete", "Deleted from WeCom")
 	return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+}
+
+// unresolvable says whether obj, whose connection or Secret cannot be resolved, is to be
+// released: its namespace is being deleted (so they cannot come back) and it has waited
+// terminatingGrace since its own deletion.
+func (r *ManagedReconciler[T]) unresolvable(ctx context.Context, obj T) (bool, error) {
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	if now().Sub(obj.GetDeletionTimestamp().Time) < terminatingGrace {
+		return false, nil
+	}
+	return r.Connector.NamespaceTerminating(ctx, obj.GetNamespace())
 }
 
 // patchMeta applies mutate to obj's metadata and patches it when anything changed, keeping
