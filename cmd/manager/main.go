@@ -80,9 +80,10 @@ func main() {
 		metricsOpts.TLSOpts = append(metricsOpts.TLSOpts, func(c *tls.Config) { c.GetCertificate = metricsCertWatcher.GetCertificate })
 	}
 
+	opts.WatchNamespaces = splitNamespaces(watchNamespaces)
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                        scheme,
-		Cache:                         controller.CacheOptions(splitNamespaces(watchNamespaces)),
+		Cache:                         controller.CacheOptions(opts.WatchNamespaces),
 		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        probeAddr,
 		LeaderElection:                leaderElect,
