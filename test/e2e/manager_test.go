@@ -11,6 +11,10 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/wecom-dev/wecom-operator/internal/testenv"
 )
@@ -57,5 +61,67 @@ var _ = Describe("the manager binary", func() {
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(code).To(Equal(http.StatusOK), body)
 		}, 60*time.Second, 250*time.Millisecond).Should(Succeed())
+	})
+})
+
+// A graceful stop leaves no Lease behind (helm uninstall would otherwise strand it), but a
+// standby that stops leaves the leader's Lease alone.
+var _ = Describe("the manager's leader election Lease", func() {
+	const leaseName = "wecom-operator.wecom.dev"
+	start := func(ns string) (*gexec.Session, int) {
+		probe := freePort()
+		cmd := exec.Command(managerPath, "--kubeconfig", kubeconfig,
+			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probe),
+			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", freePort()),
+			"--receiver-bind-address=", "--leader-elect", "--leader-election-namespace="+ns)
+		session, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() {
+			session.Signal(syscall.SIGTERM)
+			Eventually(session, 30*time.Second).Should(gexec.Exit())
+		})
+		return session, probe
+	}
+	stop := func(session *gexec.Session) {
+		session.Signal(syscall.SIGTERM)
+		Eventually(session, 30*time.Second).Should(gexec.Exit(0))
+	}
+
+	It("is deleted when the leader stops gracefully", func() {
+		k := adminClient()
+		ensureNS(k, "lease-leader", nil)
+		session, _ := start("lease-leader")
+		Eventually(session.Err, 60*time.Second).Should(gbytes.Say("Successfully acquired lease"))
+		lease := &coordinationv1.Lease{}
+		Expect(k.Get(ctx, client.ObjectKey{Namespace: "lease-leader", Name: leaseName}, lease)).To(Succeed())
+		Expect(lease.Spec.HolderIdentity).NotTo(BeNil())
+
+		stop(session)
+		err := k.Get(ctx, client.ObjectKey{Namespace: "lease-leader", Name: leaseName}, lease)
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the Lease is still there: %v %v", err, lease.Spec.HolderIdentity)
+	})
+
+	It("is left to its holder when a standby stops", func() {
+		k := adminClient()
+		ensureNS(k, "lease-standby", nil)
+		holder, duration := "another-replica", int32(3600)
+		now := metav1.NewMicroTime(time.Now())
+		Expect(k.Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: "lease-standby", Name: leaseName},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &duration, AcquireTime: &now, RenewTime: &now}})).To(Succeed())
+		session, probe := start("lease-standby")
+		Eventually(func() (int, error) {
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", probe))
+			if err != nil {
+				return 0, err
+			}
+			resp.Body.Close()
+			return resp.StatusCode, nil
+		}, 60*time.Second, 250*time.Millisecond).Should(Equal(http.StatusOK))
+		Consistently(session.Err, "2s").ShouldNot(gbytes.Say("Successfully acquired lease"))
+
+		stop(session)
+		lease := &coordinationv1.Lease{}
+		Expect(k.Get(ctx, client.ObjectKey{Namespace: "lease-standby", Name: leaseName}, lease)).To(Succeed())
+		Expect(lease.Spec.HolderIdentity).To(HaveValue(Equal(holder)))
 	})
 })
