@@ -101,7 +101,7 @@ func SetupWithManager(mgr ctrl.Manager, o Options) (*Connector, error) {
 	if err := setupAlerting(mgr, o, connector, recorder); err != nil {
 		return nil, err
 	}
-	objectState.use(mgr.GetCache())
+	objectState.use(mgr.GetCache(), mgr.Elected())
 	return connector, nil
 }
 

@@ -65,14 +65,15 @@ var _ = Describe("the manager binary", func() {
 })
 
 // A graceful stop leaves no Lease behind (helm uninstall would otherwise strand it), but a
-// standby that stops leaves the leader's Lease alone.
+// standby that stops leaves the leader's Lease alone. Only the leader serves the object
+// state gauges: a standby's cache holds the same objects, and sums over pods would double.
 var _ = Describe("the manager's leader election Lease", func() {
 	const leaseName = "wecom-operator.wecom.dev"
-	start := func(ns string) (*gexec.Session, int) {
-		probe := freePort()
+	start := func(ns string) (*gexec.Session, int, int) {
+		probe, metrics := freePort(), freePort()
 		cmd := exec.Command(managerPath, "--kubeconfig", kubeconfig,
 			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probe),
-			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", freePort()),
+			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metrics),
 			"--receiver-bind-address=", "--leader-elect", "--leader-election-namespace="+ns)
 		session, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 		Expect(err).NotTo(HaveOccurred())
@@ -80,7 +81,19 @@ var _ = Describe("the manager's leader election Lease", func() {
 			session.Signal(syscall.SIGTERM)
 			Eventually(session, 30*time.Second).Should(gexec.Exit())
 		})
-		return session, probe
+		return session, probe, metrics
+	}
+	scrape := func(port int) string {
+		GinkgoHelper()
+		token := serviceAccountToken("prometheus", true)
+		var body string
+		Eventually(func(g Gomega) {
+			code, b, err := scrapeMetrics(port, token)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(code).To(Equal(http.StatusOK), b)
+			body = b
+		}, 60*time.Second, 250*time.Millisecond).Should(Succeed())
+		return body
 	}
 	stop := func(session *gexec.Session) {
 		session.Signal(syscall.SIGTERM)
@@ -90,8 +103,9 @@ var _ = Describe("the manager's leader election Lease", func() {
 	It("is deleted when the leader stops gracefully", func() {
 		k := adminClient()
 		ensureNS(k, "lease-leader", nil)
-		session, _ := start("lease-leader")
+		session, _, metrics := start("lease-leader")
 		Eventually(session.Err, 60*time.Second).Should(gbytes.Say("Successfully acquired lease"))
+		Expect(scrape(metrics)).To(ContainSubstring("wecom_notifications_held_oldest_seconds "))
 		lease := &coordinationv1.Lease{}
 		Expect(k.Get(ctx, client.ObjectKey{Namespace: "lease-leader", Name: leaseName}, lease)).To(Succeed())
 		Expect(lease.Spec.HolderIdentity).NotTo(BeNil())
@@ -108,7 +122,7 @@ var _ = Describe("the manager's leader election Lease", func() {
 		now := metav1.NewMicroTime(time.Now())
 		Expect(k.Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: "lease-standby", Name: leaseName},
 			Spec: coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &duration, AcquireTime: &now, RenewTime: &now}})).To(Succeed())
-		session, probe := start("lease-standby")
+		session, probe, metrics := start("lease-standby")
 		Eventually(func() (int, error) {
 			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", probe))
 			if err != nil {
@@ -118,6 +132,7 @@ var _ = Describe("the manager's leader election Lease", func() {
 			return resp.StatusCode, nil
 		}, 60*time.Second, 250*time.Millisecond).Should(Equal(http.StatusOK))
 		Consistently(session.Err, "2s").ShouldNot(gbytes.Say("Successfully acquired lease"))
+		Expect(scrape(metrics)).NotTo(ContainSubstring("wecom_notifications_held_oldest_seconds"))
 
 		stop(session)
 		lease := &coordinationv1.Lease{}
