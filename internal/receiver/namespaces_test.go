@@ -42,11 +42,11 @@ func namespacedCache(t *testing.T, scheme *runtime.Scheme) cache.Cache {
 // asWatching makes reads of namespaces other than team go to the namespaced cache, as the
 // manager's client does with watchNamespaces.
 func asWatching(t *testing.T, kube client.WithWatch) client.Client {
-	real := namespacedCache(t, kube.Scheme())
+	scoped := namespacedCache(t, kube.Scheme())
 	return interceptor.NewClient(kube, interceptor.Funcs{
 		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 			if key.Namespace != "team" {
-				return real.Get(ctx, key, obj, opts...)
+				return scoped.Get(ctx, key, obj, opts...)
 			}
 			return c.Get(ctx, key, obj, opts...)
 		},
