@@ -26,6 +26,18 @@ func freePort() int {
 	return p
 }
 
+// readyz returns the status of the manager's /readyz on port, for Eventually.
+func readyz(port int) func() (int, error) {
+	return func() (int, error) {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+}
+
 var _ = Describe("the manager binary", func() {
 	It("answers /readyz and serves metrics, with leader election on", func() {
 		probe, metrics := freePort(), freePort()
@@ -43,14 +55,7 @@ var _ = Describe("the manager binary", func() {
 			Eventually(session, 30*time.Second).Should(gexec.Exit())
 		})
 
-		Eventually(func() (int, error) {
-			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", probe))
-			if err != nil {
-				return 0, err
-			}
-			resp.Body.Close()
-			return resp.StatusCode, nil
-		}, 60*time.Second, 250*time.Millisecond).Should(Equal(http.StatusOK))
+		Eventually(readyz(probe), 60*time.Second, 250*time.Millisecond).Should(Equal(http.StatusOK))
 
 		Eventually(session.Err, 60*time.Second).Should(gbytes.Say("Successfully acquired lease"))
 
@@ -123,14 +128,7 @@ var _ = Describe("the manager's leader election Lease", func() {
 		Expect(k.Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: "lease-standby", Name: leaseName},
 			Spec: coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &duration, AcquireTime: &now, RenewTime: &now}})).To(Succeed())
 		session, probe, metrics := start("lease-standby")
-		Eventually(func() (int, error) {
-			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", probe))
-			if err != nil {
-				return 0, err
-			}
-			resp.Body.Close()
-			return resp.StatusCode, nil
-		}, 60*time.Second, 250*time.Millisecond).Should(Equal(http.StatusOK))
+		Eventually(readyz(probe), 60*time.Second, 250*time.Millisecond).Should(Equal(http.StatusOK))
 		Consistently(session.Err, "2s").ShouldNot(gbytes.Say("Successfully acquired lease"))
 		Expect(scrape(metrics)).NotTo(ContainSubstring("wecom_notifications_held_oldest_seconds"))
 
