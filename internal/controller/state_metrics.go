@@ -106,6 +106,8 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		{"ContactWay", &v1.ContactWayList{}},
 		{"Schedule", &v1.ScheduleList{}},
 		{"WeComTag", &v1.WeComTagList{}},
+		// issue 12: calendars
+		{"WeComCalendar", &v1.WeComCalendarList{}},
 		{"Notification", &v1.NotificationList{}},
 		{"AlertReceiver", &v1.AlertReceiverList{}},
 	} {
