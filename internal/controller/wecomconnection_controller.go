@@ -144,7 +144,8 @@ func (r *ConnectionReconciler) reconcileDelete(ctx context.Context, conn *v1.WeC
 }
 
 // connectionUsers names ("Kind/name") the objects in namespace that use the connection name
-// and still hold Finalizer: those that may need it to delete from WeCom.
+// (connectionRef, or a WeComUser's offboarding.connectionRef: see connectionNames) and still
+// hold Finalizer: those that may need it to delete from WeCom.
 func connectionUsers(ctx context.Context, c client.Client, namespace, name string) ([]string, error) {
 	var out []string
 	for _, k := range connectionUserKinds {
@@ -177,6 +178,7 @@ var connectionUserKinds = []struct {
 	{func() client.Object { return &v1.WeComAppChat{} }, func() client.ObjectList { return &v1.WeComAppChatList{} }},
 	{func() client.Object { return &v1.ContactWay{} }, func() client.ObjectList { return &v1.ContactWayList{} }},
 	{func() client.Object { return &v1.Schedule{} }, func() client.ObjectList { return &v1.ScheduleList{} }},
+	{func() client.Object { return &v1.WeComCalendar{} }, func() client.ObjectList { return &v1.WeComCalendarList{} }},
 }
 
 func (r *ConnectionReconciler) check(ctx context.Context, conn *v1.WeComConnection) (reconcile.Result, error) {
@@ -425,12 +427,15 @@ func (r *ConnectionReconciler) SetupWithManager(mgr ctrl.Manager, o Options) err
 	// A user that let go of its WeCom object wakes its connection, if that was deleted and
 	// waits for its users; a connection in service is not checked again for it.
 	userToDeletedConnection := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-		key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.(v1.Managed).GetConnectionName()}
-		conn := &v1.WeComConnection{}
-		if err := r.Client.Get(ctx, key, conn); err != nil || conn.DeletionTimestamp.IsZero() {
-			return nil
+		var out []reconcile.Request
+		for _, name := range connectionNames(obj) {
+			key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: name}
+			conn := &v1.WeComConnection{}
+			if err := r.Client.Get(ctx, key, conn); err == nil && !conn.DeletionTimestamp.IsZero() {
+				out = append(out, reconcile.Request{NamespacedName: key})
+			}
 		}
-		return []reconcile.Request{{NamespacedName: key}}
+		return out
 	})
 	releasedFinalizer := predicate.Funcs{
 		CreateFunc:  func(event.CreateEvent) bool { return false },

@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"errors"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -29,6 +30,10 @@ var _ = Describe("deleting a namespace", func() {
 		user.Spec.Email = "alice@" + ns + ".example.com"
 		user.Spec.ToInvite = new(false)
 		user.Spec.Departments = []v1.UserDepartment{{Ref: &v1.LocalObjectReference{Name: "ops"}}}
+		// Deleting her hands her customers to zhangsan through the app connection, which she
+		// therefore uses too.
+		user.Spec.Offboarding = &v1.UserOffboarding{HandoverTo: v1.UserReference{UserID: "zhangsan"},
+			ConnectionRef: &v1.ConnectionReference{Name: testenv.AppConnection}}
 		tag := &v1.WeComTag{ObjectMeta: metav1.ObjectMeta{Name: "oncall", Namespace: ns}}
 		tag.Spec.ConnectionRef.Name = testenv.ContactsConnection
 		tag.Spec.Name = "oncall-" + ns
@@ -73,27 +78,33 @@ var _ = Describe("deleting a namespace", func() {
 		for _, c := range conns {
 			Expect(env.Client.Delete(ctx, c)).To(Succeed())
 		}
-		// The app connection is used by nothing and goes at once; contacts waits for its users.
-		Eventually(gone(connection(ns, testenv.AppConnection))).Should(Succeed())
-		contacts := &v1.WeComConnection{}
-		Eventually(func(g Gomega) {
-			g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: testenv.ContactsConnection}, contacts)).To(Succeed())
-			c := meta.FindStatusCondition(contacts.Status.Conditions, v1.ConditionReady)
-			g.Expect(c).NotTo(BeNil())
-			g.Expect(c.Reason).To(Equal(v1.ReasonInUse), c.Message)
-			g.Expect(c.Message).To(ContainSubstring("3 objects"))
-			g.Expect(c.Message).To(ContainSubstring("WeComUser/alice"))
-		}).Should(Succeed())
+		// Each connection waits for the objects that use it.
+		contacts, app := connection(ns, testenv.ContactsConnection), connection(ns, testenv.AppConnection)
+		inUse := func(conn *v1.WeComConnection, users int, names ...string) func(Gomega) {
+			return func(g Gomega) {
+				g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(conn), conn)).To(Succeed())
+				c := meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionReady)
+				g.Expect(c).NotTo(BeNil())
+				g.Expect(c.Reason).To(Equal(v1.ReasonInUse), c.Message)
+				g.Expect(c.Message).To(ContainSubstring("the %d objects", users))
+				for _, n := range names {
+					g.Expect(c.Message).To(ContainSubstring(n))
+				}
+			}
+		}
+		Eventually(inUse(contacts, 3, "WeComUser/alice", "WeComDepartment/ops", "WeComTag/oncall")).Should(Succeed())
+		Eventually(inUse(app, 1, "WeComUser/alice")).Should(Succeed())
 		Consistently(func() error {
-			return env.Client.Get(ctx, client.ObjectKeyFromObject(contacts), &v1.WeComConnection{})
-		}, "2s").Should(Succeed(), "the connection went while objects still needed it")
+			return errors.Join(env.Client.Get(ctx, client.ObjectKeyFromObject(contacts), &v1.WeComConnection{}),
+				env.Client.Get(ctx, client.ObjectKeyFromObject(app), &v1.WeComConnection{}))
+		}, "2s").Should(Succeed(), "a connection went while objects still needed it")
 
 		for _, o := range users {
 			Expect(env.Client.Delete(ctx, o)).To(Succeed())
 		}
 
 		By("every object deleted from WeCom per its deletionPolicy (Delete), then gone, connection last")
-		for _, o := range append(users, contacts) {
+		for _, o := range append(users, contacts, app) {
 			Eventually(gone(o)).Should(Succeed())
 		}
 		state := env.Sim.State()
