@@ -93,6 +93,8 @@ func SetupWithManager(mgr ctrl.Manager, o Options) (*Connector, error) {
 		setupTags,
 		// issue 12: calendars
 		setupCalendars,
+		// Customer contact configuration (issue 12).
+		setupCustomerTagGroups, setupGroupWelcomeTemplates,
 	} {
 		if err := setup(mgr, o, connector, recorder, snaps); err != nil {
 			return nil, err
