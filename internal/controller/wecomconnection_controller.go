@@ -167,7 +167,8 @@ func connectionUsers(ctx context.Context, c client.Client, namespace, name strin
 	return out, nil
 }
 
-// connectionUserKinds are the kinds that use a connection and hold Finalizer.
+// connectionUserKinds are the kinds that use a connection and hold Finalizer: every
+// v1.Managed kind (TestConnectionUserKindsAreEveryManagedKind).
 var connectionUserKinds = []struct {
 	object func() client.Object
 	list   func() client.ObjectList
@@ -179,6 +180,8 @@ var connectionUserKinds = []struct {
 	{func() client.Object { return &v1.ContactWay{} }, func() client.ObjectList { return &v1.ContactWayList{} }},
 	{func() client.Object { return &v1.Schedule{} }, func() client.ObjectList { return &v1.ScheduleList{} }},
 	{func() client.Object { return &v1.WeComCalendar{} }, func() client.ObjectList { return &v1.WeComCalendarList{} }},
+	{func() client.Object { return &v1.CustomerTagGroup{} }, func() client.ObjectList { return &v1.CustomerTagGroupList{} }},
+	{func() client.Object { return &v1.GroupWelcomeTemplate{} }, func() client.ObjectList { return &v1.GroupWelcomeTemplateList{} }},
 }
 
 func (r *ConnectionReconciler) check(ctx context.Context, conn *v1.WeComConnection) (reconcile.Result, error) {
