@@ -49,6 +49,16 @@ const (
 	apiWebhookSend          = "webhook/send"
 )
 
+// §12 apps and menus.
+const (
+	apiAgentGet   = "agent/get"
+	apiAgentList  = "agent/list"
+	apiAgentSet   = "agent/set"
+	apiMenuCreate = "menu/create"
+	apiMenuGet    = "menu/get"
+	apiMenuDelete = "menu/delete"
+)
+
 // endpoint describes one API. write marks calls that change WeCom, for which a failure after
 // the request went out is ambiguous (CallError.Ambiguous).
 type endpoint struct {
@@ -119,4 +129,15 @@ var (
 	// second update.
 	epMessageUpdateTemplateCard = postWrite(apiUpdateTemplateCard)
 	epWebhookSend               = postOnce(apiWebhookSend)
+)
+
+// §12 apps and menus: agent/set and menu/create set what they are given, so a repeat is
+// harmless.
+var (
+	epAgentGet   = get(apiAgentGet)
+	epAgentList  = get(apiAgentList)
+	epAgentSet   = postWrite(apiAgentSet)
+	epMenuCreate = postWrite(apiMenuCreate)
+	epMenuGet    = get(apiMenuGet)
+	epMenuDelete = getWrite(apiMenuDelete) // a GET that deletes (§12)
 )
