@@ -498,6 +498,9 @@ func orphanMessage(obj v1.Managed) string {
 	if _, ok := any(obj).(*v1.WeComAppChat); ok {
 		return "Released the chat: WeCom has no API to dissolve an app chat, so it stays in WeCom"
 	}
+	if _, ok := any(obj).(*v1.WeComApp); ok {
+		return "Released the app: WeCom has no API to delete an app, so it stays in WeCom with its settings and menu"
+	}
 	if !obj.GetManagedSpec().Allows(v1.ManagementDelete) {
 		return "Left the WeCom object in place (managementPolicies do not include Delete)"
 	}

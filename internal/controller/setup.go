@@ -93,6 +93,7 @@ func SetupWithManager(mgr ctrl.Manager, o Options) (*Connector, error) {
 	for _, setup := range []func(ctrl.Manager, Options, *Connector, events.EventRecorder, *snapshots) error{
 		setupAppChats, setupContactWays, setupSchedules,
 		setupTags,
+		setupApps, // WeComApp
 	} {
 		if err := setup(mgr, o, connector, recorder, snaps); err != nil {
 			return nil, err

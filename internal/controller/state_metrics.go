@@ -97,6 +97,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		{"ContactWay", &v1.ContactWayList{}},
 		{"Schedule", &v1.ScheduleList{}},
 		{"WeComTag", &v1.WeComTagList{}},
+		{"WeComApp", &v1.WeComAppList{}},
 		{"Notification", &v1.NotificationList{}},
 		{"AlertReceiver", &v1.AlertReceiverList{}},
 	} {

@@ -236,12 +236,18 @@ func (c *Client) GetMenu(ctx context.Context, agentID int64) ([]MenuButton, erro
 	if err != nil {
 		return nil, err
 	}
-	for i := range resp.Button {
-		if len(resp.Button[i].SubButtons) == 0 {
-			resp.Button[i].SubButtons = nil
+	return withoutEmptySubButtons(resp.Button), nil
+}
+
+// withoutEmptySubButtons drops the empty sub_button lists WeCom may return on leaf buttons.
+func withoutEmptySubButtons(buttons []MenuButton) []MenuButton {
+	for i := range buttons {
+		if len(buttons[i].SubButtons) == 0 {
+			buttons[i].SubButtons = nil
 		}
+		withoutEmptySubButtons(buttons[i].SubButtons)
 	}
-	return resp.Button, nil
+	return buttons
 }
 
 // DeleteMenu removes the app's menu (GET menu/delete?agentid=).
