@@ -229,6 +229,9 @@ func handleAgentSet(s *Sim, c *call) reply {
 		if !validDomain(req.RedirectDomain.v) {
 			return failf(codeUntrustedDomain, "redirect_domain %q is not a domain name", req.RedirectDomain.v)
 		}
+		if v := c.app.VerifiedDomains; len(v) > 0 && !slices.Contains(v, strings.ToLower(req.RedirectDomain.v)) {
+			return failf(codeUntrustedDomain, "redirect_domain %q is not among the app's verified domains %v", req.RedirectDomain.v, v)
+		}
 		next.RedirectDomain = req.RedirectDomain.v
 	}
 	for _, f := range []struct {
@@ -521,6 +524,22 @@ func (s *Sim) ConsoleDeleteMenu(agentID int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.consoleAppCall("console menu delete", agentID, handleMenuDelete, nil)
+}
+
+// SetVerifiedDomains records the domains whose ownership the admin verified for app agentID
+// (none: any redirect_domain passes).
+func (s *Sim) SetVerifiedDomains(agentID int64, domains ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	app, err := s.appByAgentID(agentID)
+	if err != nil {
+		return err
+	}
+	app.VerifiedDomains = nil
+	for _, d := range domains {
+		app.VerifiedDomains = append(app.VerifiedDomains, strings.ToLower(d))
+	}
+	return nil
 }
 
 // Agent returns app agentID's settings and menu as WeCom holds them.

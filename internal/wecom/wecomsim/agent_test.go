@@ -28,6 +28,11 @@ func TestValidationApps(t *testing.T) {
 		mini  = `{"type":"view_miniprogram","name":"小程序","pagepath":"pages/lunar/index","appid":"wx4389ji4kAAA"}`
 		q     = "agentid=1000002"
 	)
+	verified := func(e *env) {
+		if err := e.srv.SetVerifiedDomains(1000002, "ops.example.com"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	sub := func(buttons ...string) string { return `{"name":"菜单","sub_button":[` + strings.Join(buttons, ",") + `]}` }
 	runRules(t, []rule{
 		{name: "get own app", tok: "app", method: "GET", endpoint: "agent/get", query: q, want: 0},
@@ -51,6 +56,8 @@ func TestValidationApps(t *testing.T) {
 		{name: "set description 121 characters", tok: "app", endpoint: "agent/set", body: `{"agentid":1000002,"description":"` + repeatStr("述", 121) + `"}`, want: 45004},
 		{name: "set home_url without scheme", tok: "app", endpoint: "agent/set", body: `{"agentid":1000002,"home_url":"ops.example.com"}`, want: 40094},
 		{name: "set redirect_domain with a scheme", tok: "app", endpoint: "agent/set", body: `{"agentid":1000002,"redirect_domain":"https://ops.example.com/x"}`, want: 85005},
+		{name: "set redirect_domain not verified", tok: "app", endpoint: "agent/set", setup: verified, body: `{"agentid":1000002,"redirect_domain":"other.example.com"}`, want: 85005},
+		{name: "set redirect_domain verified", tok: "app", endpoint: "agent/set", setup: verified, body: `{"agentid":1000002,"redirect_domain":"OPS.example.com"}`, want: 0},
 		{name: "set report_location_flag 2", tok: "app", endpoint: "agent/set", body: `{"agentid":1000002,"report_location_flag":2}`, want: 40058},
 		{name: "set logo_mediaid", tok: "app", endpoint: "agent/set", body: `{"agentid":1000002,"logo_mediaid":"MEDIA"}`, want: 0},
 		{name: "set as GET", tok: "app", method: "GET", endpoint: "agent/set", want: 40063},

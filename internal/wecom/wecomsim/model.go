@@ -48,6 +48,9 @@ type App struct {
 	Settings AgentSettings `json:"settings"`
 	// Menu is the app's custom menu (menu/create); empty when none is set.
 	Menu []MenuButton `json:"menu,omitempty"`
+	// VerifiedDomains, when non-empty, are the domains whose ownership the admin verified
+	// (可信域名 → 校验): agent/set refuses any other redirect_domain with 85005.
+	VerifiedDomains []string `json:"verified_domains,omitempty"`
 }
 
 // Department is a node of the contacts tree. The root has ID 1 and
@@ -319,6 +322,7 @@ func (a App) clone() App {
 	a.VisibleUsers = slices.Clone(a.VisibleUsers)
 	a.TrustedIPs = slices.Clone(a.TrustedIPs)
 	a.Menu = cloneMenu(a.Menu)
+	a.VerifiedDomains = slices.Clone(a.VerifiedDomains)
 	return a
 }
 
