@@ -15,7 +15,9 @@ func appMenu(buttons ...string) string {
 }
 
 // sub is a top-level button named 菜单 with the given sub-buttons.
-func sub(buttons ...string) string { return "{name: 菜单, subButtons: [" + strings.Join(buttons, ", ") + "]}" }
+func sub(buttons ...string) string {
+	return "{name: 菜单, subButtons: [" + strings.Join(buttons, ", ") + "]}"
+}
 
 const okClick = "{name: a, type: click, key: k}"
 

@@ -33,7 +33,9 @@ func TestValidationApps(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sub := func(buttons ...string) string { return `{"name":"菜单","sub_button":[` + strings.Join(buttons, ",") + `]}` }
+	sub := func(buttons ...string) string {
+		return `{"name":"菜单","sub_button":[` + strings.Join(buttons, ",") + `]}`
+	}
 	runRules(t, []rule{
 		{name: "get own app", tok: "app", method: "GET", endpoint: "agent/get", query: q, want: 0},
 		{name: "get without agentid", tok: "app", method: "GET", endpoint: "agent/get", want: 41011},

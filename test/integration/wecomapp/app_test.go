@@ -215,7 +215,9 @@ var _ = Describe("WeComApp", func() {
 		Consistently(func() []wecomsim.Call { return callsSince(m, appWrites...) }, interval).Should(BeEmpty())
 
 		m = mark()
-		change(a, func(a *v1.WeComApp) { a.Spec.ManagementPolicies = []v1.ManagementPolicy{v1.ManagementObserve, v1.ManagementUpdate} })
+		change(a, func(a *v1.WeComApp) {
+			a.Spec.ManagementPolicies = []v1.ManagementPolicy{v1.ManagementObserve, v1.ManagementUpdate}
+		})
 		Eventually(ready(a)).Should(Succeed())
 		Expect(countByEndpoint(callsSince(m, appWrites...))).To(Equal(map[string]int{"agent/set": 1, "menu/create": 1}))
 		got, menu := simApp()
