@@ -70,6 +70,10 @@ func fakeCluster(t *testing.T) client.Client {
 	tag.Status.Drift = []v1.DriftedField{{Field: "users", WeCom: "[lisi]", Spec: "[lisi, wangwu]"}}
 	tag.Status.Conditions = drifted
 	objs = append(objs, tag)
+	wapp := &v1.WeComApp{ObjectMeta: metav1.ObjectMeta{Namespace: "b", Name: "app-ops"}}
+	wapp.Status.Drift = []v1.DriftedField{{Field: "name", WeCom: "By hand", Spec: "Ops"}}
+	wapp.Status.Conditions = drifted
+	objs = append(objs, wapp)
 	return fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
 }
 
@@ -105,6 +109,9 @@ WeComUser        user-wangwu  mobile    138             139
 	out := buf.String()
 	if !strings.Contains(out, "WeComTag         tag-oncall") {
 		t.Errorf("drift -A leaves out the drifted WeComTag:\n%s", out)
+	}
+	if !strings.Contains(out, "WeComApp         app-ops") {
+		t.Errorf("drift -A leaves out the drifted WeComApp:\n%s", out)
 	}
 	if !strings.HasPrefix(out, "NAMESPACE  KIND") || !strings.Contains(out, "b          ContactWay       way-spring-abc123  state     \"\"              "+strings.Repeat("s", 59)+"…") ||
 		!strings.Contains(out, "b          WeComUser        user-other") {

@@ -37,6 +37,12 @@ func managedObjects(ctx context.Context, c client.Reader, namespace string) ([]v
 	out = append(out, each(ways.Items)...)
 	out = append(out, each(scheds.Items)...)
 	out = append(out, each(chats.Items)...)
+	// WeComApps: the settings and menu of the app itself.
+	wapps := &v1.WeComAppList{}
+	if err := c.List(ctx, wapps, opts...); err != nil {
+		return nil, err
+	}
+	out = append(out, each(wapps.Items)...)
 	return out, nil
 }
 
@@ -67,6 +73,8 @@ func kindOf(o v1.Managed) string {
 		return "Schedule"
 	case *v1.WeComAppChat:
 		return "WeComAppChat"
+	case *v1.WeComApp:
+		return "WeComApp"
 	}
 	return fmt.Sprintf("%T", o)
 }
