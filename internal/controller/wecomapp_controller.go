@@ -28,22 +28,43 @@ import (
 // Update sends one agent/set with only the settings that differ, and menu/create (or
 // menu/delete) when the menu differs. Delete is reached only with spec.menu.removeOnDelete
 // (GetDeletionPolicy): it removes the menu, and the app is released.
-type apps struct{}
+type apps struct{ kube client.Client }
 
 // appClient is the WeComApp part of one reconcile; got and menu are what Observe read.
 type appClient struct {
 	api     wecom.Apps
+	kube    client.Client
 	conn    string
 	agentID int64
 	got     *wecom.Agent
 	menu    []wecom.MenuButton
 }
 
-func (apps) Connect(_ context.Context, c *Connection, _ *v1.WeComApp) (ExternalClient[*v1.WeComApp], error) {
+func (a apps) Connect(_ context.Context, c *Connection, _ *v1.WeComApp) (ExternalClient[*v1.WeComApp], error) {
 	if err := needSelfBuiltApp(c, "app settings and menus"); err != nil {
 		return nil, err
 	}
-	return &appClient{api: c.Client, conn: c.Name, agentID: c.AgentID}, nil
+	return &appClient{api: c.Client, kube: a.kube, conn: c.Name, agentID: c.AgentID}, nil
+}
+
+// firstOfConnection makes the oldest WeComApp of a connection the only one that manages its
+// app: two would undo each other's changes. The others wait (no WeCom call) until it goes.
+func (a *appClient) firstOfConnection(ctx context.Context, obj *v1.WeComApp) error {
+	list := &v1.WeComAppList{}
+	if err := a.kube.List(ctx, list, client.InNamespace(obj.Namespace), client.MatchingFields{indexConnection: a.conn}); err != nil {
+		return err
+	}
+	for _, other := range list.Items {
+		if other.UID == obj.UID || !other.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if t, u := other.CreationTimestamp, obj.CreationTimestamp; t.Before(&u) || (t.Equal(&u) && other.Name < obj.Name) {
+			return waitFor(v1.ReasonReconcileError,
+				"WeComApp %q already manages app %d of WeComConnection %q, and two objects would undo each other's changes; delete one of them (this one waits and takes over when the other is gone)",
+				other.Name, a.agentID, a.conn)
+		}
+	}
+	return nil
 }
 
 // Observe reads the app of the connection's agentID (and its menu when spec.menu is set).
@@ -61,6 +82,9 @@ func (a *appClient) Observe(ctx context.Context, obj *v1.WeComApp) (Observation,
 			return Observation{}, err
 		}
 		return Observation{Exists: len(menu) > 0}, nil
+	}
+	if err := a.firstOfConnection(ctx, obj); err != nil {
+		return Observation{}, err
 	}
 	got, err := a.api.GetAgent(ctx, a.agentID)
 	if err != nil {
@@ -224,7 +248,7 @@ func setupApps(mgr ctrl.Manager, o Options, connector *Connector, recorder event
 	r := &ManagedReconciler[*v1.WeComApp]{
 		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval,
 		NewObject: func() *v1.WeComApp { return &v1.WeComApp{} },
-		External:  apps{},
+		External:  apps{kube: kube},
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.WeComApp{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).

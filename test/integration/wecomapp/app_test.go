@@ -272,6 +272,27 @@ var _ = Describe("WeComApp", func() {
 		Expect(got.Name).To(Equal("运维助手"))
 	})
 
+	It("lets only the oldest of two objects of one connection manage the app; the other takes over when it goes", func() {
+		ns := newNamespace("apptwo")
+		first := app(ns, "first", func(a *v1.WeComApp) { a.Spec.Description = ptr("告警与值班") })
+		create(first)
+		Eventually(ready(first)).Should(Succeed())
+		second := app(ns, "second", func(a *v1.WeComApp) { a.Spec.Description = ptr("另一个描述") })
+		m := mark()
+		create(second)
+		Eventually(hasCondition(second, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonReconcileError,
+			`WeComApp "first" already manages app 1000002`, "delete one of them")).Should(Succeed())
+		Consistently(func() []wecomsim.Call { return callsSince(m, appWrites...) }, interval).Should(BeEmpty())
+		got, _ := simApp()
+		Expect(got.Description).To(Equal("告警与值班"))
+
+		remove(first)
+		Eventually(gone(first)).Should(Succeed())
+		Eventually(ready(second), 30*time.Second).Should(Succeed())
+		got, _ = simApp()
+		Expect(got.Description).To(Equal("另一个描述"))
+	})
+
 	It("surfaces WeCom's refusals in its conditions with the errcode and what to do", func() {
 		ns := newNamespace("apperrors")
 
