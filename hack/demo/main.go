@@ -44,7 +44,7 @@ const namespace = "wecom-demo"
 // demoToken is the bearer token the demo's Alertmanager stand-in presents.
 const demoToken = "demo-alertmanager-token"
 
-var kinds = []string{"WeComConnection", "WeComDepartment", "WeComUser", "WeComAppChat", "ContactWay", "Schedule", "Notification", "AlertReceiver"}
+var kinds = []string{"WeComConnection", "WeComDepartment", "WeComUser", "WeComAppChat", "ContactWay", "Schedule", "Notification", "AlertReceiver", "WeComApp"}
 
 func main() {
 	bin := flag.String("bin", "bin", "directory holding manager, wecom-sim and k8s/ (kube-apiserver, etcd)")
