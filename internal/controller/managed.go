@@ -417,7 +417,7 @@ func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl
 	if err != nil {
 		var dep *dependencyError
 		if errors.As(err, &dep) {
-			return ctrl.Result{}, waitFor(dep.reason, "cannot delete the WeCom object: %s. Restore the connection, or set deletionPolicy: Orphan to release it", dep.msg)
+			return ctrl.Result{}, waitFor(dep.reason, "cannot delete the WeCom object: %s. Restore the connection, or %s", dep.msg, releaseHint(obj))
 		}
 		return ctrl.Result{}, err
 	}
@@ -505,6 +505,14 @@ func orphanMessage(obj v1.Managed) string {
 		return "Left the WeCom object in place (managementPolicies do not include Delete)"
 	}
 	return "Left the WeCom object in place (deletionPolicy: Orphan)"
+}
+
+// releaseHint says how to release an object whose deletion cannot reach WeCom.
+func releaseHint(obj v1.Managed) string {
+	if _, ok := any(obj).(*v1.WeComApp); ok {
+		return "set spec.menu.removeOnDelete: false to release the app and leave its menu"
+	}
+	return "set deletionPolicy: Orphan to release it"
 }
 
 func (r *ManagedReconciler[T]) removeFinalizer(ctx context.Context, obj T) error {

@@ -270,6 +270,28 @@ var _ = Describe("WeComApp", func() {
 		got, menu := simApp()
 		Expect(menu).To(BeEmpty())
 		Expect(got.Name).To(Equal("运维助手"))
+
+		By("removeOnDelete with the connection gone: the delete waits and says how to release the app")
+		conn := env.Connection(ns, "app2", env.Creds.AgentID)
+		conn.Spec.SecretRef.Name = "app"
+		create(conn)
+		stuck := app(ns, "stuck", func(a *v1.WeComApp) {
+			a.Spec.ConnectionRef.Name = "app2"
+			a.Spec.Menu = &v1.AppMenu{Buttons: oncallMenu(), RemoveOnDelete: true}
+		})
+		create(stuck)
+		Eventually(ready(stuck)).Should(Succeed())
+		remove(conn)
+		Eventually(gone(conn)).Should(Succeed())
+		m = mark()
+		remove(stuck)
+		Eventually(hasCondition(stuck, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonConnectionNotReady,
+			"cannot delete the WeCom object", "set spec.menu.removeOnDelete: false")).Should(Succeed())
+		change(stuck, func(a *v1.WeComApp) { a.Spec.Menu.RemoveOnDelete = false })
+		Eventually(gone(stuck)).Should(Succeed())
+		Expect(callsSince(m, appWrites...)).To(BeEmpty())
+		_, menu = simApp()
+		Expect(menu).To(Equal(simOncallMenu))
 	})
 
 	It("lets only the oldest of two objects of one connection manage the app; the other takes over when it goes", func() {
