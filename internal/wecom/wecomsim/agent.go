@@ -494,6 +494,32 @@ func (s *Sim) consoleCallAs(op string, app *appState, h func(*Sim, *call) reply,
 	}, query, body)
 }
 
+// App edit operations of POST /sim/edit.
+const (
+	EditUpdateApp  = "update_app"
+	EditSetMenu    = "set_menu"
+	EditDeleteMenu = "delete_menu"
+)
+
+// editApp applies an app edit of POST /sim/edit; ok is false for other operations. App
+// edits send no callback (WeCom has no event for them).
+func (s *Sim) editApp(e Edit) (res EditResult, ok bool, err error) {
+	switch e.Op {
+	case EditUpdateApp:
+		if e.App == nil {
+			return res, true, fmt.Errorf("%s needs \"app\"", e.Op)
+		}
+		err = s.ConsoleSetAgent(e.AgentID, *e.App)
+	case EditSetMenu:
+		err = s.ConsoleSetMenu(e.AgentID, e.Menu)
+	case EditDeleteMenu:
+		err = s.ConsoleDeleteMenu(e.AgentID)
+	default:
+		return res, false, nil
+	}
+	return EditResult{OK: err == nil, Deliveries: []int64{}}, true, err
+}
+
 // ConsoleSetAgent changes an app's settings by hand (应用管理 → the app's page).
 func (s *Sim) ConsoleSetAgent(agentID int64, e AgentEdit) error {
 	s.mu.Lock()

@@ -183,3 +183,24 @@ func TestConsoleAppEdits(t *testing.T) {
 		t.Fatal("an edit of an unknown app succeeded")
 	}
 }
+
+func TestAdminAppEdits(t *testing.T) {
+	e := newEnv(t)
+	res := e.admin("POST", "/sim/edit", `{"op":"update_app","agentid":1000002,"app":{"name":"Renamed","isreportenter":1}}`, 200)
+	if res["ok"] != true {
+		t.Fatalf("update_app: %v", res)
+	}
+	e.admin("POST", "/sim/edit", `{"op":"set_menu","agentid":1000002,"menu":[{"type":"view","name":"Home","url":"https://example.com/"}]}`, 200)
+	got := e.get(e.app, "agent/get", "agentid=1000002")
+	if got["name"] != "Renamed" || got["isreportenter"] != float64(1) {
+		t.Fatalf("after update_app: %v", got)
+	}
+	e.wantCode(e.get(e.app, "menu/get", "agentid=1000002"), 0)
+	e.admin("POST", "/sim/edit", `{"op":"delete_menu","agentid":1000002}`, 200)
+	e.wantCode(e.get(e.app, "menu/get", "agentid=1000002"), 46003)
+	// Refused like the API would refuse them.
+	e.admin("POST", "/sim/edit", `{"op":"update_app","agentid":1000002,"app":{"description":"ab"}}`, 400)
+	e.admin("POST", "/sim/edit", `{"op":"set_menu","agentid":1000002,"menu":[]}`, 400)
+	e.admin("POST", "/sim/edit", `{"op":"update_app","agentid":1000002}`, 400)
+	e.admin("POST", "/sim/edit", `{"op":"delete_menu","agentid":42}`, 400)
+}
