@@ -289,12 +289,11 @@ type menuCreateRequest struct {
 type menuCodes struct {
 	typ, name, key, url, domain int
 	maxName                     int
-	where                       string
 }
 
 var (
-	topMenuCodes = menuCodes{codeMenuButtonType, codeMenuNameLength, codeMenuKeyLength, codeMenuURLLength, codeMenuURLDomain, maxMenuNameBytes, "button"}
-	subMenuCodes = menuCodes{codeSubMenuType, codeSubMenuNameLength, codeSubMenuKeyLength, codeSubMenuURLLength, codeSubMenuURLDomain, maxSubMenuNameBytes, "sub_button"}
+	topMenuCodes = menuCodes{codeMenuButtonType, codeMenuNameLength, codeMenuKeyLength, codeMenuURLLength, codeMenuURLDomain, maxMenuNameBytes}
+	subMenuCodes = menuCodes{codeSubMenuType, codeSubMenuNameLength, codeSubMenuKeyLength, codeSubMenuURLLength, codeSubMenuURLDomain, maxSubMenuNameBytes}
 )
 
 // checkMenuLeaf validates a button that acts (has no sub-buttons) and returns it as stored.
