@@ -335,6 +335,18 @@ var _ = Describe("WeComApp", func() {
 		remove(a)
 		Eventually(gone(a)).Should(Succeed())
 
+		By("WeCom busy (-1): retried with backoff until it answers, the condition says so meanwhile")
+		env.Sim.SetFaults(wecomsim.Faults{Endpoints: []string{"agent/set"}, ErrorRate: 1})
+		busy := app(ns, "busy", func(a *v1.WeComApp) { a.Spec.Description = ptr("值班与告警通知") })
+		create(busy)
+		Eventually(hasCondition(busy, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonRetrying, "errcode -1", "retrying with backoff")).Should(Succeed())
+		env.Sim.ClearFaults()
+		Eventually(ready(busy)).Should(Succeed())
+		got, _ = simApp()
+		Expect(got.Description).To(Equal("值班与告警通知"))
+		remove(busy)
+		Eventually(gone(busy)).Should(Succeed())
+
 		By("a connection whose agentID is another app's: 301002")
 		wrong := env.Connection(ns, "wrong-agent", env.Creds.LimitedAgentID)
 		wrong.Spec.SecretRef.Name = "app" // the operator app's secret with the limited app's agentid

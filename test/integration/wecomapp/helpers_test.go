@@ -29,9 +29,11 @@ var appWrites = []string{"agent/set", "menu/create", "menu/delete"}
 // baseline is the app's settings at the start of every spec.
 var baseline = struct{ name, description, homeURL string }{"operator", "The operator's app", "https://operator.example.com/"}
 
-// resetApp puts the app back to its baseline by hand: settings, no menu, any domain allowed.
+// resetApp puts the app back to its baseline by hand (settings, no menu, any domain allowed)
+// and clears the simulator's faults.
 func resetApp() {
 	GinkgoHelper()
+	env.Sim.ClearFaults()
 	id := env.Creds.AgentID
 	flag := 0
 	Expect(env.Sim.ConsoleSetAgent(id, wecomsim.AgentEdit{
