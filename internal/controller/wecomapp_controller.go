@@ -71,17 +71,20 @@ func (a *appClient) firstOfConnection(ctx context.Context, obj *v1.WeComApp) err
 // While the object is being deleted with removeOnDelete, what remains to delete is the menu:
 // the app "exists" as long as it has one.
 func (a *appClient) Observe(ctx context.Context, obj *v1.WeComApp) (Observation, error) {
-	if id := obj.Status.AgentID; id != 0 && id != a.agentID {
-		return Observation{}, reconcile.TerminalError(fmt.Errorf(
-			"this object manages app %d (status.agentID, annotation %s), but WeComConnection %q now names app %d: an object never moves to another app. Delete this object (the app is released) and create one for the new app",
-			id, v1.AnnotationExternalName, a.conn, a.agentID))
-	}
 	if !obj.DeletionTimestamp.IsZero() {
+		if !a.managesApp(obj) {
+			return Observation{}, nil
+		}
 		menu, err := a.api.GetMenu(ctx, a.agentID)
 		if err != nil {
 			return Observation{}, err
 		}
 		return Observation{Exists: len(menu) > 0}, nil
+	}
+	if id := obj.Status.AgentID; id != 0 && id != a.agentID {
+		return Observation{}, reconcile.TerminalError(fmt.Errorf(
+			"this object manages app %d (status.agentID, annotation %s), but WeComConnection %q now names app %d: an object never moves to another app. Delete this object (the app is released) and create one for the new app",
+			id, v1.AnnotationExternalName, a.conn, a.agentID))
 	}
 	if err := a.firstOfConnection(ctx, obj); err != nil {
 		return Observation{}, err
@@ -228,12 +231,19 @@ func (a *appClient) Update(ctx context.Context, obj *v1.WeComApp) error {
 }
 
 // Delete removes the menu; the skeleton calls it only with spec.menu.removeOnDelete. The app
-// itself stays: WeCom has no API to delete it.
+// itself stays: WeCom has no API to delete it. An object that never managed the app (it
+// waited behind another object of its connection) or whose connection now names another app
+// touches nothing.
 func (a *appClient) Delete(ctx context.Context, obj *v1.WeComApp) error {
-	if obj.Spec.Menu == nil || !obj.Spec.Menu.RemoveOnDelete {
+	if obj.Spec.Menu == nil || !obj.Spec.Menu.RemoveOnDelete || !a.managesApp(obj) {
 		return nil
 	}
 	return a.api.DeleteMenu(ctx, a.agentID)
+}
+
+// managesApp says whether obj adopted the app its connection names now.
+func (a *appClient) managesApp(obj *v1.WeComApp) bool {
+	return obj.Status.AgentID != 0 && obj.Status.AgentID == a.agentID
 }
 
 func setupApps(mgr ctrl.Manager, o Options, connector *Connector, recorder events.EventRecorder, _ *snapshots) error {
