@@ -238,10 +238,10 @@ func (o *WeComApp) GetManagedSpec() *ManagedSpec       { return &o.Spec.ManagedS
 func (o *WeComApp) GetManagedStatus() *ManagedStatus   { return &o.Status.ManagedStatus }
 
 // GetDeletionPolicy implements Managed. The app itself is never deleted (WeCom has no API for
-// it): Delete means "remove the menu", asked for with spec.menu.removeOnDelete; otherwise the
-// app and its menu are released.
+// it): Delete means "remove the menu", asked for with spec.menu.removeOnDelete by an object
+// that adopted the app (status.agentID); otherwise the app and its menu are released.
 func (o *WeComApp) GetDeletionPolicy() DeletionPolicy {
-	if o.Spec.Menu != nil && o.Spec.Menu.RemoveOnDelete {
+	if o.Spec.Menu != nil && o.Spec.Menu.RemoveOnDelete && o.Status.AgentID != 0 {
 		return DeletionDelete
 	}
 	return DeletionOrphan

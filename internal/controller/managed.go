@@ -445,7 +445,7 @@ func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl
 	if obs.Exists {
 		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
 	}
-	r.event(obj, "Normal", EventDeleted, "Delete", "Deleted from WeCom")
+	r.event(obj, "Normal", EventDeleted, "Delete", deletedMessage(obj))
 	return ctrl.Result{}, r.removeFinalizer(ctx, obj)
 }
 
@@ -505,6 +505,14 @@ func orphanMessage(obj v1.Managed) string {
 		return "Left the WeCom object in place (managementPolicies do not include Delete)"
 	}
 	return "Left the WeCom object in place (deletionPolicy: Orphan)"
+}
+
+// deletedMessage is the note of the Deleted event.
+func deletedMessage(obj v1.Managed) string {
+	if _, ok := any(obj).(*v1.WeComApp); ok {
+		return "Removed the app's menu (spec.menu.removeOnDelete) and released the app: WeCom has no API to delete an app"
+	}
+	return "Deleted from WeCom"
 }
 
 // releaseHint says how to release an object whose deletion cannot reach WeCom.
