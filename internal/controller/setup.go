@@ -93,7 +93,10 @@ func SetupWithManager(mgr ctrl.Manager, o Options) (*Connector, error) {
 	for _, setup := range []func(ctrl.Manager, Options, *Connector, events.EventRecorder, *snapshots) error{
 		setupAppChats, setupContactWays, setupSchedules,
 		setupTags,
-		setupApps, // WeComApp
+		// issue 12: calendars
+		setupCalendars,
+		// issue 12: apps and menus
+		setupApps,
 	} {
 		if err := setup(mgr, o, connector, recorder, snaps); err != nil {
 			return nil, err

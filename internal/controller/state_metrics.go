@@ -97,6 +97,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		{"ContactWay", &v1.ContactWayList{}},
 		{"Schedule", &v1.ScheduleList{}},
 		{"WeComTag", &v1.WeComTagList{}},
+		// issue 12: calendars
+		{"WeComCalendar", &v1.WeComCalendarList{}},
+		// issue 12: apps and menus
 		{"WeComApp", &v1.WeComAppList{}},
 		{"Notification", &v1.NotificationList{}},
 		{"AlertReceiver", &v1.AlertReceiverList{}},

@@ -25,7 +25,8 @@ func managedObjects(ctx context.Context, c client.Reader, namespace string) ([]v
 	}
 	depts, users, chats := &v1.WeComDepartmentList{}, &v1.WeComUserList{}, &v1.WeComAppChatList{}
 	ways, scheds, tags := &v1.ContactWayList{}, &v1.ScheduleList{}, &v1.WeComTagList{}
-	for _, l := range []client.ObjectList{depts, users, tags, ways, scheds, chats} {
+	cals := &v1.WeComCalendarList{} // issue 12: calendars
+	for _, l := range []client.ObjectList{depts, users, tags, ways, cals, scheds, chats} {
 		if err := c.List(ctx, l, opts...); err != nil {
 			return nil, err
 		}
@@ -35,6 +36,7 @@ func managedObjects(ctx context.Context, c client.Reader, namespace string) ([]v
 	out = append(out, each(users.Items)...)
 	out = append(out, each(tags.Items)...)
 	out = append(out, each(ways.Items)...)
+	out = append(out, each(cals.Items)...)
 	out = append(out, each(scheds.Items)...)
 	out = append(out, each(chats.Items)...)
 	// WeComApps: the settings and menu of the app itself.
@@ -69,6 +71,8 @@ func kindOf(o v1.Managed) string {
 		return "WeComTag"
 	case *v1.ContactWay:
 		return "ContactWay"
+	case *v1.WeComCalendar:
+		return "WeComCalendar"
 	case *v1.Schedule:
 		return "Schedule"
 	case *v1.WeComAppChat:

@@ -4,7 +4,14 @@ import "net/http"
 
 // Endpoint paths below /cgi-bin/. They are what APIError.API and the metric labels carry.
 const (
-	apiGetToken             = "gettoken"
+	apiGetToken = "gettoken"
+	// Customer succession (issue 12, offboarding).
+	apiExternalList           = "externalcontact/list"
+	apiTransferCustomer       = "externalcontact/transfer_customer"
+	apiTransferResult         = "externalcontact/transfer_result"
+	apiGroupChatList          = "externalcontact/groupchat/list"
+	apiGroupChatOnjobTransfer = "externalcontact/groupchat/onjob_transfer"
+
 	apiDepartmentCreate     = "department/create"
 	apiDepartmentUpdate     = "department/update"
 	apiDepartmentDelete     = "department/delete"
@@ -82,7 +89,15 @@ func postOnce(path string) endpoint {
 }
 
 var (
-	epGetToken             = get(apiGetToken)
+	epGetToken = get(apiGetToken)
+	// Customer succession (issue 12, offboarding). A repeated transfer_customer gets 40129
+	// per customer and a repeated onjob_transfer 90504 per chat: nothing is done twice.
+	epExternalList           = get(apiExternalList)
+	epTransferCustomer       = postWrite(apiTransferCustomer)
+	epTransferResult         = post(apiTransferResult) // a POST that only reads
+	epGroupChatList          = post(apiGroupChatList)  // a POST that only reads
+	epGroupChatOnjobTransfer = postWrite(apiGroupChatOnjobTransfer)
+
 	epDepartmentCreate     = postWrite(apiDepartmentCreate)
 	epDepartmentUpdate     = postWrite(apiDepartmentUpdate)
 	epDepartmentDelete     = getWrite(apiDepartmentDelete) // a GET that deletes (§2)

@@ -42,6 +42,10 @@ type ExternalContact struct {
 	State    string    `json:"state,omitempty"`
 	ConfigID string    `json:"config_id"`
 	AddTime  time.Time `json:"add_time"` // simulator clock
+	// TransferOutcome, when seeded as 3 (the customer refuses) or 4 (the
+	// takeover member has too many customers), is how a handover of this
+	// customer ends (transfer.go); 0 completes it.
+	TransferOutcome int `json:"transfer_outcome,omitempty"`
 }
 
 // welcomeCode is a WelcomeCode pushed with add_external_contact.

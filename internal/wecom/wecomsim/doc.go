@@ -7,6 +7,9 @@
 //     agent/get, agent/list, agent/set and menu/* (the calling app's own
 //     settings and menu, agent.go); appchat/*;
 //     externalcontact/*_contact_way and externalcontact/send_welcome_msg;
+//     customer succession of members in service (externalcontact/list,
+//     transfer_customer, transfer_result, groupchat/list and
+//     groupchat/onjob_transfer; transfer.go);
 //     oa/calendar/*; oa/schedule/*; message/send, message/recall and
 //     message/update_template_card; webhook/send.
 //     Errors are HTTP 200 {"errcode":N,"errmsg":"…"}; unknown paths are
@@ -53,7 +56,8 @@
 // message/update_template_card changes the targeted copies.
 //
 // Everything time-dependent (token expiry, quotas, rate windows, duplicate
-// check, recall window, contact-way timestamps, welcome-code expiry,
+// check, recall window, contact-way timestamps, welcome-code expiry, customer
+// handovers,
 // response-code expiry, a callback's CreateTime and timestamp) uses the
 // simulator clock (SetNow/Advance), so tests never sleep. Only callback
 // HTTP timeouts and retry spacing use real time (Options.CallbackTimeout

@@ -187,6 +187,16 @@ const (
 	codeInvalidTelephone  = 301013
 	codeInvalidMD5        = 301019
 	codeUserIDNotEditable = 301036
+
+	// Customer succession (transfer.go; names from the official table).
+	codeInvalidExternalUserID = 40096 // 不合法的外部联系人userid
+	codeNotRealName           = 40098 // 成员尚未实名认证
+	codeTransferTooOften      = 40128 // 客户转接过于频繁(90个自然日内,在职成员的每位客户仅可被转接2次)
+	codeTransferInProgress    = 40129 // 当前客户正在转接中
+	codeTooManyItems          = 81017 // 请求个数超过限制
+	codeNoExternalRelation    = 84061 // 不存在外部联系人的关系
+	codeNotCustomerChat       = 90501 // 该群不是客户群
+	codeChatOwnerSame         = 90504 // 群主没变
 )
 
 // errMessages holds the errmsg text for each code. Where the reference quotes
@@ -372,6 +382,15 @@ var errMessages = map[int]string{
 	codeInvalidTelephone:  "invalid telephone",
 	codeInvalidMD5:        "invalid md5",
 	codeUserIDNotEditable: "not allow to update userid",
+
+	codeInvalidExternalUserID: "invalid external userid",
+	codeNotRealName:           "user not real-name verified",
+	codeTransferTooOften:      "customer transferred too often",
+	codeTransferInProgress:    "customer is being transferred",
+	codeTooManyItems:          "too many items in request",
+	codeNoExternalRelation:    "not external contact",
+	codeNotCustomerChat:       "not a customer group chat",
+	codeChatOwnerSame:         "the owner of this chat is not changed",
 }
 
 // errText returns the bare errmsg for a code.

@@ -262,6 +262,10 @@ type Snapshot struct {
 	Schedules   []Schedule   `json:"schedules"`
 	// ExternalContacts are the customers added by Scan, oldest first.
 	ExternalContacts []ExternalContact `json:"external_contacts"`
+	// CustomerGroupChats are the customer group chats, by chat_id.
+	CustomerGroupChats []CustomerGroupChat `json:"customer_group_chats"`
+	// CustomerTransfers are the customer handovers, oldest first.
+	CustomerTransfers []CustomerTransfer `json:"customer_transfers"`
 	// WelcomeMessages are those sent with send_welcome_msg, oldest first.
 	WelcomeMessages []WelcomeMessage `json:"welcome_messages"`
 	// Cards are the interactive cards sent (button/vote/multiple

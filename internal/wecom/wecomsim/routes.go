@@ -65,6 +65,12 @@ func buildRoutes() map[string]*endpoint {
 		// §13 客户联系: the welcome message for a new customer (customer.go).
 		write(post("externalcontact/send_welcome_msg", permCustomerContact, handleSendWelcomeMsg)),
 
+		// Customer succession of members in service (issue 12, offboarding; transfer.go).
+		get("externalcontact/list", permCustomerContact, handleExternalList),
+		write(post("externalcontact/transfer_customer", permCustomerContact, handleTransferCustomer)),
+		post("externalcontact/transfer_result", permCustomerContact, handleTransferResult),
+		post("externalcontact/groupchat/list", permCustomerContact, handleGroupChatList),
+		write(post("externalcontact/groupchat/onjob_transfer", permCustomerContact, handleGroupChatOnjobTransfer)),
 		// §6 calendars and schedules (current generation).
 		write(post("oa/calendar/add", permAgent, handleCalendarAdd)),
 		write(post("oa/calendar/update", permAgent, handleCalendarUpdate)),

@@ -54,6 +54,9 @@ type Options struct {
 	// and the next one; default 5 s (WeCom's spacing is unconfirmed).
 	// Both durations are real time, not the simulator clock.
 	CallbackRetryInterval time.Duration
+	// TransferDelay is how long a customer handover (transfer_customer) waits
+	// before it completes, on the simulator clock; default 24 h, WeCom's.
+	TransferDelay time.Duration
 }
 
 const (
@@ -112,6 +115,9 @@ type Sim struct {
 	externals    []*ExternalContact
 	welcomeCodes map[string]*welcomeCode
 	welcomes     []*WelcomeMessage
+	// Customer succession (transfer.go).
+	groupChats map[string]*CustomerGroupChat
+	transfers  []*CustomerTransfer
 
 	// cb sends callbacks. It has its own lock, which may be taken while
 	// holding s.mu but never the other way round.
@@ -189,6 +195,8 @@ func (s *Sim) resetLocked() {
 	s.externals = nil
 	s.welcomeCodes = map[string]*welcomeCode{}
 	s.welcomes = nil
+	s.groupChats = map[string]*CustomerGroupChat{}
+	s.transfers = nil
 	s.cb.reset()
 }
 

@@ -52,6 +52,13 @@ func (s *Sim) State() Snapshot {
 	for _, sc := range s.sortedSchedules() {
 		snap.Schedules = append(snap.Schedules, sc.clone())
 	}
+	s.settleTransfers(s.Now())
+	for _, ch := range s.sortedGroupChats() {
+		snap.CustomerGroupChats = append(snap.CustomerGroupChats, *ch)
+	}
+	for _, t := range s.transfers {
+		snap.CustomerTransfers = append(snap.CustomerTransfers, *t)
+	}
 	for _, c := range s.externals {
 		snap.ExternalContacts = append(snap.ExternalContacts, *c)
 	}
