@@ -95,6 +95,8 @@ func SetupWithManager(mgr ctrl.Manager, o Options) (*Connector, error) {
 		setupTags,
 		// issue 12: calendars
 		setupCalendars,
+		// Customer contact configuration (issue 12).
+		setupCustomerTagGroups, setupGroupWelcomeTemplates,
 		// issue 12: apps and menus
 		setupApps,
 	} {

@@ -99,6 +99,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		{"WeComTag", &v1.WeComTagList{}},
 		// issue 12: calendars
 		{"WeComCalendar", &v1.WeComCalendarList{}},
+		// Customer contact configuration (issue 12).
+		{"CustomerTagGroup", &v1.CustomerTagGroupList{}},
+		{"GroupWelcomeTemplate", &v1.GroupWelcomeTemplateList{}},
 		// issue 12: apps and menus
 		{"WeComApp", &v1.WeComAppList{}},
 		{"Notification", &v1.NotificationList{}},

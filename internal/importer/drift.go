@@ -39,6 +39,15 @@ func managedObjects(ctx context.Context, c client.Reader, namespace string) ([]v
 	out = append(out, each(cals.Items)...)
 	out = append(out, each(scheds.Items)...)
 	out = append(out, each(chats.Items)...)
+	// Customer contact configuration (issue 12).
+	groups, templates := &v1.CustomerTagGroupList{}, &v1.GroupWelcomeTemplateList{}
+	for _, l := range []client.ObjectList{groups, templates} {
+		if err := c.List(ctx, l, opts...); err != nil {
+			return nil, err
+		}
+	}
+	out = append(out, each(groups.Items)...)
+	out = append(out, each(templates.Items)...)
 	// WeComApps: the settings and menu of the app itself.
 	wapps := &v1.WeComAppList{}
 	if err := c.List(ctx, wapps, opts...); err != nil {
@@ -77,6 +86,10 @@ func kindOf(o v1.Managed) string {
 		return "Schedule"
 	case *v1.WeComAppChat:
 		return "WeComAppChat"
+	case *v1.CustomerTagGroup:
+		return "CustomerTagGroup"
+	case *v1.GroupWelcomeTemplate:
+		return "GroupWelcomeTemplate"
 	case *v1.WeComApp:
 		return "WeComApp"
 	}

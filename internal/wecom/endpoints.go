@@ -54,6 +54,16 @@ const (
 	apiMessageRecall        = "message/recall"
 	apiUpdateTemplateCard   = "message/update_template_card"
 	apiWebhookSend          = "webhook/send"
+
+	// §11 customer corp tags and group welcome templates (corptag.go, welcometemplate.go).
+	apiGetCorpTagList           = "externalcontact/get_corp_tag_list"
+	apiAddCorpTag               = "externalcontact/add_corp_tag"
+	apiEditCorpTag              = "externalcontact/edit_corp_tag"
+	apiDelCorpTag               = "externalcontact/del_corp_tag"
+	apiGroupWelcomeTemplateAdd  = "externalcontact/group_welcome_template/add"
+	apiGroupWelcomeTemplateEdit = "externalcontact/group_welcome_template/edit"
+	apiGroupWelcomeTemplateGet  = "externalcontact/group_welcome_template/get"
+	apiGroupWelcomeTemplateDel  = "externalcontact/group_welcome_template/del"
 )
 
 // §12 apps and menus.
@@ -144,6 +154,18 @@ var (
 	// second update.
 	epMessageUpdateTemplateCard = postWrite(apiUpdateTemplateCard)
 	epWebhookSend               = postOnce(apiWebhookSend)
+
+	// §11 customer corp tags and group welcome templates.
+	epGetCorpTagList = post(apiGetCorpTagList) // a POST that only reads
+	// A repeat adds to the group of that name and is refused (40071) for the names it has.
+	epAddCorpTag  = postWrite(apiAddCorpTag)
+	epEditCorpTag = postWrite(apiEditCorpTag)
+	epDelCorpTag  = postWrite(apiDelCorpTag)
+	// A repeat adds a second template, and WeCom cannot list them to find the first.
+	epGroupWelcomeTemplateAdd  = postOnce(apiGroupWelcomeTemplateAdd)
+	epGroupWelcomeTemplateEdit = postWrite(apiGroupWelcomeTemplateEdit)
+	epGroupWelcomeTemplateGet  = post(apiGroupWelcomeTemplateGet) // a POST that only reads
+	epGroupWelcomeTemplateDel  = postWrite(apiGroupWelcomeTemplateDel)
 )
 
 // §12 apps and menus: agent/set and menu/create set what they are given, so a repeat is

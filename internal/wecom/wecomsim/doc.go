@@ -10,6 +10,9 @@
 //     customer succession of members in service (externalcontact/list,
 //     transfer_customer, transfer_result, groupchat/list and
 //     groupchat/onjob_transfer; transfer.go);
+//     externalcontact/*_corp_tag* (customer corp tags, owned by the app that
+//     made them, corptag.go) and externalcontact/group_welcome_template/*
+//     (welcometemplate.go);
 //     oa/calendar/*; oa/schedule/*; message/send, message/recall and
 //     message/update_template_card; webhook/send.
 //     Errors are HTTP 200 {"errcode":N,"errmsg":"…"}; unknown paths are

@@ -61,6 +61,14 @@ const (
 	codeTooManyAttachments    = 41064
 	codeInvalidAttachmentType = 41065
 
+	// Group welcome templates (welcometemplate.go): 群欢迎语模板数量达到上限, 无此群欢迎语模板的
+	// 编辑权限, 缺少templateid参数, templateid不存在 (the last two are the closest codes of the
+	// official table; which ones WeCom answers is unconfirmed).
+	codeWelcomeTemplateLimit   = 41055
+	codeWelcomeTemplateNotMine = 41058
+	codeMissingTemplateID      = 84019
+	codeTemplateIDNotFound     = 84020
+
 	codeTokenExpired      = 42001
 	codeCardTaskID        = 42014
 	codeCardAppMismatch   = 42015 // update_template_card: the card was sent by another app (§14)
@@ -255,6 +263,11 @@ var errMessages = map[int]string{
 	codeUserNotActivated:      "user not activated",
 	codeTooManyAttachments:    "attachment count exceeds limit",
 	codeInvalidAttachmentType: "invalid attachment msgtype",
+
+	codeWelcomeTemplateLimit:   "group welcome template count reaches limit",
+	codeWelcomeTemplateNotMine: "no privilege to edit the group welcome template",
+	codeMissingTemplateID:      "templateid missing",
+	codeTemplateIDNotFound:     "templateid not found",
 
 	codeTokenExpired:      "access_token expired",
 	codeCardTaskID:        "taskid has existed or empty or exceed max len", // as quoted in §14

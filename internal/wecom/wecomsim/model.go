@@ -272,6 +272,10 @@ type Snapshot struct {
 	// interaction, or notice cards with an action_menu) with each
 	// recipient's copy, in send order (cards.go).
 	Cards []CardState `json:"cards"`
+	// CorpTagGroups are the customer tag groups, oldest first (corptag.go).
+	CorpTagGroups []CorpTagGroup `json:"corp_tag_groups"`
+	// WelcomeTemplates are the group welcome templates, oldest first (welcometemplate.go).
+	WelcomeTemplates []GroupWelcomeTemplate `json:"group_welcome_templates"`
 }
 
 // Department returns the department with id from the snapshot.

@@ -91,6 +91,17 @@ func buildRoutes() map[string]*endpoint {
 		// §14 card updates: single-use response codes (cards.go).
 		write(post("message/update_template_card", nil, handleUpdateTemplateCard)),
 
+		// §11 customer corp tags (corptag.go) and group welcome templates (welcometemplate.go):
+		// apps configured under 客户联系 → 可调用接口的应用.
+		post("externalcontact/get_corp_tag_list", permCustomerContact, handleGetCorpTagList),
+		write(post("externalcontact/add_corp_tag", permCustomerContact, handleAddCorpTag)),
+		write(post("externalcontact/edit_corp_tag", permCustomerContact, handleEditCorpTag)),
+		write(post("externalcontact/del_corp_tag", permCustomerContact, handleDelCorpTag)),
+		write(post("externalcontact/group_welcome_template/add", permCustomerContact, handleAddGroupWelcomeTemplate)),
+		write(post("externalcontact/group_welcome_template/edit", permCustomerContact, handleEditGroupWelcomeTemplate)),
+		post("externalcontact/group_welcome_template/get", permCustomerContact, handleGetGroupWelcomeTemplate),
+		write(post("externalcontact/group_welcome_template/del", permCustomerContact, handleDelGroupWelcomeTemplate)),
+
 		// §8 group robot: the key is the credential.
 		{name: "webhook/send", post: true, write: true, auth: authRobotKey, noBaseLimit: true, handle: handleWebhookSend},
 	}

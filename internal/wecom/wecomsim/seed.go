@@ -20,6 +20,8 @@ type Seed struct {
 	ExternalContacts []ExternalContact `json:"external_contacts,omitempty"`
 	// CustomerGroupChats are customer group chats and their owners.
 	CustomerGroupChats []CustomerGroupChat `json:"customer_group_chats,omitempty"`
+	// CorpTagGroups are customer tag groups made in the admin console (owner "").
+	CorpTagGroups []CorpTagGroup `json:"corp_tag_groups,omitempty"`
 }
 
 // Credentials are the fake secrets of DemoSeed, for tests and the demo.
@@ -167,6 +169,9 @@ func (s *Sim) applySeedLocked(seed Seed) error {
 			return fmt.Errorf("seed: robot %q has no key", r.Name)
 		}
 		s.robots[r.Key] = &r
+	}
+	for _, g := range seed.CorpTagGroups {
+		s.seedCorpTagGroup(g)
 	}
 	return nil
 }

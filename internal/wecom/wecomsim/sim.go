@@ -119,6 +119,10 @@ type Sim struct {
 	groupChats map[string]*CustomerGroupChat
 	transfers  []*CustomerTransfer
 
+	// Customer corp tags and group welcome templates (corptag.go, welcometemplate.go).
+	corpTagGroups    map[string]*CorpTagGroup
+	welcomeTemplates map[string]*GroupWelcomeTemplate
+
 	// cb sends callbacks. It has its own lock, which may be taken while
 	// holding s.mu but never the other way round.
 	cb *deliverer
@@ -197,6 +201,8 @@ func (s *Sim) resetLocked() {
 	s.welcomes = nil
 	s.groupChats = map[string]*CustomerGroupChat{}
 	s.transfers = nil
+	s.corpTagGroups = map[string]*CorpTagGroup{}
+	s.welcomeTemplates = map[string]*GroupWelcomeTemplate{}
 	s.cb.reset()
 }
 
