@@ -438,7 +438,7 @@ func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl
 			r.event(obj, "Warning", EventOrphaned, "Orphan", msg)
 			return ctrl.Result{}, r.removeFinalizer(ctx, obj)
 		}
-		return ctrl.Result{}, waitFor(dep.reason, "cannot delete the WeCom object: %s. Restore the connection, or set deletionPolicy: Orphan to release it (in a namespace being deleted, where nothing can be restored, it is released after %s)", dep.msg, terminatingGrace)
+		return ctrl.Result{}, waitFor(dep.reason, "cannot delete the WeCom object: %s. Restore the connection, or %s (in a namespace being deleted, where nothing can be restored, it is released after %s)", dep.msg, releaseHint(obj), terminatingGrace)
 	}
 	if err := restoreExternalID(obj); err != nil {
 		return ctrl.Result{}, err
@@ -464,7 +464,7 @@ func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl
 	if obs.Exists {
 		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
 	}
-	r.event(obj, "Normal", EventDeleted, "Delete", "Deleted from WeCom")
+	r.event(obj, "Normal", EventDeleted, "Delete", deletedMessage(obj))
 	return ctrl.Result{}, r.removeFinalizer(ctx, obj)
 }
 
@@ -531,10 +531,29 @@ func orphanMessage(obj v1.Managed) string {
 	if _, ok := any(obj).(*v1.WeComAppChat); ok {
 		return "Released the chat: WeCom has no API to dissolve an app chat, so it stays in WeCom"
 	}
+	if _, ok := any(obj).(*v1.WeComApp); ok {
+		return "Released the app: WeCom has no API to delete an app, so it stays in WeCom with its settings and menu"
+	}
 	if !obj.GetManagedSpec().Allows(v1.ManagementDelete) {
 		return "Left the WeCom object in place (managementPolicies do not include Delete)"
 	}
 	return "Left the WeCom object in place (deletionPolicy: Orphan)"
+}
+
+// deletedMessage is the note of the Deleted event.
+func deletedMessage(obj v1.Managed) string {
+	if _, ok := any(obj).(*v1.WeComApp); ok {
+		return "Removed the app's menu (spec.menu.removeOnDelete) and released the app: WeCom has no API to delete an app"
+	}
+	return "Deleted from WeCom"
+}
+
+// releaseHint says how to release an object whose deletion cannot reach WeCom.
+func releaseHint(obj v1.Managed) string {
+	if _, ok := any(obj).(*v1.WeComApp); ok {
+		return "set spec.menu.removeOnDelete: false to release the app and leave its menu"
+	}
+	return "set deletionPolicy: Orphan to release it"
 }
 
 func (r *ManagedReconciler[T]) removeFinalizer(ctx context.Context, obj T) error {

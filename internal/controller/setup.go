@@ -95,6 +95,8 @@ func SetupWithManager(mgr ctrl.Manager, o Options) (*Connector, error) {
 		setupCalendars,
 		// Customer contact configuration (issue 12).
 		setupCustomerTagGroups, setupGroupWelcomeTemplates,
+		// issue 12: apps and menus
+		setupApps,
 	} {
 		if err := setup(mgr, o, connector, recorder, snaps); err != nil {
 			return nil, err

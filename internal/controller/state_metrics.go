@@ -111,6 +111,8 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		// Customer contact configuration (issue 12).
 		{"CustomerTagGroup", &v1.CustomerTagGroupList{}},
 		{"GroupWelcomeTemplate", &v1.GroupWelcomeTemplateList{}},
+		// issue 12: apps and menus
+		{"WeComApp", &v1.WeComAppList{}},
 		{"Notification", &v1.NotificationList{}},
 		{"AlertReceiver", &v1.AlertReceiverList{}},
 	} {

@@ -179,6 +179,7 @@ var connectionUserKinds = []struct {
 	{func() client.Object { return &v1.WeComAppChat{} }, func() client.ObjectList { return &v1.WeComAppChatList{} }},
 	{func() client.Object { return &v1.ContactWay{} }, func() client.ObjectList { return &v1.ContactWayList{} }},
 	{func() client.Object { return &v1.Schedule{} }, func() client.ObjectList { return &v1.ScheduleList{} }},
+	{func() client.Object { return &v1.WeComApp{} }, func() client.ObjectList { return &v1.WeComAppList{} }},
 	{func() client.Object { return &v1.WeComCalendar{} }, func() client.ObjectList { return &v1.WeComCalendarList{} }},
 	{func() client.Object { return &v1.CustomerTagGroup{} }, func() client.ObjectList { return &v1.CustomerTagGroupList{} }},
 	{func() client.Object { return &v1.GroupWelcomeTemplate{} }, func() client.ObjectList { return &v1.GroupWelcomeTemplateList{} }},
