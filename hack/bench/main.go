@@ -78,6 +78,11 @@ func main() {
 	flag.IntVar(&c.fleet.Chats, "chats", 100, "WeComAppChats")
 	flag.IntVar(&c.fleet.Ways, "ways", 200, "ContactWays")
 	flag.IntVar(&c.fleet.Schedules, "schedules", 100, "Schedules")
+	flag.IntVar(&c.fleet.Tags, "tags", 50, "WeComTags (members: fleet users and departments by ref, staff by userid)")
+	flag.IntVar(&c.fleet.Calendars, "calendars", 10, "WeComCalendars (every fifth schedule is in one)")
+	flag.IntVar(&c.fleet.CustomerTagGroups, "customer-tag-groups", 20, "CustomerTagGroups (3-5 tags each)")
+	flag.IntVar(&c.fleet.WelcomeTemplates, "welcome-templates", 10, "GroupWelcomeTemplates")
+	flag.BoolVar(&c.fleet.App, "app", true, "a WeComApp with a menu for the app connection")
 	flag.IntVar(&c.fleet.Staff, "members", 50, "existing WeCom members the chats, ways, schedules and notifications use")
 	flag.IntVar(&c.notifications, "notifications", 1000, "Notifications in the storm")
 	flag.DurationVar(&c.latency, "latency", 20*time.Millisecond, "latency the simulator adds to every call")
@@ -279,7 +284,8 @@ func (b *bench) startCache(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	for _, o := range []client.Object{&v1.WeComDepartment{}, &v1.WeComUser{}, &v1.WeComAppChat{}, &v1.ContactWay{}, &v1.Schedule{}} {
+	for _, o := range []client.Object{&v1.WeComDepartment{}, &v1.WeComUser{}, &v1.WeComAppChat{}, &v1.ContactWay{}, &v1.Schedule{},
+		&v1.WeComTag{}, &v1.WeComCalendar{}, &v1.CustomerTagGroup{}, &v1.GroupWelcomeTemplate{}, &v1.WeComApp{}} {
 		if _, err := ca.GetInformer(ctx, o); err != nil {
 			return err
 		}
@@ -334,7 +340,7 @@ func (b *bench) converge(ctx context.Context) (*Convergence, *PhaseSeries, error
 	applied := time.Since(start)
 	logf("applied in %s; waiting until every object is Ready", applied.Round(time.Millisecond))
 
-	kindReady, waitErr := b.waitDone(ctx, start, b.convergeTimeout, scaletest.Kinds[:5])
+	kindReady, waitErr := b.waitDone(ctx, start, b.convergeTimeout, scaletest.ManagedKinds)
 	wall := time.Since(start)
 	// The series go on a few seconds past the last Ready, so that the end shows.
 	series := newPhaseSeries(start, "the fleet's apply began", secondsUntil(start, time.Now())+3)
@@ -601,13 +607,16 @@ func (b *bench) waitDone(ctx context.Context, start time.Time, timeout time.Dura
 
 func (b *bench) objectCounts() map[string]int {
 	f := b.fleet
-	return map[string]int{"WeComDepartment": f.Departments, "WeComUser": f.Users, "WeComAppChat": f.Chats, "ContactWay": f.Ways, "Schedule": f.Schedules}
+	return map[string]int{"WeComDepartment": f.Departments, "WeComUser": f.Users, "WeComAppChat": f.Chats, "ContactWay": f.Ways, "Schedule": f.Schedules,
+		"WeComTag": f.Tags, "WeComCalendar": f.Calendars, "CustomerTagGroup": f.CustomerTagGroups, "GroupWelcomeTemplate": f.WelcomeTemplates, "WeComApp": len(f.AppObjects())}
 }
 
 func (b *bench) configResult() Config {
 	return Config{
 		Departments: b.fleet.Departments, Users: b.fleet.Users, Chats: b.fleet.Chats, Ways: b.fleet.Ways,
 		Schedules: b.fleet.Schedules, Members: b.fleet.Staff, Notifications: b.notifications,
+		Tags: b.fleet.Tags, Calendars: b.fleet.Calendars, CustomerTagGroups: b.fleet.CustomerTagGroups,
+		WelcomeTemplates: b.fleet.WelcomeTemplates, Apps: len(b.fleet.AppObjects()),
 		SimLatencyMS: b.latency.Milliseconds(), DriftIntervalSeconds: b.drift.Seconds(), DeepDriftEvery: b.deepEvery,
 		Concurrency: b.concurrency, WeComQPS: b.qps, WeComBurst: b.burst,
 		CallbackDriftIntervalSeconds: b.callbackDrift.Seconds(), HandEdits: b.handEdits,
@@ -639,8 +648,10 @@ func summarize(calls []wecomsim.Call) CallSummary {
 	return s
 }
 
-// kindOf maps an endpoint to the kind whose controller calls it.
-func kindOf(ep string) string {
+// kindOf maps a call to the kind whose controller makes it. The calendar a connection makes
+// for Schedules without calendarRef (in the operator's colour) counts for Schedule.
+func kindOf(c wecomsim.Call) string {
+	ep := scaletest.Endpoint(c)
 	switch {
 	case strings.HasPrefix(ep, "department/"):
 		return "WeComDepartment"
@@ -648,21 +659,37 @@ func kindOf(ep string) string {
 		return "WeComUser"
 	case strings.HasPrefix(ep, "appchat/"):
 		return "WeComAppChat"
+	case strings.HasPrefix(ep, "tag/"):
+		return "WeComTag"
+	case strings.HasPrefix(ep, "externalcontact/group_welcome_template/"):
+		return "GroupWelcomeTemplate"
+	case strings.HasSuffix(ep, "corp_tag") || strings.HasSuffix(ep, "corp_tag_list"):
+		return "CustomerTagGroup"
 	case strings.HasPrefix(ep, "externalcontact/"):
 		return "ContactWay"
+	case ep == "oa/calendar/add" && strings.Contains(c.Body, operatorCalendarColor):
+		return "Schedule"
+	case strings.HasPrefix(ep, "oa/calendar/"):
+		return "WeComCalendar"
 	case strings.HasPrefix(ep, "oa/"):
 		return "Schedule"
+	case strings.HasPrefix(ep, "agent/"), strings.HasPrefix(ep, "menu/"):
+		return "WeComApp"
 	}
 	return ""
 }
 
+// operatorCalendarColor is the colour of the calendar a WeComConnection makes for Schedules
+// (internal/controller).
+const operatorCalendarColor = "#3F51B5"
+
 func byKind(calls []wecomsim.Call, objects map[string]int) []KindCalls {
 	var out []KindCalls
-	for _, kind := range scaletest.Kinds[:5] {
+	for _, kind := range scaletest.ManagedKinds {
 		k := KindCalls{Kind: kind, Objects: objects[kind]}
 		for _, c := range calls {
 			ep := scaletest.Endpoint(c)
-			if kindOf(ep) != kind {
+			if kindOf(c) != kind {
 				continue
 			}
 			k.Calls++

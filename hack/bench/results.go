@@ -40,6 +40,11 @@ type Config struct {
 	Chats                int     `json:"appChats"`
 	Ways                 int     `json:"contactWays"`
 	Schedules            int     `json:"schedules"`
+	Tags                 int     `json:"tags"`
+	Calendars            int     `json:"calendars"`
+	CustomerTagGroups    int     `json:"customerTagGroups"`
+	WelcomeTemplates     int     `json:"groupWelcomeTemplates"`
+	Apps                 int     `json:"apps"`
 	Members              int     `json:"existingMembers"`
 	Notifications        int     `json:"notifications"`
 	SimLatencyMS         int64   `json:"simulatorLatencyMS"`
@@ -252,15 +257,42 @@ func (c CallSummary) objectReads() int { return c.Reads - c.listReads() }
 // secrets is how many (corp, secret) pairs the fleet's connections use.
 const secrets = 2
 
+// createCalls are the WeCom calls a create of each newer kind needs: a tag is found by name in
+// tag/list, then tag/create and tag/addtagusers; a customer tag group is found by name in
+// get_corp_tag_list, made with add_corp_tag and confirmed by id; a welcome template (WeCom
+// cannot list them) is added and confirmed by id; the app, which is adopted, is read
+// (agent/get, menu/get), set (agent/set, menu/create) and read again.
+var createCalls = map[string]int{"WeComTag": 3, "WeComCalendar": 1, "CustomerTagGroup": 3, "GroupWelcomeTemplate": 2, "WeComApp": 6}
+
 func (r *Results) targets(c config) []Target {
 	var out []Target
 	add := func(name, target, measured string, met bool) {
 		out = append(out, Target{Name: name, Target: target, Measured: measured, Met: met})
 	}
 	conv := r.Convergence
-	add("WeCom calls per created object (convergence)", "≤ 1.05",
-		fmt.Sprintf("%.3f (%s calls for %s objects)", conv.CallsPerObject, num(conv.Calls.Total), num(conv.CreatedObjects)),
-		conv.CallsPerObject <= 1.05)
+	// The first kinds' creates are one write each, their lookups served by lists shared across
+	// objects; the newer kinds' creates need more (createCalls), so they are held to those.
+	calls, objects := conv.Calls.Total, conv.CreatedObjects
+	var newer []string
+	newerMet := true
+	for _, k := range conv.ByKind {
+		need, ok := createCalls[k.Kind]
+		if ok {
+			calls -= k.Calls
+			objects -= k.Objects
+		}
+		if ok && k.Objects > 0 {
+			newer = append(newer, fmt.Sprintf("%s %.2f (need %d)", k.Kind, k.CallsPerObject, need))
+			newerMet = newerMet && k.CallsPerObject <= 1.05*float64(need)
+		}
+	}
+	add("WeCom calls per created object (convergence: departments, users, chats, ways, schedules)", "≤ 1.05",
+		fmt.Sprintf("%.3f (%s calls for %s objects)", ratio(calls, objects), num(calls), num(objects)),
+		ratio(calls, objects) <= 1.05)
+	if len(newer) > 0 {
+		add("WeCom calls per created object of the newer kinds (convergence)", "≤ 1.05 × the calls its create needs",
+			strings.Join(newer, ", "), newerMet)
+	}
 
 	restartTokens := 0
 	steadyWrites, lists, maxList := 0, 0, 0
@@ -295,8 +327,9 @@ func (r *Results) targets(c config) []Target {
 		maxList <= 2*pages)
 
 	// Reads of one object each: the deep checks of members and ways (their lists do not carry
-	// their fields), each object once per deep interval, and every app chat every interval
-	// (WeCom has no call that lists chats).
+	// their fields), each object once per deep interval, every app chat every interval (WeCom
+	// has no call that lists chats), and each tag, calendar, customer tag group and welcome
+	// template (read by id) and the app (agent/get and menu/get) every interval.
 	objectReads, steadyIntervals := 0, 0
 	var perInterval []string
 	for _, iv := range r.Steady.Intervals {
@@ -306,10 +339,12 @@ func (r *Results) targets(c config) []Target {
 			perInterval = append(perInterval, num(iv.Calls.objectReads()))
 		}
 	}
-	expected := float64(c.fleet.Users+c.fleet.Ways)/float64(max(c.deepEvery, 1)) + float64(c.fleet.Chats)
+	f := c.fleet
+	expected := float64(f.Users+f.Ways)/float64(max(c.deepEvery, 1)) + float64(f.Chats) +
+		float64(f.Tags+f.Calendars+f.CustomerTagGroups+f.WelcomeTemplates+2*len(f.AppObjects()))
 	avg := float64(objectReads) / float64(max(steadyIntervals, 1))
 	add("Drift reads of single objects per interval",
-		fmt.Sprintf("≈ (members + ways) ÷ deep-drift-every + app chats = %.0f", expected),
+		fmt.Sprintf("≈ (members + ways) ÷ deep-drift-every + app chats + tags, calendars, customer tag groups, welcome templates + 2 for the app = %.0f", expected),
 		fmt.Sprintf("%.0f on average (%s)", avg, strings.Join(perInterval, ", ")), avg <= 1.2*expected)
 
 	limited := conv.Calls.FreqLimited + r.Storm.Calls.FreqLimited
@@ -426,12 +461,13 @@ func (r *Results) markdown() string {
 		l1, l2, l3 := scaletest.Levels(c.Departments)
 		p("| | |")
 		p("|---|---|")
-		p("| Objects | %s departments (3 levels: %d/%d/%d), %s users, %s app chats, %s contact ways, %s schedules; 2 connections |",
-			num(c.Departments), l1, l2, l3, num(c.Users), num(c.Chats), num(c.Ways), num(c.Schedules))
+		p("| Objects | %s departments (3 levels: %d/%d/%d), %s users, %s app chats, %s contact ways, %s schedules, %s tags, %s calendars, %s customer tag groups, %s group welcome templates, %d app; 2 connections |",
+			num(c.Departments), l1, l2, l3, num(c.Users), num(c.Chats), num(c.Ways), num(c.Schedules),
+			num(c.Tags), num(c.Calendars), num(c.CustomerTagGroups), num(c.WelcomeTemplates), c.Apps)
 		p("| Created in the API server in | %.1f s |", v.ApplySeconds)
 		p("| **Wall time to all Ready** | **%.1f s** |", v.WallSeconds)
 		var kinds []string
-		for _, k := range scaletest.Kinds[:5] {
+		for _, k := range scaletest.ManagedKinds {
 			if t, ok := v.ReadySeconds[k]; ok {
 				kinds = append(kinds, fmt.Sprintf("%s %.1f s", k, t))
 			}

@@ -38,6 +38,17 @@ type Fleet struct {
 	Ways           int
 	Schedules      int
 	Staff          int
+	// Tags are WeComTags of the contacts connection, their members fleet users and departments
+	// (by ref) and staff (by userid).
+	Tags int
+	// Calendars are WeComCalendars of the app; every fifth Schedule (from the second) is in
+	// one of them through calendarRef.
+	Calendars int
+	// CustomerTagGroups have three to five tags each.
+	CustomerTagGroups int
+	WelcomeTemplates  int
+	// App adds the WeComApp of the app connection, with a menu (one per connection).
+	App bool
 }
 
 // Channel is how a generated Notification is sent.
@@ -208,13 +219,141 @@ func (f Fleet) ScheduleObjects() []*v1.Schedule {
 		if i%5 == 4 {
 			s.Spec.Repeat = &v1.ScheduleRepeat{Type: v1.RepeatWeekly}
 		}
+		if cal := f.ScheduleCalendar(i); cal != "" {
+			s.Spec.CalendarRef = &v1.LocalObjectReference{Name: cal}
+		}
 		out[i] = s
 	}
 	return out
 }
 
+// ScheduleCalendar is the WeComCalendar the i-th generated schedule is in, "" for the app's
+// default calendar.
+func (f Fleet) ScheduleCalendar(i int) string {
+	if f.Calendars == 0 || i%5 != 1 {
+		return ""
+	}
+	return CalendarName((i / 5) % f.Calendars)
+}
+
+// TagName is the name (and object name) of the i-th generated WeComTag.
+func TagName(i int) string { return fmt.Sprintf("tag-%03d", i+1) }
+
+// TagObjects are the fleet's WeComTags: each has three fleet users and one department by
+// ref, and one staff member by userid (those the fleet has).
+func (f Fleet) TagObjects() []*v1.WeComTag {
+	out := make([]*v1.WeComTag, f.Tags)
+	for i := range out {
+		t := &v1.WeComTag{ObjectMeta: f.meta(TagName(i)), Spec: v1.WeComTagSpec{
+			DeletableSpec: f.deletable(ContactsConnection), Name: TagName(i)}}
+		for k := range min(3, f.Users) {
+			t.Spec.Users = append(t.Spec.Users, v1.TagUser{Ref: &v1.LocalObjectReference{Name: fmt.Sprintf("u%05d", (i*3+k)%f.Users+1)}})
+		}
+		if f.Staff > 0 {
+			t.Spec.Users = append(t.Spec.Users, v1.TagUser{UserID: f.StaffIDs()[i%f.Staff]})
+		}
+		if f.Departments > 0 {
+			t.Spec.Departments = []v1.TagDepartment{{Ref: &v1.LocalObjectReference{Name: DepartmentName(i % f.Departments)}}}
+		}
+		out[i] = t
+	}
+	return out
+}
+
+// CalendarName is the object name of the i-th generated WeComCalendar.
+func CalendarName(i int) string { return fmt.Sprintf("calendar-%03d", i+1) }
+
+// CalendarSummary is the summary of the i-th generated WeComCalendar, unique in the fleet.
+func CalendarSummary(i int) string { return fmt.Sprintf("Calendar %03d", i+1) }
+
+// CalendarObjects are the fleet's WeComCalendars, each shared with three staff members, the
+// first of them its admin and the last free/busy only.
+func (f Fleet) CalendarObjects() []*v1.WeComCalendar {
+	staff := f.StaffIDs()
+	out := make([]*v1.WeComCalendar, f.Calendars)
+	for i := range out {
+		members := pick(staff, i, 3)
+		c := &v1.WeComCalendar{ObjectMeta: f.meta(CalendarName(i)), Spec: v1.WeComCalendarSpec{
+			DeletableSpec: f.deletable(AppConnection),
+			Summary:       CalendarSummary(i), Color: fmt.Sprintf("#%02X30%02X", 0x30+i*7%0xC0, 0xF0-i*5%0xC0),
+			Description: "Team calendar " + CalendarSummary(i),
+		}}
+		for k, m := range members {
+			share := v1.CalendarShare{UserID: m}
+			if k == len(members)-1 && k > 0 {
+				share.Permission = v1.CalendarFreeBusy
+			}
+			c.Spec.Shares = append(c.Spec.Shares, share)
+		}
+		if len(members) > 0 {
+			c.Spec.Admins = members[:1]
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// CustomerTagGroupName is the name of the i-th generated CustomerTagGroup, unique in the fleet.
+func CustomerTagGroupName(i int) string { return fmt.Sprintf("Segment %03d", i+1) }
+
+// CustomerTagGroupObjects are the fleet's CustomerTagGroups, with three to five tags each.
+func (f Fleet) CustomerTagGroupObjects() []*v1.CustomerTagGroup {
+	out := make([]*v1.CustomerTagGroup, f.CustomerTagGroups)
+	for i := range out {
+		g := &v1.CustomerTagGroup{ObjectMeta: f.meta(fmt.Sprintf("segment-%03d", i+1)), Spec: v1.CustomerTagGroupSpec{
+			DeletableSpec: f.deletable(AppConnection), Name: CustomerTagGroupName(i), Order: int64(i + 1)}}
+		n := 3 + i%3
+		for k := range n {
+			g.Spec.Tags = append(g.Spec.Tags, v1.CustomerTag{Name: fmt.Sprintf("level %d", k+1), Order: int64(n - k)})
+		}
+		out[i] = g
+	}
+	return out
+}
+
+// WelcomeText is the text of the i-th generated GroupWelcomeTemplate, unique in the fleet.
+func WelcomeText(i int) string {
+	return fmt.Sprintf("Welcome %%NICKNAME%% to customer group %03d, please read the notice first.", i+1)
+}
+
+// WelcomeTemplateObjects are the fleet's GroupWelcomeTemplates: text, every other one with a
+// link.
+func (f Fleet) WelcomeTemplateObjects() []*v1.GroupWelcomeTemplate {
+	out := make([]*v1.GroupWelcomeTemplate, f.WelcomeTemplates)
+	for i := range out {
+		t := &v1.GroupWelcomeTemplate{ObjectMeta: f.meta(fmt.Sprintf("welcome-%03d", i+1)), Spec: v1.GroupWelcomeTemplateSpec{
+			DeletableSpec: f.deletable(AppConnection), Text: WelcomeText(i)}}
+		if i%2 == 1 {
+			t.Spec.Link = &v1.WelcomeLink{Title: "Guide", Desc: "Questions and contacts", URL: fmt.Sprintf("https://example.com/guide/%03d", i+1)}
+		}
+		out[i] = t
+	}
+	return out
+}
+
+// AppObjects are the fleet's WeComApp (none unless f.App): the app connection's settings and
+// a menu of a click button and a button with two sub-buttons.
+func (f Fleet) AppObjects() []*v1.WeComApp {
+	if !f.App {
+		return nil
+	}
+	return []*v1.WeComApp{{ObjectMeta: f.meta("ops-assistant"), Spec: v1.WeComAppSpec{
+		ManagedSpec: v1.ManagedSpec{ConnectionRef: v1.ConnectionReference{Name: AppConnection}},
+		Name:        ptr("Ops assistant"), Description: ptr("Alerts, on-call and change notices"),
+		HomeURL: ptr("https://ops.example.com/"), ReportEnter: ptr(true),
+		Menu: &v1.AppMenu{Buttons: []v1.MenuButton{
+			{Name: "On call", Type: v1.MenuClick, Key: "ONCALL_WHO"},
+			{Name: "Alerts", SubButtons: []v1.MenuSubButton{
+				{Name: "Firing", Type: v1.MenuView, URL: "https://alerts.example.com/"},
+				{Name: "Report", Type: v1.MenuScanCodePush, Key: "REPORT_SCAN"},
+			}},
+		}},
+	}}}
+}
+
 // Objects are every WeCom-backed object of the fleet (not the connections), in the order
-// departments, users, chats, ways, schedules.
+// departments, users, chats, ways, schedules, tags, calendars, customer tag groups, welcome
+// templates, the app.
 func (f Fleet) Objects() []client.Object {
 	var out []client.Object
 	for _, o := range f.DepartmentObjects() {
@@ -230,6 +369,21 @@ func (f Fleet) Objects() []client.Object {
 		out = append(out, o)
 	}
 	for _, o := range f.ScheduleObjects() {
+		out = append(out, o)
+	}
+	for _, o := range f.TagObjects() {
+		out = append(out, o)
+	}
+	for _, o := range f.CalendarObjects() {
+		out = append(out, o)
+	}
+	for _, o := range f.CustomerTagGroupObjects() {
+		out = append(out, o)
+	}
+	for _, o := range f.WelcomeTemplateObjects() {
+		out = append(out, o)
+	}
+	for _, o := range f.AppObjects() {
 		out = append(out, o)
 	}
 	return out

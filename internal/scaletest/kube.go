@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -115,17 +116,22 @@ func CreateAll(ctx context.Context, c client.Client, objs []client.Object, worke
 
 // Kinds are the WeCom-backed kinds a Fleet makes, with Notifications, in the order reports
 // list them.
-var Kinds = []string{"WeComDepartment", "WeComUser", "WeComAppChat", "ContactWay", "Schedule", "Notification"}
+var Kinds = append(slices.Clone(ManagedKinds), "Notification")
 
 // lists returns an empty list of each kind.
 func lists() map[string]client.ObjectList {
 	return map[string]client.ObjectList{
-		"WeComDepartment": &v1.WeComDepartmentList{},
-		"WeComUser":       &v1.WeComUserList{},
-		"WeComAppChat":    &v1.WeComAppChatList{},
-		"ContactWay":      &v1.ContactWayList{},
-		"Schedule":        &v1.ScheduleList{},
-		"Notification":    &v1.NotificationList{},
+		"WeComDepartment":      &v1.WeComDepartmentList{},
+		"WeComUser":            &v1.WeComUserList{},
+		"WeComAppChat":         &v1.WeComAppChatList{},
+		"ContactWay":           &v1.ContactWayList{},
+		"Schedule":             &v1.ScheduleList{},
+		"WeComTag":             &v1.WeComTagList{},
+		"WeComCalendar":        &v1.WeComCalendarList{},
+		"CustomerTagGroup":     &v1.CustomerTagGroupList{},
+		"GroupWelcomeTemplate": &v1.GroupWelcomeTemplateList{},
+		"WeComApp":             &v1.WeComAppList{},
+		"Notification":         &v1.NotificationList{},
 	}
 }
 

@@ -31,6 +31,10 @@ func TestIsWrite(t *testing.T) {
 		"externalcontact/add_contact_way": true, "externalcontact/del_contact_way": true,
 		"externalcontact/update_contact_way": true, "oa/schedule/add": true, "message/send": true,
 		"appchat/send": true, "webhook/send": true,
+		"tag/addtagusers": true, "tag/deltagusers": true, "externalcontact/edit_corp_tag": true,
+		"externalcontact/group_welcome_template/edit": true, "agent/set": true, "menu/create": true,
+		"tag/get": false, "tag/list": false, "agent/get": false, "menu/get": false, "oa/calendar/get": false,
+		"externalcontact/get_corp_tag_list": false, "externalcontact/group_welcome_template/get": false,
 		"gettoken": false, "user/get": false, "user/list_id": false, "department/list": false,
 		"externalcontact/get_contact_way": false, "externalcontact/list_contact_way": false,
 		"oa/schedule/get": false, "appchat/get": false,
@@ -68,14 +72,72 @@ func wecomOf(f Fleet) wecomsim.Snapshot {
 	for _, w := range f.WayObjects() {
 		snap.ContactWays = append(snap.ContactWays, wecomsim.ContactWay{Remark: w.Spec.Remark, Users: w.Spec.Users})
 	}
+	calIDs := map[string]string{}
+	for i, c := range f.CalendarObjects() {
+		calIDs[c.Name] = fmt.Sprintf("cal%d", i)
+		sc := wecomsim.Calendar{CalID: calIDs[c.Name], Summary: c.Spec.Summary, Color: c.Spec.Color, Description: c.Spec.Description, Admins: c.Spec.Admins}
+		for _, sh := range c.Spec.Shares {
+			perm := 0 // WeCom leaves out the default, View
+			if sh.Permission == v1.CalendarFreeBusy {
+				perm = 3
+			}
+			sc.Shares = append(sc.Shares, wecomsim.CalendarShare{UserID: sh.UserID, Permission: perm})
+		}
+		snap.Calendars = append(snap.Calendars, sc)
+	}
 	for _, s := range f.ScheduleObjects() {
-		snap.Schedules = append(snap.Schedules, wecomsim.Schedule{Summary: s.Spec.Summary})
+		ss := wecomsim.Schedule{Summary: s.Spec.Summary, CalID: "default"}
+		if s.Spec.CalendarRef != nil {
+			ss.CalID = calIDs[s.Spec.CalendarRef.Name]
+		}
+		snap.Schedules = append(snap.Schedules, ss)
+	}
+	for i, t := range f.TagObjects() {
+		st := wecomsim.Tag{ID: int64(i + 1), Name: t.Spec.Name}
+		for _, u := range t.Spec.Users {
+			if u.Ref != nil {
+				st.Users = append(st.Users, u.Ref.Name)
+			} else {
+				st.Users = append(st.Users, u.UserID)
+			}
+		}
+		for _, d := range t.Spec.Departments {
+			st.Parties = append(st.Parties, ids[d.Ref.Name])
+		}
+		snap.Tags = append(snap.Tags, st)
+	}
+	for i, g := range f.CustomerTagGroupObjects() {
+		sg := wecomsim.CorpTagGroup{ID: fmt.Sprintf("grp%d", i), Name: g.Spec.Name, Order: uint32(g.Spec.Order)}
+		for k, t := range g.Spec.Tags {
+			sg.Tags = append(sg.Tags, wecomsim.CorpTag{ID: fmt.Sprintf("tag%d-%d", i, k), Name: t.Name, Order: uint32(t.Order)})
+		}
+		snap.CorpTagGroups = append(snap.CorpTagGroups, sg)
+	}
+	for i, t := range f.WelcomeTemplateObjects() {
+		st := wecomsim.GroupWelcomeTemplate{ID: fmt.Sprintf("tpl%d", i), Text: t.Spec.Text}
+		if l := t.Spec.Link; l != nil {
+			st.Attachment = &wecomsim.WelcomeAttachment{MsgType: "link", Link: &wecomsim.WelcomeLink{Title: l.Title, Desc: l.Desc, URL: l.URL}}
+		}
+		snap.WelcomeTemplates = append(snap.WelcomeTemplates, st)
+	}
+	for _, a := range f.AppObjects() {
+		app := wecomsim.App{Name: "operator", AgentID: wecomsim.DemoAgentID, Settings: wecomsim.AgentSettings{
+			Name: *a.Spec.Name, Description: *a.Spec.Description, HomeURL: *a.Spec.HomeURL, IsReportEnter: 1}}
+		for _, b := range a.Spec.Menu.Buttons {
+			mb := wecomsim.MenuButton{Name: b.Name, Type: string(b.Type), Key: b.Key, URL: b.URL}
+			for _, sb := range b.SubButtons {
+				mb.SubButtons = append(mb.SubButtons, wecomsim.MenuButton{Name: sb.Name, Type: string(sb.Type), Key: sb.Key, URL: sb.URL})
+			}
+			app.Menu = append(app.Menu, mb)
+		}
+		snap.Apps = append(snap.Apps, app)
 	}
 	return snap
 }
 
 func TestDiff(t *testing.T) {
-	f := Fleet{Namespace: "ns", Departments: 20, Users: 30, Chats: 3, Ways: 4, Schedules: 2, Staff: 6}
+	f := Fleet{Namespace: "ns", Departments: 20, Users: 30, Chats: 3, Ways: 4, Schedules: 7, Staff: 6,
+		Tags: 3, Calendars: 2, CustomerTagGroups: 3, WelcomeTemplates: 2, App: true}
 	for _, tc := range []struct {
 		name   string
 		change func(*wecomsim.Snapshot)
@@ -94,6 +156,26 @@ func TestDiff(t *testing.T) {
 		}, []string{`contact way "way 0001" exists 2 times`}},
 		{"a chat with other members", func(s *wecomsim.Snapshot) { s.Chats[1].Members = s.Chats[1].Members[1:] }, []string{`app chat "Chat 0002" is`}},
 		{"a schedule cancelled", func(s *wecomsim.Snapshot) { s.Schedules[0].Status = 1 }, []string{`schedule "Schedule 0001" exists 0 times`}},
+		{"a schedule in the default calendar, not its calendarRef's", func(s *wecomsim.Snapshot) { s.Schedules[1].CalID = "default" },
+			[]string{`schedule "Schedule 0002" is in calendar default, want cal0 ("Calendar 001")`}},
+		{"a calendar with a share added by hand", func(s *wecomsim.Snapshot) {
+			s.Calendars[1].Shares = append(s.Calendars[1].Shares, wecomsim.CalendarShare{UserID: "staff006"})
+		}, []string{`calendar "Calendar 002" has colour`}},
+		{"a tag without its staff member", func(s *wecomsim.Snapshot) { s.Tags[0].Users = s.Tags[0].Users[:3] },
+			[]string{`tag "tag-001" has members [u00001 u00002 u00003]`}},
+		{"a tag with another department", func(s *wecomsim.Snapshot) { s.Tags[2].Parties = []int64{1} }, []string{`tag "tag-003" has members`}},
+		{"a tag made twice", func(s *wecomsim.Snapshot) { s.Tags = append(s.Tags, s.Tags[1]) }, []string{`tag "tag-002" exists 2 times`}},
+		{"a customer tag renamed by hand", func(s *wecomsim.Snapshot) { s.CorpTagGroups[2].Tags[4].Name = "vip" },
+			[]string{`customer tag group "Segment 003" has order 3 and tags`}},
+		{"a customer tag group missing", func(s *wecomsim.Snapshot) { s.CorpTagGroups = s.CorpTagGroups[1:] },
+			[]string{`customer tag group "Segment 001" exists 0 times`}},
+		{"a welcome template without its link", func(s *wecomsim.Snapshot) { s.WelcomeTemplates[1].Attachment = nil },
+			[]string{`group welcome template "Welcome %NICKNAME% to customer group 002`}},
+		{"a welcome template made twice", func(s *wecomsim.Snapshot) { s.WelcomeTemplates = append(s.WelcomeTemplates, s.WelcomeTemplates[0]) },
+			[]string{`group welcome template "Welcome %NICKNAME% to customer group 001, please read the notice first." exists 2 times`}},
+		{"the app renamed by hand", func(s *wecomsim.Snapshot) { s.Apps[0].Settings.Name = "x" }, []string{`app 1000002 has settings`}},
+		{"the app's menu without a sub-button", func(s *wecomsim.Snapshot) { s.Apps[0].Menu[1].SubButtons = s.Apps[0].Menu[1].SubButtons[:1] },
+			[]string{`app 1000002 has menu [On call click ONCALL_WHO ][Alerts    (Firing view  https://alerts.example.com/)], want`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			snap := wecomOf(f)

@@ -210,7 +210,7 @@ func (s *Sim) do(ctx context.Context, method, path string, in, out any) error {
 // something in WeCom.
 func IsWrite(endpoint string) bool {
 	name := endpoint[strings.LastIndex(endpoint, "/")+1:]
-	for _, verb := range []string{"create", "update", "delete", "batchdelete", "add", "del", "send", "recall"} {
+	for _, verb := range []string{"create", "update", "delete", "batchdelete", "add", "del", "edit", "set", "send", "recall"} {
 		if strings.HasPrefix(name, verb) {
 			return true
 		}

@@ -17,8 +17,9 @@ import (
 )
 
 // Diff compares what WeCom holds with what the fleet asks for and returns one line per
-// difference: a department, member, chat, way or schedule that is missing, exists more
-// than once, or has other fields than its spec says. Empty means WeCom equals the spec.
+// difference: a department, member, chat, way, schedule, tag, calendar, customer tag group,
+// group welcome template or the app's settings and menu that is missing, exists more than
+// once, or has other fields than its spec says. Empty means WeCom equals the spec.
 func (f Fleet) Diff(snap wecomsim.Snapshot) []string {
 	var diffs []string
 	add := func(format string, args ...any) { diffs = append(diffs, fmt.Sprintf(format, args...)) }
@@ -108,18 +109,173 @@ func (f Fleet) Diff(snap wecomsim.Snapshot) []string {
 		}
 	}
 
-	schedules := map[string]int{}
+	calendars := map[string][]wecomsim.Calendar{} // by summary
+	for _, c := range snap.Calendars {
+		if !c.Deleted {
+			calendars[c.Summary] = append(calendars[c.Summary], c)
+		}
+	}
+	calSummary := map[string]string{} // object name → summary
+	for _, c := range f.CalendarObjects() {
+		calSummary[c.Name] = c.Spec.Summary
+		got := calendars[c.Spec.Summary]
+		if len(got) != 1 {
+			add("calendar %q exists %d times in WeCom", c.Spec.Summary, len(got))
+			continue
+		}
+		var shares, wantShares []string
+		for _, sh := range got[0].Shares {
+			shares = append(shares, fmt.Sprintf("%s:%d", strings.ToLower(sh.UserID), max(sh.Permission, 1)))
+		}
+		for _, sh := range c.Spec.Shares {
+			perm := 1
+			if sh.Permission == v1.CalendarFreeBusy {
+				perm = 3
+			}
+			wantShares = append(wantShares, fmt.Sprintf("%s:%d", strings.ToLower(sh.UserID), perm))
+		}
+		if got[0].Color != c.Spec.Color || got[0].Description != c.Spec.Description || !sameFold(got[0].Admins, c.Spec.Admins) || !sameFold(shares, wantShares) {
+			add("calendar %q has colour %s, description %q, admins %v, shares %v; want %s, %q, %v, %v", c.Spec.Summary,
+				got[0].Color, got[0].Description, got[0].Admins, shares, c.Spec.Color, c.Spec.Description, c.Spec.Admins, wantShares)
+		}
+	}
+
+	schedules := map[string][]wecomsim.Schedule{}
 	for _, s := range snap.Schedules {
 		if s.Status == 0 {
-			schedules[s.Summary]++
+			schedules[s.Summary] = append(schedules[s.Summary], s)
 		}
 	}
 	for _, s := range f.ScheduleObjects() {
-		if n := schedules[s.Spec.Summary]; n != 1 {
-			add("schedule %q exists %d times in WeCom", s.Spec.Summary, n)
+		got := schedules[s.Spec.Summary]
+		if len(got) != 1 {
+			add("schedule %q exists %d times in WeCom", s.Spec.Summary, len(got))
+			continue
+		}
+		if s.Spec.CalendarRef == nil {
+			continue
+		}
+		if cal := calendars[calSummary[s.Spec.CalendarRef.Name]]; len(cal) == 1 && got[0].CalID != cal[0].CalID {
+			add("schedule %q is in calendar %s, want %s (%q)", s.Spec.Summary, got[0].CalID, cal[0].CalID, cal[0].Summary)
+		}
+	}
+
+	tags := map[string][]wecomsim.Tag{}
+	for _, t := range snap.Tags {
+		tags[t.Name] = append(tags[t.Name], t)
+	}
+	for _, t := range f.TagObjects() {
+		got := tags[t.Spec.Name]
+		if len(got) != 1 {
+			add("tag %q exists %d times in WeCom", t.Spec.Name, len(got))
+			continue
+		}
+		var wantUsers, wantDepts, haveDepts []string
+		for _, u := range t.Spec.Users {
+			if u.Ref != nil {
+				wantUsers = append(wantUsers, u.Ref.Name) // a fleet user's object name is its userid
+			} else {
+				wantUsers = append(wantUsers, u.UserID)
+			}
+		}
+		for _, d := range t.Spec.Departments {
+			wantDepts = append(wantDepts, d.Ref.Name)
+		}
+		for _, id := range got[0].Parties {
+			haveDepts = append(haveDepts, nameByID[id])
+		}
+		if !sameFold(got[0].Users, wantUsers) || !sameFold(haveDepts, wantDepts) {
+			add("tag %q has members %v and departments %v, want %v and %v", t.Spec.Name, got[0].Users, haveDepts, wantUsers, wantDepts)
+		}
+	}
+
+	groups := map[string][]wecomsim.CorpTagGroup{}
+	for _, g := range snap.CorpTagGroups {
+		groups[g.Name] = append(groups[g.Name], g)
+	}
+	for _, g := range f.CustomerTagGroupObjects() {
+		got := groups[g.Spec.Name]
+		if len(got) != 1 {
+			add("customer tag group %q exists %d times in WeCom", g.Spec.Name, len(got))
+			continue
+		}
+		var want, have []string
+		for _, t := range g.Spec.Tags {
+			want = append(want, fmt.Sprintf("%s:%d", t.Name, t.Order))
+		}
+		for _, t := range got[0].Tags {
+			have = append(have, fmt.Sprintf("%s:%d", t.Name, t.Order))
+		}
+		slices.Sort(want)
+		slices.Sort(have)
+		if int64(got[0].Order) != g.Spec.Order || !slices.Equal(want, have) {
+			add("customer tag group %q has order %d and tags %v, want %d and %v", g.Spec.Name, got[0].Order, have, g.Spec.Order, want)
+		}
+	}
+
+	welcomes := map[string][]wecomsim.GroupWelcomeTemplate{}
+	for _, t := range snap.WelcomeTemplates {
+		welcomes[t.Text] = append(welcomes[t.Text], t)
+	}
+	for _, t := range f.WelcomeTemplateObjects() {
+		got := welcomes[t.Spec.Text]
+		if len(got) != 1 {
+			add("group welcome template %q exists %d times in WeCom", t.Spec.Text, len(got))
+			continue
+		}
+		var link string
+		if a := got[0].Attachment; a != nil && a.Link != nil {
+			link = a.Link.URL
+		}
+		if t.Spec.Link != nil && link != t.Spec.Link.URL || t.Spec.Link == nil && got[0].Attachment != nil {
+			add("group welcome template %q has attachment %+v, want a link to %+v", t.Spec.Text, got[0].Attachment, t.Spec.Link)
+		}
+	}
+
+	for _, a := range f.AppObjects() {
+		i := slices.IndexFunc(snap.Apps, func(app wecomsim.App) bool { return app.AgentID == wecomsim.DemoAgentID })
+		if i < 0 {
+			add("app %d is not in WeCom", wecomsim.DemoAgentID)
+			continue
+		}
+		got := snap.Apps[i]
+		if set := got.Settings; set.Name != *a.Spec.Name || set.Description != *a.Spec.Description || set.HomeURL != *a.Spec.HomeURL || (set.IsReportEnter == 1) != *a.Spec.ReportEnter {
+			add("app %d has settings %+v, want name %q, description %q, home URL %q, report enter %t", got.AgentID, set,
+				*a.Spec.Name, *a.Spec.Description, *a.Spec.HomeURL, *a.Spec.ReportEnter)
+		}
+		if have, want := menuString(got.Menu), specMenuString(a.Spec.Menu); have != want {
+			add("app %d has menu %s, want %s", got.AgentID, have, want)
 		}
 	}
 	return diffs
+}
+
+// menuString and specMenuString write a menu the same way from WeCom's and the spec's shape.
+func menuString(buttons []wecomsim.MenuButton) string {
+	var b strings.Builder
+	for _, m := range buttons {
+		fmt.Fprintf(&b, "[%s %s %s %s", m.Name, m.Type, m.Key, m.URL)
+		for _, s := range m.SubButtons {
+			fmt.Fprintf(&b, " (%s %s %s %s)", s.Name, s.Type, s.Key, s.URL)
+		}
+		b.WriteString("]")
+	}
+	return b.String()
+}
+
+func specMenuString(menu *v1.AppMenu) string {
+	if menu == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, m := range menu.Buttons {
+		fmt.Fprintf(&b, "[%s %s %s %s", m.Name, m.Type, m.Key, m.URL)
+		for _, s := range m.SubButtons {
+			fmt.Fprintf(&b, " (%s %s %s %s)", s.Name, s.Type, s.Key, s.URL)
+		}
+		b.WriteString("]")
+	}
+	return b.String()
 }
 
 func sameFold(a, b []string) bool {
@@ -172,7 +328,8 @@ const (
 )
 
 // ManagedKinds are the kinds backed by a WeCom object, in the order reports list them.
-var ManagedKinds = []string{"WeComDepartment", "WeComUser", "WeComAppChat", "ContactWay", "Schedule"}
+var ManagedKinds = []string{"WeComDepartment", "WeComUser", "WeComAppChat", "ContactWay", "Schedule",
+	"WeComTag", "WeComCalendar", "CustomerTagGroup", "GroupWelcomeTemplate", "WeComApp"}
 
 // ReadObjects returns every WeCom-backed object in namespace, with its status, in the order
 // of ManagedKinds.
@@ -212,6 +369,8 @@ func ExternalID(obj client.Object) string {
 		return o.Status.ConfigID
 	case *v1.Schedule:
 		return o.Status.ScheduleID
+	case v1.Managed:
+		return o.GetExternalID()
 	}
 	return ""
 }
