@@ -129,10 +129,10 @@ run: manifests generate fmt vet ## Run the manager against the cluster in your k
 ##@ Benchmarks
 
 .PHONY: bench
-bench: envtest ## Measure the operator at scale (convergence, steady state, notification storm); writes bench/results/.
+bench: envtest alertmanager ## Measure the operator at scale (convergence, steady state, notification storm, alert storms through Alertmanager); writes bench/results/.
 	go build -o $(LOCALBIN)/manager ./cmd/manager
 	go build -o $(LOCALBIN)/wecom-sim ./cmd/wecom-sim
-	go run ./hack/bench -bin $(LOCALBIN) -out bench/results
+	go run ./hack/bench -bin $(LOCALBIN) -out bench/results -alertmanager $(ALERTMANAGER)
 
 .PHONY: dashboard-image
 dashboard-image: ## Draw docs/images/dashboard-timeseries.png from bench/results/results.json (hack/dashboard, its own module).
