@@ -255,6 +255,10 @@ func (r *NotificationReconciler) reconcilePending(ctx context.Context, n *v1.Not
 	n.Status.Phase = v1.NotificationPending
 	n.Status.ObservedGeneration = n.Generation
 
+	if in := n.Status.DeliveredIn; in != nil && in.Notification != n.Name {
+		// Folded: its leader's deadline applies, and its leader delivers or releases it.
+		return r.reconcileFolded(ctx, n, before)
+	}
 	now := time.Now()
 	deadline := n.CreationTimestamp.Add(deliveryDeadline(n))
 	if !now.Before(deadline) {
@@ -267,10 +271,6 @@ func (r *NotificationReconciler) reconcilePending(ctx context.Context, n *v1.Not
 		return r.writeFinal(ctx, n, before, "")
 	}
 	untilDeadline := time.Until(deadline)
-
-	if in := n.Status.DeliveredIn; in != nil && in.Notification != n.Name {
-		return r.reconcileFolded(ctx, n, before)
-	}
 
 	d, err := r.resolve(ctx, n)
 	if err != nil {
