@@ -60,10 +60,10 @@ type StormResult struct {
 	Duplicates int `json:"duplicates"`
 	// Missing and Repeated count (member, alert) pairs delivered in no message and in more
 	// than one; both must be 0.
-	Missing         int   `json:"missing"`
-	Repeated        int   `json:"repeated"`
-	MessageSendCall int   `json:"messageSendCalls"`
-	LargestMessage  int   `json:"largestMessageBytes"`
+	Missing         int        `json:"missing"`
+	Repeated        int        `json:"repeated"`
+	MessageSendCall int        `json:"messageSendCalls"`
+	LargestMessage  int        `json:"largestMessageBytes"`
 	ManagerUsage    StormUsage `json:"managerUsage"`
 }
 
@@ -411,7 +411,7 @@ func fireAlerts(ctx context.Context, amURL string, n int) error {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("Alertmanager answered %s: %s", resp.Status, msg)
+		return fmt.Errorf("the Alertmanager answered %s: %s", resp.Status, msg)
 	}
 	return nil
 }
@@ -453,7 +453,7 @@ func startAlertmanager(ctx context.Context, bin, work string, logs io.Writer, we
 	if err := waitFor(ctx, 30*time.Second, func() (bool, error) {
 		select {
 		case <-done:
-			return false, errors.New("Alertmanager exited")
+			return false, errors.New("the Alertmanager exited")
 		default:
 		}
 		resp, err := http.Get(url + "/-/ready")
@@ -536,4 +536,3 @@ func writeStorm(dir string, r *StormResults) error {
 	}
 	return os.WriteFile(filepath.Join(dir, "storm.md"), []byte(b.String()), 0o644)
 }
-

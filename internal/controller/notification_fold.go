@@ -19,6 +19,9 @@ import (
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
 )
 
+// goOnAlone is how soon a Notification released from a fold plan is sent on its own.
+const goOnAlone = 10 * time.Millisecond
+
 // EventFolded: a storm was folded into digests; the event is on the plan's leader.
 const EventFolded = "Folded"
 
@@ -294,7 +297,7 @@ func (r *NotificationReconciler) runPlan(ctx context.Context, n *v1.Notification
 		// The leader's own digest failed for good: it goes on on its own, as its members do.
 		n.Status.DeliveredIn = nil
 		notificationCondition(n, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonPending, "The digest of this message failed; sending it on its own")
-		return ctrl.Result{Requeue: true}, r.patchStatus(ctx, n, before)
+		return ctrl.Result{RequeueAfter: goOnAlone}, r.patchStatus(ctx, n, before)
 	}
 	n.Status.MsgID = first.MsgID
 	n.Status.DeliveredIn = &v1.NotificationDeliveredIn{Notification: n.Name, Digest: 1, Digests: int32(len(plan.Digests)), MsgID: first.MsgID}
@@ -480,8 +483,11 @@ func (r *NotificationReconciler) reconcileFolded(ctx context.Context, m, before 
 			if !slices.Contains(dg.Members, m.Name) {
 				continue
 			}
-			if dg.SentAt != nil || dg.Failed {
-				return ctrl.Result{Requeue: dg.Failed}, r.finishMember(ctx, m, leaderName, i, dg, len(leader.Status.Fold.Digests))
+			if dg.SentAt != nil {
+				return ctrl.Result{}, r.finishMember(ctx, m, leaderName, i, dg, len(leader.Status.Fold.Digests))
+			}
+			if dg.Failed {
+				return ctrl.Result{RequeueAfter: goOnAlone}, r.finishMember(ctx, m, leaderName, i, dg, len(leader.Status.Fold.Digests))
 			}
 			if !finished(leader) {
 				// The leader sends it; its status write wakes this one.
@@ -495,7 +501,7 @@ func (r *NotificationReconciler) reconcileFolded(ctx context.Context, m, before 
 	if err := r.Client.Status().Patch(ctx, m, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 		return ctrl.Result{RequeueAfter: 100 * time.Millisecond}, client.IgnoreNotFound(client.IgnoreAlreadyExists(ignoreConflict(err)))
 	}
-	return ctrl.Result{Requeue: true}, nil
+	return ctrl.Result{RequeueAfter: goOnAlone}, nil
 }
 
 func ignoreConflict(err error) error {

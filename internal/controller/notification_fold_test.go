@@ -55,16 +55,16 @@ func TestReconcileFolded(t *testing.T) {
 			v1.NotificationPending, true, "", 5 * time.Second},
 		{"digest failed for good: it goes on on its own",
 			[]client.Object{leader("l", v1.NotificationSent, v1.NotificationDigest{Members: []string{"m"}, Failed: true}), member("m", "l")},
-			v1.NotificationPending, false, "", 0},
+			v1.NotificationPending, false, "", goOnAlone},
 		{"leader Failed before its digest: it goes on on its own",
 			[]client.Object{leader("l", v1.NotificationFailed, v1.NotificationDigest{Members: []string{"m"}}), member("m", "l")},
-			v1.NotificationPending, false, "", 0},
+			v1.NotificationPending, false, "", goOnAlone},
 		{"leader deleted: it goes on on its own",
 			[]client.Object{member("m", "gone")},
-			v1.NotificationPending, false, "", 0},
+			v1.NotificationPending, false, "", goOnAlone},
 		{"not in the leader's plan: it goes on on its own",
 			[]client.Object{leader("l", v1.NotificationPending, v1.NotificationDigest{Members: []string{"x"}}), member("m", "l")},
-			v1.NotificationPending, false, "", 0},
+			v1.NotificationPending, false, "", goOnAlone},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			kube := fake.NewClientBuilder().WithScheme(scheme).WithObjects(tc.objects...).WithStatusSubresource(&v1.Notification{}).Build()

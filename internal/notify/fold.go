@@ -119,14 +119,14 @@ func mdSafe(s string) string {
 	return strings.NewReplacer("<", "‹", ">", "›", "`", "'").Replace(s)
 }
 
-// oneLine joins s into one line of at most max bytes, cut between UTF-8 characters with
+// oneLine joins s into one line of at most limit bytes, cut between UTF-8 characters with
 // an ellipsis.
-func oneLine(s string, max int) string {
+func oneLine(s string, limit int) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= max {
+	if len(s) <= limit {
 		return s
 	}
-	cut := max - len("…")
+	cut := limit - len("…")
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

@@ -28,9 +28,9 @@ func postGroup(url, token string, i int) {
 		"commonAnnotations": map[string]string{},
 		"externalURL":       "http://alertmanager.example.com",
 		"alerts": []any{map[string]any{"status": "firing", "fingerprint": fmt.Sprintf("f%03d", i),
-			"labels":       map[string]string{"alertname": fmt.Sprintf("StormAlert%03d", i), "severity": "critical"},
-			"annotations":  map[string]string{"summary": fmt.Sprintf("storm %03d is on fire", i)},
-			"startsAt":     time.Now().UTC().Format(time.RFC3339), "endsAt": "0001-01-01T00:00:00Z",
+			"labels":      map[string]string{"alertname": fmt.Sprintf("StormAlert%03d", i), "severity": "critical"},
+			"annotations": map[string]string{"summary": fmt.Sprintf("storm %03d is on fire", i)},
+			"startsAt":    time.Now().UTC().Format(time.RFC3339), "endsAt": "0001-01-01T00:00:00Z",
 			"generatorURL": fmt.Sprintf("http://prometheus.example.com/graph?g0.expr=storm%03d", i)}},
 	})
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(string(body)))

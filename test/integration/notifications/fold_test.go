@@ -137,7 +137,7 @@ var _ = Describe("folding a storm into digests", Serial, func() {
 			g.Expect(sent + held).To(Equal(total))
 		}, 30*time.Second, 100*time.Millisecond).Should(Succeed())
 		seen, contents := inboxMarkers(calmUser, regexp.MustCompile(`calm alert \d{3}`))
-		Expect(len(contents)).To(Equal(len(seen)), "one alert per message")
+		Expect(contents).To(HaveLen(len(seen)), "one alert per message")
 		Expect(len(contents)).To(BeNumerically("<=", 30))
 	})
 })

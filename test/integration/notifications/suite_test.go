@@ -30,7 +30,7 @@ var (
 	burstUser = "burst"
 	// stormUser and calmUser are the fold specs' members.
 	stormUser, calmUser = "storm", "calm"
-	burstBot  = "00000000-0000-4000-8000-0000000b0b0b"
+	burstBot            = "00000000-0000-4000-8000-0000000b0b0b"
 )
 
 func TestNotifications(t *testing.T) {
