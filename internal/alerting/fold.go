@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/notify"
 )
 
 // foldEntry is the line a message of part p is in a digest, or nil when the receiver does
@@ -25,14 +26,14 @@ func foldEntry(rcv *v1.AlertReceiver, m *Message, p part) *v1.NotificationFold {
 	if len(p.alerts) > 1 {
 		title += fmt.Sprintf(" ×%d", len(p.alerts))
 	}
-	f := &v1.NotificationFold{Title: cutBytes(title, 256), Severity: cutBytes(common["severity"], 63)}
+	f := &v1.NotificationFold{Title: notify.Shorten(title, 256), Severity: notify.Shorten(common["severity"], 63)}
 	for _, a := range p.alerts {
 		s := a.Annotations["summary"]
 		if s == "" {
 			s = a.Annotations["description"]
 		}
 		if s != "" {
-			f.Summary = cutBytes(strings.Join(strings.Fields(s), " "), 512)
+			f.Summary = notify.Shorten(strings.Join(strings.Fields(s), " "), 512)
 			break
 		}
 	}
@@ -46,15 +47,4 @@ func foldEntry(rcv *v1.AlertReceiver, m *Message, p part) *v1.NotificationFold {
 		f.URL = AlertmanagerAlertsURL(m.ExternalURL, common)
 	}
 	return f
-}
-
-// cutBytes cuts s to at most n bytes between UTF-8 characters.
-func cutBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && (s[n]&0xC0) == 0x80 {
-		n--
-	}
-	return s[:n]
 }

@@ -119,10 +119,13 @@ func mdSafe(s string) string {
 	return strings.NewReplacer("<", "‹", ">", "›", "`", "'").Replace(s)
 }
 
-// oneLine joins s into one line of at most limit bytes, cut between UTF-8 characters with
-// an ellipsis.
+// oneLine joins s into one line of at most limit bytes (Shorten).
 func oneLine(s string, limit int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	return Shorten(strings.Join(strings.Fields(s), " "), limit)
+}
+
+// Shorten cuts s to at most limit bytes between UTF-8 characters, ending in "…".
+func Shorten(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}
