@@ -183,14 +183,12 @@ func (r *NotificationReconciler) maybeFold(ctx context.Context, n, before *v1.No
 			if m == nil {
 				continue
 			}
-			mb := m.DeepCopy()
-			m.Status.DeliveredIn = &v1.NotificationDeliveredIn{Notification: n.Name}
-			notificationCondition(m, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonFolded, "Folded into a digest that "+n.Name+" sends")
-			if err := r.Client.Status().Patch(ctx, m, client.MergeFromWithOptions(mb, client.MergeFromWithOptimisticLock{})); err != nil {
-				if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
-					grant.Requeue()
-					return true, ctrl.Result{}, err // resumed from the plan: marked members stay
-				}
+			ok, err := r.markMember(ctx, m, n.Name, key)
+			if err != nil {
+				grant.Requeue()
+				return true, ctrl.Result{}, err // resumed from the plan: marked members stay
+			}
+			if !ok {
 				dropped = append(dropped, name)
 				continue
 			}
@@ -209,6 +207,36 @@ func (r *NotificationReconciler) maybeFold(ctx context.Context, n, before *v1.No
 	notificationsFoldedTotal.WithLabelValues(d.channel).Add(float64(planSize(planned.Status.Fold)))
 	res, err = r.runPlan(ctx, planned, d, grant, untilDeadline)
 	return true, res, err
+}
+
+// markMember writes deliveredIn (leader) on m with an optimistic lock. A conflict is
+// usually m's own reconcile saying it is held: m is read again from the API server and
+// marked if it still waits, never sent, in no plan. ok is false when it is not marked.
+func (r *NotificationReconciler) markMember(ctx context.Context, m *v1.Notification, leader, key string) (ok bool, err error) {
+	for try := 0; try < 3; try++ {
+		if try > 0 {
+			if err := r.reader().Get(ctx, client.ObjectKeyFromObject(m), m); err != nil {
+				return false, client.IgnoreNotFound(err)
+			}
+			if finished(m) || !m.DeletionTimestamp.IsZero() || m.Status.Attempts > 0 || m.Status.DeliveredIn != nil ||
+				m.Status.Fold != nil || !foldable(m) || foldKey(m) != key {
+				return false, nil
+			}
+		}
+		before := m.DeepCopy()
+		m.Status.DeliveredIn = &v1.NotificationDeliveredIn{Notification: leader}
+		notificationCondition(m, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonFolded, "Folded into a digest that "+leader+" sends")
+		err := r.Client.Status().Patch(ctx, m, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+		switch {
+		case err == nil:
+			return true, nil
+		case apierrors.IsNotFound(err):
+			return false, nil
+		case !apierrors.IsConflict(err):
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // dropMembers writes the plan again without names; nil when it could not.
