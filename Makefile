@@ -148,10 +148,21 @@ controller-gen: $(CONTROLLER_GEN) ## Install controller-gen into ./bin.
 $(CONTROLLER_GEN): | $(LOCALBIN)
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 
+# The Kubernetes version helm's release build stamps in (its client-go minor, +1 major): what
+# `helm template` assumes without --kube-version. A plain `go install` leaves helm's fallback,
+# v1.20, which the chart's kubeVersion refuses.
+HELM_KUBE_MINOR ?= 36
+HELM_LDFLAGS = -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_KUBE_MINOR) \
+	-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_KUBE_MINOR)
+HELM_STAMP = $(LOCALBIN)/.helm-$(HELM_VERSION)-k8s1.$(HELM_KUBE_MINOR)
+
 .PHONY: helm
 helm: $(HELM) ## Install helm into ./bin.
-$(HELM): | $(LOCALBIN)
-	GOBIN=$(LOCALBIN) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+$(HELM): $(HELM_STAMP)
+$(HELM_STAMP): | $(LOCALBIN)
+	GOBIN=$(LOCALBIN) go install -ldflags '$(HELM_LDFLAGS)' helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	touch $@
 
 .PHONY: golangci-lint
 golangci-lint: $(GOLANGCI_LINT) ## Build golangci-lint from its Go module source into ./bin.

@@ -42,6 +42,9 @@ const (
 	ReasonHeld               = "Held"
 	ReasonSent               = "Sent"
 	ReasonFailed             = "Failed"
+	// ReasonInUse: a WeComConnection was deleted but is kept until the objects that need it
+	// to delete their WeCom counterparts are gone; the message names them.
+	ReasonInUse = "InUse"
 )
 
 // ConnectionReference names a WeComConnection in the same namespace.

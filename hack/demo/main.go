@@ -47,6 +47,8 @@ const demoToken = "demo-alertmanager-token"
 var kinds = []string{"WeComConnection", "WeComDepartment", "WeComUser", "WeComAppChat", "ContactWay", "Schedule", "Notification", "AlertReceiver",
 	// issue 12: customer contact configuration
 	"CustomerTagGroup", "GroupWelcomeTemplate",
+	// issue 12: apps and menus
+	"WeComApp",
 }
 
 func main() {

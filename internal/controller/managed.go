@@ -141,7 +141,17 @@ type ManagedReconciler[T v1.Managed] struct {
 // ConnectionResolver turns an object's connectionRef into a Connection (see Connector).
 type ConnectionResolver interface {
 	Connect(ctx context.Context, namespace, name string) (*Connection, error)
+	// ConnectForDelete may use the values last read from a Secret deleted since.
+	ConnectForDelete(ctx context.Context, namespace, name string) (*Connection, error)
+	// NamespaceTerminating says whether the namespace is being deleted.
+	NamespaceTerminating(ctx context.Context, namespace string) (bool, error)
 }
+
+// terminatingGrace is how long an object of a namespace being deleted waits for a
+// connection or Secret it cannot resolve before it is released without deleting from
+// WeCom: nothing can be created in that namespace any more, so waiting longer would only
+// keep the namespace from going.
+const terminatingGrace = time.Minute
 
 // Reconcile brings one object and its WeCom counterpart in line and writes status once.
 func (r *ManagedReconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -413,13 +423,22 @@ func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl
 		return ctrl.Result{}, r.removeFinalizer(ctx, obj)
 	}
 	r.setReady(obj, metav1.ConditionFalse, v1.ReasonDeleting, "Deleting the WeCom object")
-	conn, err := r.Connector.Connect(ctx, obj.GetNamespace(), obj.GetConnectionName())
+	conn, err := r.Connector.ConnectForDelete(ctx, obj.GetNamespace(), obj.GetConnectionName())
 	if err != nil {
 		var dep *dependencyError
-		if errors.As(err, &dep) {
-			return ctrl.Result{}, waitFor(dep.reason, "cannot delete the WeCom object: %s. Restore the connection, or set deletionPolicy: Orphan to release it", dep.msg)
+		if !errors.As(err, &dep) {
+			return ctrl.Result{}, err
 		}
-		return ctrl.Result{}, err
+		if release, terr := r.unresolvable(ctx, obj); terr != nil || release {
+			if terr != nil {
+				return ctrl.Result{}, terr
+			}
+			msg := fmt.Sprintf("Released without deleting the WeCom object (id %q): its namespace is being deleted and %s", obj.GetExternalID(), dep.msg)
+			logf.FromContext(ctx).Info(msg)
+			r.event(obj, "Warning", EventOrphaned, "Orphan", msg)
+			return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+		}
+		return ctrl.Result{}, waitFor(dep.reason, "cannot delete the WeCom object: %s. Restore the connection, or %s (in a namespace being deleted, where nothing can be restored, it is released after %s)", dep.msg, releaseHint(obj), terminatingGrace)
 	}
 	if err := restoreExternalID(obj); err != nil {
 		return ctrl.Result{}, err
@@ -445,8 +464,22 @@ func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl
 	if obs.Exists {
 		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
 	}
-	r.event(obj, "Normal", EventDeleted, "Delete", "Deleted from WeCom")
+	r.event(obj, "Normal", EventDeleted, "Delete", deletedMessage(obj))
 	return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+}
+
+// unresolvable says whether obj, whose connection or Secret cannot be resolved, is to be
+// released: its namespace is being deleted (so they cannot come back) and it has waited
+// terminatingGrace since its own deletion.
+func (r *ManagedReconciler[T]) unresolvable(ctx context.Context, obj T) (bool, error) {
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	if now().Sub(obj.GetDeletionTimestamp().Time) < terminatingGrace {
+		return false, nil
+	}
+	return r.Connector.NamespaceTerminating(ctx, obj.GetNamespace())
 }
 
 // patchMeta applies mutate to obj's metadata and patches it when anything changed, keeping
@@ -498,10 +531,29 @@ func orphanMessage(obj v1.Managed) string {
 	if _, ok := any(obj).(*v1.WeComAppChat); ok {
 		return "Released the chat: WeCom has no API to dissolve an app chat, so it stays in WeCom"
 	}
+	if _, ok := any(obj).(*v1.WeComApp); ok {
+		return "Released the app: WeCom has no API to delete an app, so it stays in WeCom with its settings and menu"
+	}
 	if !obj.GetManagedSpec().Allows(v1.ManagementDelete) {
 		return "Left the WeCom object in place (managementPolicies do not include Delete)"
 	}
 	return "Left the WeCom object in place (deletionPolicy: Orphan)"
+}
+
+// deletedMessage is the note of the Deleted event.
+func deletedMessage(obj v1.Managed) string {
+	if _, ok := any(obj).(*v1.WeComApp); ok {
+		return "Removed the app's menu (spec.menu.removeOnDelete) and released the app: WeCom has no API to delete an app"
+	}
+	return "Deleted from WeCom"
+}
+
+// releaseHint says how to release an object whose deletion cannot reach WeCom.
+func releaseHint(obj v1.Managed) string {
+	if _, ok := any(obj).(*v1.WeComApp); ok {
+		return "set spec.menu.removeOnDelete: false to release the app and leave its menu"
+	}
+	return "set deletionPolicy: Orphan to release it"
 }
 
 func (r *ManagedReconciler[T]) removeFinalizer(ctx context.Context, obj T) error {

@@ -87,13 +87,24 @@ func (f *fakeExternal) Delete(context.Context, *v1.WeComDepartment) error {
 	return f.deleteErr
 }
 
-type fakeConnector struct{ err error }
+type fakeConnector struct {
+	err         error
+	terminating bool // the namespace is being deleted
+}
 
 func (f fakeConnector) Connect(_ context.Context, _, name string) (*Connection, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
 	return &Connection{Name: name, Scope: "test"}, nil
+}
+
+func (f fakeConnector) ConnectForDelete(ctx context.Context, ns, name string) (*Connection, error) {
+	return f.Connect(ctx, ns, name)
+}
+
+func (f fakeConnector) NamespaceTerminating(context.Context, string) (bool, error) {
+	return f.terminating, nil
 }
 
 var (
@@ -134,6 +145,15 @@ func deleting(d *v1.WeComDepartment) {
 	d.Finalizers = []string{Finalizer}
 }
 
+// deletedFor marks the object deleted for d before testNow.
+func deletedFor(d time.Duration) func(*v1.WeComDepartment) {
+	return func(o *v1.WeComDepartment) {
+		at := metav1.NewTime(testNow.Add(-d))
+		o.DeletionTimestamp = &at
+		o.Finalizers = []string{Finalizer}
+	}
+}
+
 func apiErr(code int) error { return &wecom.APIError{Code: code, API: "department/create"} }
 
 // ambiguousErr is a failed create that WeCom may nevertheless have applied.
@@ -165,7 +185,9 @@ func TestManagedReconcilerBranches(t *testing.T) {
 		conn error
 		// staleRead makes the reconcile read an older version than the API server holds.
 		staleRead bool
-		want      want
+		// nsTerminating: the object's namespace is being deleted.
+		nsTerminating bool
+		want          want
 	}{
 		{
 			name: "not in WeCom: created behind the pending mark, id recorded in status and annotation",
@@ -424,6 +446,28 @@ func TestManagedReconcilerBranches(t *testing.T) {
 			want: want{requeue: 10 * time.Second, annotations: map[string]string{}, statusID: 3,
 				ready: "False/ConnectionNotReady", synced: "False/ConnectionNotReady"},
 		},
+		{
+			name:          "namespace being deleted, its Secret gone for less than the grace: waits",
+			obj:           department(deletedFor(terminatingGrace-time.Second), withID(3)),
+			conn:          waitFor(v1.ReasonSecretNotFound, "Secret \"conn\" not found"),
+			nsTerminating: true,
+			want: want{requeue: 10 * time.Second, annotations: map[string]string{}, statusID: 3,
+				ready: "False/SecretNotFound", synced: "False/SecretNotFound"},
+		},
+		{
+			name:          "namespace being deleted, its Secret gone past the grace: released without a WeCom call, with a Warning",
+			obj:           department(deletedFor(terminatingGrace), withID(3)),
+			conn:          waitFor(v1.ReasonSecretNotFound, "Secret \"conn\" not found"),
+			nsTerminating: true,
+			want:          want{gone: true, events: []string{"Warning Orphaned"}},
+		},
+		{
+			name: "namespace not being deleted, the connection gone for long: waits (it can be restored)",
+			obj:  department(deletedFor(time.Hour), withID(3)),
+			conn: waitFor(v1.ReasonConnectionNotReady, "WeComConnection \"conn\" not found"),
+			want: want{requeue: 10 * time.Second, annotations: map[string]string{}, statusID: 3,
+				ready: "False/ConnectionNotReady", synced: "False/ConnectionNotReady"},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -465,7 +509,7 @@ func TestManagedReconcilerBranches(t *testing.T) {
 			ext.kube = kube
 			rec := events.NewFakeRecorder(20)
 			r := &ManagedReconciler[*v1.WeComDepartment]{
-				Client: kube, Connector: fakeConnector{err: tc.conn}, Recorder: rec, External: &ext,
+				Client: kube, Connector: fakeConnector{err: tc.conn, terminating: tc.nsTerminating}, Recorder: rec, External: &ext,
 				NewObject:     func() *v1.WeComDepartment { return &v1.WeComDepartment{} },
 				DriftInterval: time.Hour, Now: func() time.Time { return testNow },
 			}
