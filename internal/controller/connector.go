@@ -275,9 +275,7 @@ func CacheOptions(namespaces []string) cache.Options {
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1.SecretUseLabel: v1.SecretUseValue})},
 		},
-		// The operator never reads managedFields (it writes with merge patches), and they are a
-		// large part of a small object's size in memory (see docs/performance.md).
-		DefaultTransform: cache.TransformStripManagedFields(),
+		DefaultTransform: stripUnread,
 	}
 	if len(namespaces) > 0 {
 		o.DefaultNamespaces = map[string]cache.Config{}
@@ -286,6 +284,21 @@ func CacheOptions(namespaces []string) cache.Options {
 		}
 	}
 	return o
+}
+
+// stripUnread drops from every cached object what the operator never reads: managedFields
+// and kubectl's last-applied-configuration annotation (a copy of the whole object as applied).
+// Together they are most of a small object's size in memory (docs/performance.md). Nothing is
+// lost on write: the operator writes with merge patches, which only carry what it changed.
+func stripUnread(obj any) (any, error) {
+	obj, err := cache.TransformStripManagedFields()(obj)
+	if m, ok := obj.(metav1.Object); ok && err == nil {
+		if a := m.GetAnnotations(); a[corev1.LastAppliedConfigAnnotation] != "" {
+			delete(a, corev1.LastAppliedConfigAnnotation)
+			m.SetAnnotations(a)
+		}
+	}
+	return obj, err
 }
 
 // URLAllowlist is the set of WeCom API base URLs the operator may send requests to. A

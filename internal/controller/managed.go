@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -52,6 +53,8 @@ const (
 	EventRecovered = "Recovered"
 	// EventCreateIncomplete: a create whose reply was lost cannot be found; a person decides.
 	EventCreateIncomplete = "CreateIncomplete"
+	// EventLateInitialized: empty spec fields were filled from WeCom's values.
+	EventLateInitialized = "LateInitialized"
 )
 
 // Observation is what Observe found in WeCom.
@@ -90,6 +93,19 @@ type ExternalClient[T v1.Managed] interface {
 	Create(ctx context.Context, obj T) error
 	Update(ctx context.Context, obj T) error
 	Delete(ctx context.Context, obj T) error
+}
+
+// LateInitializer is implemented by the ExternalClient of a kind that has late-initialised
+// fields (Crossplane's LateInitialize): spec fields a person may leave empty, which then take
+// WeCom's value, so that a manifest need not spell them. The skeleton calls it after an
+// Observe that found the object, when managementPolicies include LateInitialize, and writes
+// the spec once when anything was filled.
+//
+// LateInitialize fills, from what this client's Observe read, only the fields the kind
+// documents, and only those that are empty; it never changes a field that is set. It
+// returns the fields it filled, named as in Observation.Drift.
+type LateInitializer[T v1.Managed] interface {
+	LateInitialize(obj T) []string
 }
 
 // errCreateUnrecoverable is returned by Observe when a create's reply was lost and the kind
@@ -213,6 +229,11 @@ func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj T) (ctrl
 		return ctrl.Result{}, err
 	}
 	policies := obj.GetManagedSpec()
+	if obs.Exists && policies.Allows(v1.ManagementLateInitialize) {
+		if obs, err = r.lateInitialize(ctx, ext, obj, obs); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	obj.GetManagedStatus().Drift = boundDrift(obs.Drift)
 	switch {
 	case !obs.Exists && !policies.Allows(v1.ManagementCreate):
@@ -246,6 +267,39 @@ func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj T) (ctrl
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: jitter(r.driftInterval(conn))}, nil
+}
+
+// lateInitialize lets a kind that has late-initialised fields fill the empty ones and writes
+// the spec when it did, with an optimistic lock: a spec a person changed since it was read
+// is not overwritten (the conflict brings the object back). A drift that lay only in the
+// filled fields is gone with them.
+func (r *ManagedReconciler[T]) lateInitialize(ctx context.Context, ext ExternalClient[T], obj T, obs Observation) (Observation, error) {
+	li, ok := ext.(LateInitializer[T])
+	if !ok {
+		return obs, nil
+	}
+	orig := obj.DeepCopyObject().(T)
+	filled := li.LateInitialize(obj)
+	if len(filled) == 0 {
+		return obs, nil
+	}
+	status := obj.DeepCopyObject().(T)
+	if err := r.Client.Patch(ctx, obj, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		return obs, err
+	}
+	restoreStatus(obj, status)
+	r.event(obj, "Normal", EventLateInitialized, "LateInitialize", "Filled "+strings.Join(filled, ", ")+" from WeCom")
+	var rest []v1.DriftedField
+	for _, f := range obs.Drift {
+		if !slices.Contains(filled, f.Field) {
+			rest = append(rest, f)
+		}
+	}
+	if !obs.UpToDate && len(obs.Drift) > 0 && len(rest) == 0 {
+		obs.UpToDate = true
+	}
+	obs.Drift = rest
+	return obs, nil
 }
 
 // boundDrift keeps at most v1.MaxDriftedFields fields of at most 256 characters each.

@@ -32,6 +32,8 @@ type fakeExternal struct {
 	updateErr error
 	deleteErr error
 	newID     int64
+	// nameEn is WeCom's English name, which LateInitialize fills into an empty spec.nameEn.
+	nameEn string
 
 	calls []string
 	// annotationsAtCreate are the annotations stored in the API server when Create ran.
@@ -62,6 +64,14 @@ func (f *fakeExternal) Observe(_ context.Context, obj *v1.WeComDepartment) (Obse
 		obj.Status.ID = o.id
 	}
 	return o.obs, o.err
+}
+
+func (f *fakeExternal) LateInitialize(obj *v1.WeComDepartment) []string {
+	if obj.Spec.NameEn != "" || f.nameEn == "" {
+		return nil
+	}
+	obj.Spec.NameEn = f.nameEn
+	return []string{"nameEn"}
 }
 
 func (f *fakeExternal) Create(ctx context.Context, obj *v1.WeComDepartment) error {
@@ -175,6 +185,7 @@ type want struct {
 	requeue     time.Duration // RequeueAfter, when set
 	statusID    int64
 	drift       []string // status.drift as "field: wecom → spec"
+	nameEn      string   // spec.nameEn afterwards
 }
 
 func TestManagedReconcilerBranches(t *testing.T) {
@@ -439,6 +450,54 @@ func TestManagedReconcilerBranches(t *testing.T) {
 			want: want{calls: []string{"observe", "update"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
 				ready: "True/Available", events: []string{"Normal Updated"}},
 		},
+		// Late initialisation: only with LateInitialize (or "*"), only empty fields, one
+		// spec write, no WeCom write.
+		{
+			name: "[\"*\"], nameEn empty and set in WeCom: filled in one spec write, nothing written to WeCom",
+			obj:  department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3")),
+			ext:  fakeExternal{nameEn: "Operations", observes: []fakeObservation{{obs: Observation{Exists: true, UpToDate: true}, id: 3}}},
+			want: want{calls: []string{"observe"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				ready: "True/Available", synced: "True/ReconcileSuccess", events: []string{"Normal LateInitialized"}, nameEn: "Operations"},
+		},
+		{
+			name: "[\"*\"], the only drift was in the filled field: Ready with no update",
+			obj:  department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3")),
+			ext: fakeExternal{nameEn: "Operations", observes: []fakeObservation{{obs: Observation{Exists: true, Drift: []v1.DriftedField{
+				{Field: "nameEn", WeCom: "Operations", Spec: ""}}}, id: 3}}},
+			want: want{calls: []string{"observe"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				ready: "True/Available", events: []string{"Normal LateInitialized"}, nameEn: "Operations"},
+		},
+		{
+			name: "nameEn set: never overwritten, no spec write",
+			obj: department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), func(d *v1.WeComDepartment) {
+				d.Spec.NameEn = "Ops EN"
+			}),
+			ext: fakeExternal{nameEn: "Operations", observes: []fakeObservation{{obs: Observation{Exists: true}, id: 3}}},
+			want: want{calls: []string{"observe", "update"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				ready: "True/Available", events: []string{"Normal Updated"}, nameEn: "Ops EN"},
+		},
+		{
+			name: "observe-only without LateInitialize: nothing filled",
+			obj:  department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), policies(v1.ManagementObserve)),
+			ext:  fakeExternal{nameEn: "Operations", observes: []fakeObservation{{obs: Observation{Exists: true, UpToDate: true}, id: 3}}},
+			want: want{calls: []string{"observe"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				ready: "True/Available"},
+		},
+		{
+			name: "Observe+LateInitialize, differs in name too: nameEn filled, still Drifted on name, nothing written to WeCom",
+			obj:  department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), policies(v1.ManagementObserve, v1.ManagementLateInitialize)),
+			ext: fakeExternal{nameEn: "Operations", observes: []fakeObservation{{obs: Observation{Exists: true, Drift: []v1.DriftedField{
+				{Field: "name", WeCom: "Ops (by hand)", Spec: "Ops"}, {Field: "nameEn", WeCom: "Operations", Spec: ""}}}, id: 3}}},
+			want: want{calls: []string{"observe"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				ready: "False/Drifted", synced: "True/ReconcileSuccess", events: []string{"Normal LateInitialized"},
+				drift: []string{"name: Ops (by hand) → Ops"}, nameEn: "Operations"},
+		},
+		{
+			name: "Observe+LateInitialize, not in WeCom: nothing to fill from, NotInWeCom",
+			obj:  department(withFinalizer, policies(v1.ManagementObserve, v1.ManagementLateInitialize)),
+			ext:  fakeExternal{nameEn: "Operations"},
+			want: want{calls: []string{"observe"}, annotations: map[string]string{}, ready: "False/NotInWeCom"},
+		},
 		{
 			name: "delete while the connection is gone: waits and says how to release",
 			obj:  department(deleting, withID(3)),
@@ -562,6 +621,9 @@ func TestManagedReconcilerBranches(t *testing.T) {
 				}
 				if diff := cmp.Diff(w.drift, drift); diff != "" {
 					t.Errorf("status.drift (-want +got):\n%s", diff)
+				}
+				if got.Spec.NameEn != w.nameEn {
+					t.Errorf("spec.nameEn %q, want %q", got.Spec.NameEn, w.nameEn)
 				}
 			}
 			var evs []string
