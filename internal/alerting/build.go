@@ -156,7 +156,9 @@ func (r *renderer) execute(data *Data) (string, error) {
 	}
 	start := time.Now()
 	content, err := r.custom.Execute(data)
-	r.spent += time.Since(start)
+	if !r.custom.builtin {
+		r.spent += time.Since(start)
+	}
 	switch {
 	case errors.Is(err, ErrBudget):
 		r.custom = nil
