@@ -129,11 +129,11 @@ run: manifests generate fmt vet ## Run the manager against the cluster in your k
 ##@ Benchmarks
 
 .PHONY: bench
-bench: envtest ## Measure the operator at scale (convergence, steady state, notification storm); writes bench/results/. BENCH_SCALE=large: import and observe 20,000 members, full management of 21,400 objects (scale.md).
+bench: envtest alertmanager ## Measure the operator at scale (convergence, steady state, notification storm, alert storms through Alertmanager: storm.md); writes bench/results/. BENCH_SCALE=large: import and observe 20,000 members, full management of 21,400 objects (scale.md).
 	go build -o $(LOCALBIN)/manager ./cmd/manager
 	go build -o $(LOCALBIN)/wecom-sim ./cmd/wecom-sim
 	$(if $(BENCH_SCALE),go build -o $(LOCALBIN)/kubectl-wecom ./cmd/kubectl-wecom)
-	go run ./hack/bench -bin $(LOCALBIN) -out bench/results $(if $(BENCH_SCALE),-scale=$(BENCH_SCALE))
+	go run ./hack/bench -bin $(LOCALBIN) -out bench/results -alertmanager $(ALERTMANAGER) $(if $(BENCH_SCALE),-scale=$(BENCH_SCALE))
 
 .PHONY: dashboard-image
 dashboard-image: ## Draw docs/images/dashboard-timeseries.png from bench/results/results.json (hack/dashboard, its own module).
