@@ -179,10 +179,22 @@ type DriftRates struct {
 	ListReads   float64 `json:"listReads"`
 	ObjectReads float64 `json:"singleObjectReads"`
 	Writes      float64 `json:"writes"`
+	// Polled are the reads (in ObjectReads) of the kinds whose drift checks no callback
+	// replaces (pollEndpoints): they keep --drift-interval whether callbacks are on or off.
+	Polled float64 `json:"readsOfKindsWithoutCallbacks"`
 }
 
 // Reads are list and single-object reads together.
 func (d DriftRates) Reads() float64 { return d.ListReads + d.ObjectReads }
+
+// Covered are the reads of the kinds whose drift checks callbacks slow down.
+func (d DriftRates) Covered() float64 { return d.Reads() - d.Polled }
+
+// pollEndpoints are the drift reads of customer tag groups, group welcome templates and the
+// app: the manager takes no callback for them (WeCom sends change_external_tag only for edits
+// in its clients, none for templates, agent settings or menus), so they stay on the drift
+// interval.
+var pollEndpoints = []string{"externalcontact/get_corp_tag_list", "externalcontact/group_welcome_template/get", "agent/get", "menu/get"}
 
 // rates averages the drift calls of intervals (hand-edit repairs left out), skipping the
 // restart's own interval (index 0).
@@ -197,10 +209,16 @@ func rates(ivs []Interval) DriftRates {
 		d.ListReads += float64(l)
 		d.ObjectReads += float64(o)
 		d.Writes += float64(w)
+		for _, ep := range pollEndpoints {
+			d.Polled += float64(iv.Calls.ByEndpoint[ep])
+			if e := iv.EditCalls; e != nil {
+				d.Polled -= float64(e.ByEndpoint[ep])
+			}
+		}
 	}
 	if d.Windows > 0 {
 		n := float64(d.Windows)
-		d.ListReads, d.ObjectReads, d.Writes = d.ListReads/n, d.ObjectReads/n, d.Writes/n
+		d.ListReads, d.ObjectReads, d.Writes, d.Polled = d.ListReads/n, d.ObjectReads/n, d.Writes/n, d.Polled/n
 	}
 	return d
 }
@@ -366,13 +384,14 @@ func (r *Results) targets(c config) []Target {
 	if cb := r.Callbacks; cb != nil {
 		off, on := rates(r.Steady.Intervals), rates(cb.Intervals)
 		share := 0.0
-		if off.Reads() > 0 {
-			share = on.Reads() / off.Reads()
+		if off.Covered() > 0 {
+			share = on.Covered() / off.Covered()
 		}
-		add(fmt.Sprintf("Drift reads per %g s interval with callbacks on", cb.DriftIntervalSeconds),
-			fmt.Sprintf("≤ 1/5 of callbacks off (≤ %.0f)", off.Reads()/5),
-			fmt.Sprintf("%.0f on vs %.0f off (%.2f of off; %d and %d windows)", on.Reads(), off.Reads(), share, on.Windows, off.Windows),
-			off.Reads() > 0 && share <= 0.2)
+		add(fmt.Sprintf("Drift reads per %g s interval with callbacks on (kinds callbacks cover)", cb.DriftIntervalSeconds),
+			fmt.Sprintf("≤ 1/5 of callbacks off (≤ %.0f)", off.Covered()/5),
+			fmt.Sprintf("%.0f on vs %.0f off (%.2f of off; %d and %d windows; besides, %.0f on and %.0f off for customer tag groups, welcome templates and the app)",
+				on.Covered(), off.Covered(), share, on.Windows, off.Windows, on.Polled, off.Polled),
+			off.Covered() > 0 && share <= 0.2)
 		add("WeCom writes with callbacks on, other than hand-edit repairs", "0",
 			fmt.Sprintf("%.0f over %d windows", on.Writes*float64(on.Windows), on.Windows), on.Writes == 0)
 		slow := 0
@@ -553,7 +572,9 @@ func (r *Results) markdown() string {
 		p("|---|---:|---:|---:|")
 		p("| List reads | %.1f | %.1f | %s |", off.ListReads, on.ListReads, div(on.ListReads, off.ListReads))
 		p("| Single-object reads | %.1f | %.1f | %s |", off.ObjectReads, on.ObjectReads, div(on.ObjectReads, off.ObjectReads))
-		p("| **All drift reads** | **%.1f** | **%.1f** | **%s** |", off.Reads(), on.Reads(), div(on.Reads(), off.Reads()))
+		p("| All drift reads | %.1f | %.1f | %s |", off.Reads(), on.Reads(), div(on.Reads(), off.Reads()))
+		p("| of them customer tag groups, welcome templates and the app (no callback: drift interval either way) | %.1f | %.1f | %s |", off.Polled, on.Polled, div(on.Polled, off.Polled))
+		p("| **Drift reads of the kinds callbacks cover** | **%.1f** | **%.1f** | **%s** |", off.Covered(), on.Covered(), div(on.Covered(), off.Covered()))
 		p("| Writes (drift) | %.1f | %.1f | |", off.Writes, on.Writes)
 		p("| Calls repairing hand edits | – | %.1f (%s in all) | |", float64(cb.EditCalls.Total)/float64(max(on.Windows, 1)), num(cb.EditCalls.Total))
 		p("")
