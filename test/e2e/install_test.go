@@ -53,8 +53,9 @@ func helm(args ...string) (string, error) {
 	return run(filepath.Join(root(), "bin", "helm"), append(args, "--kubeconfig", kubeconfig)...)
 }
 
+// kubectl runs bin/kubectl (make kubectl), the API server's version, never the machine's.
 func kubectl(stdin string, args ...string) (string, error) {
-	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	cmd := exec.Command(filepath.Join(root(), "bin", "kubectl"), append([]string{"--kubeconfig", kubeconfig}, args...)...)
 	cmd.Dir = root()
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()

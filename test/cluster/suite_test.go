@@ -1,0 +1,219 @@
+//go:build cluster
+
+// Package cluster runs the operator the way a user does: the image `make image` builds, on
+// the single-node Kubernetes of `make cluster-up` (a real kubelet, containerd, scheduler,
+// controller manager and kube-proxy), installed with helm and with `kubectl apply -f
+// dist/install.yaml`. WeCom is the simulator and Alertmanager the real one, both running on
+// the host and reached from the pods at the node's bridge address.
+//
+// It needs the cluster, so it builds only with -tags cluster: run it with `make test-cluster`
+// (root), which brings the cluster up, loads the image and takes the cluster down afterwards.
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/testenv"
+	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
+)
+
+// Ports on the host for what the pods reach there, in the cluster's 32000-32767 band
+// (hack/cluster/env.sh): nothing envtest runs take.
+const (
+	simPort          = 32500
+	alertmanagerPort = 32093
+)
+
+var (
+	ctx        = context.Background()
+	kubeconfig string
+	nodeIP     string
+	image      string // the image `make image` built and test.sh imported, e.g. ghcr.io/wecom-dev/wecom-operator:dev
+	k8s        client.Client
+	sim        *wecomsim.Sim
+	simURL     string
+)
+
+func TestCluster(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "the operator on a real node")
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+var _ = BeforeSuite(func() {
+	kubeconfig = env("CLUSTER_KUBECONFIG", filepath.Join(root(), "bin", "cluster", "pki", "admin.kubeconfig"))
+	nodeIP = env("CLUSTER_NODE_IP", "10.213.0.1")
+	image = env("CLUSTER_IMAGE", "ghcr.io/wecom-dev/wecom-operator:dev")
+	Expect(kubeconfig).To(BeAnExistingFile(), "no cluster: run `make test-cluster` (or `make cluster-up`)")
+
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	Expect(err).NotTo(HaveOccurred())
+	s := scheme.Scheme
+	Expect(v1.AddToScheme(s)).To(Succeed())
+	k8s, err = client.New(cfg, client.Options{Scheme: s})
+	Expect(err).NotTo(HaveOccurred())
+
+	// The simulator on the node's address: the pods reach it through their bridge's gateway.
+	sim = wecomsim.New(wecomsim.Options{ActivateCreatedUsers: true})
+	l, err := net.Listen("tcp", fmt.Sprintf("%s:%d", nodeIP, simPort))
+	Expect(err).NotTo(HaveOccurred())
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	DeferCleanup(func() {
+		sim.Close()
+		_ = srv.Close()
+	})
+	simURL = fmt.Sprintf("http://%s:%d", nodeIP, simPort)
+})
+
+func root() string { return testenv.Root() }
+
+// run runs a command from the repository root and returns its combined output.
+func run(stdin, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = root()
+	cmd.Stdin = strings.NewReader(stdin)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+func helm(args ...string) (string, error) {
+	return run("", filepath.Join(root(), "bin", "helm"), append(args, "--kubeconfig", kubeconfig)...)
+}
+
+// kubectl is bin/kubectl, the API server's version.
+func kubectl(stdin string, args ...string) (string, error) {
+	return run(stdin, filepath.Join(root(), "bin", "kubectl"), append([]string{"--kubeconfig", kubeconfig}, args...)...)
+}
+
+// restrictedNamespace creates a namespace enforcing Pod Security restricted.
+func restrictedNamespace(name string) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
+		"pod-security.kubernetes.io/enforce":         "restricted",
+		"pod-security.kubernetes.io/enforce-version": "latest",
+	}}}
+	Expect(client.IgnoreAlreadyExists(k8s.Create(ctx, ns))).To(Succeed())
+}
+
+// sampleNamespace creates ns with the samples' Secrets and config/samples, the connections
+// pointed at the simulator, and returns the objects.
+func sampleNamespace(ns string) []*unstructured.Unstructured {
+	Expect(client.IgnoreAlreadyExists(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))).To(Succeed())
+	for name, data := range map[string]map[string]string{
+		"wecom-contacts":       {"secret": wecomsim.DemoContactsSecret},
+		"wecom-app":            {"secret": wecomsim.DemoAppSecret},
+		"sre-robot-webhook":    {"url": simURL + "/cgi-bin/webhook/send?key=" + wecomsim.DemoRobotKey},
+		"alertmanager-webhook": {"token": amToken, "username": "am", "password": "p"},
+	} {
+		Expect(k8s.Create(ctx, testenv.Secret(ns, name, data))).To(Succeed())
+	}
+	files, err := filepath.Glob(filepath.Join(root(), "config", "samples", "wecom_*.yaml"))
+	Expect(err).NotTo(HaveOccurred())
+	var all []*unstructured.Unstructured
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		Expect(err).NotTo(HaveOccurred())
+		for _, u := range docs(string(data)) {
+			u.SetNamespace(ns)
+			if u.GetKind() == "WeComConnection" {
+				Expect(unstructured.SetNestedField(u.Object, simURL, "spec", "apiURL")).To(Succeed())
+			}
+			Expect(k8s.Create(ctx, u)).To(Succeed(), "%s %s", u.GetKind(), u.GetName())
+			all = append(all, u)
+		}
+	}
+	return all
+}
+
+// expectReady waits until every object is Ready (a Notification: Sent).
+func expectReady(objs []*unstructured.Unstructured, timeout time.Duration) {
+	EventuallyWithOffset(1, func(g Gomega) {
+		for _, u := range objs {
+			got := u.DeepCopy()
+			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(u), got)).To(Succeed())
+			g.Expect(readyOrSent(got)).To(BeTrue(), "%s/%s: %v", got.GetKind(), got.GetName(), got.Object["status"])
+		}
+	}, timeout, time.Second).Should(Succeed())
+}
+
+func readyOrSent(u *unstructured.Unstructured) bool {
+	if u.GetKind() == "Notification" {
+		phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
+		return phase == "Sent"
+	}
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		if m, _ := c.(map[string]any); m["type"] == "Ready" {
+			return m["status"] == "True"
+		}
+	}
+	return false
+}
+
+// emptyNamespace deletes every wecom.dev object in ns in the order docs/lifecycle.md gives
+// (the objects, then the connections they need to delete from WeCom) and waits until the
+// operator has finished each.
+func emptyNamespace(ns string) {
+	for _, connections := range []bool{false, true} {
+		var names []string
+		for _, n := range wecomObjects(ns) {
+			if strings.HasPrefix(n, "wecomconnection.") == connections {
+				names = append(names, n)
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		out, err := kubectl("", append([]string{"delete", "-n", ns, "--wait=false"}, names...)...)
+		ExpectWithOffset(1, err).NotTo(HaveOccurred(), out)
+		EventuallyWithOffset(1, func() []string {
+			left := []string{}
+			for _, n := range wecomObjects(ns) {
+				if strings.HasPrefix(n, "wecomconnection.") == connections {
+					left = append(left, n)
+				}
+			}
+			return left
+		}, 2*time.Minute, time.Second).Should(BeEmpty(), func() string {
+			out, _ := kubectl("", "get", "wecom", "-n", ns, "-o", "custom-columns=NAME:.metadata.name,KIND:.kind,MESSAGE:.status.conditions[0].message")
+			return out
+		})
+	}
+}
+
+// wecomObjects lists the wecom.dev objects in ns as kind.group/name.
+func wecomObjects(ns string) []string {
+	out, err := kubectl("", "get", "wecom", "-n", ns, "-o", "name")
+	ExpectWithOffset(2, err).NotTo(HaveOccurred(), out)
+	return strings.Fields(out)
+}
+
+func podMeta(ns, name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: ns, Name: name} }
