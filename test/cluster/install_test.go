@@ -195,6 +195,8 @@ var _ = Describe("the operator installed on a node", Ordered, ContinueOnFailure,
 		data, err := os.ReadFile(filepath.Join(root(), "dist", "install.yaml"))
 		Expect(err).NotTo(HaveOccurred(), "make build-installer writes it")
 		manifest := installYAML(string(data))
+		// WeCom as before the helm install: the samples deleted from it are created anew.
+		freshSim()
 		start := time.Now()
 		out, err := kubectl(manifest, "apply", "--server-side", "-f", "-")
 		Expect(err).NotTo(HaveOccurred(), out)

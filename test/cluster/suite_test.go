@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,17 +81,30 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 
 	// The simulator on the node's address: the pods reach it through their bridge's gateway.
-	sim = wecomsim.New(wecomsim.Options{ActivateCreatedUsers: true})
+	freshSim()
 	l, err := net.Listen("tcp", fmt.Sprintf("%s:%d", nodeIP, simPort))
 	Expect(err).NotTo(HaveOccurred())
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		current.Load().ServeHTTP(w, r)
+	})}
 	go func() { _ = srv.Serve(l) }()
 	DeferCleanup(func() {
-		sim.Close()
+		current.Load().Close()
 		_ = srv.Close()
 	})
 	simURL = fmt.Sprintf("http://%s:%d", nodeIP, simPort)
 })
+
+// current is the simulator the server on simPort serves.
+var current atomic.Pointer[wecomsim.Sim]
+
+// freshSim replaces the simulator with a new demo corp, as it was before any install.
+func freshSim() {
+	sim = wecomsim.New(wecomsim.Options{ActivateCreatedUsers: true})
+	if old := current.Swap(sim); old != nil {
+		old.Close()
+	}
+}
 
 func root() string { return testenv.Root() }
 
@@ -123,6 +137,13 @@ func restrictedNamespace(name string) {
 	Expect(client.IgnoreAlreadyExists(k8s.Create(ctx, ns))).To(Succeed())
 }
 
+// kept are the samples that deleting leaves in WeCom (deletionPolicy: Orphan), so that the
+// samples can be deleted at all: zhangsan is the demo corp's creator, whom WeCom refuses to
+// delete (errcode 301005), and engineering and platform hold it (platform as a member,
+// engineering as platform's parent and the parent of sre, which the sample already orphans).
+// Every other sample is deleted from WeCom for real.
+var kept = map[string]bool{"WeComUser/zhangsan": true, "WeComDepartment/platform": true, "WeComDepartment/engineering": true}
+
 // sampleNamespace creates ns with the samples' Secrets and config/samples, the connections
 // pointed at the simulator, and returns the objects.
 func sampleNamespace(ns string) []*unstructured.Unstructured {
@@ -145,6 +166,9 @@ func sampleNamespace(ns string) []*unstructured.Unstructured {
 			u.SetNamespace(ns)
 			if u.GetKind() == "WeComConnection" {
 				Expect(unstructured.SetNestedField(u.Object, simURL, "spec", "apiURL")).To(Succeed())
+			}
+			if kept[u.GetKind()+"/"+u.GetName()] {
+				Expect(unstructured.SetNestedField(u.Object, "Orphan", "spec", "deletionPolicy")).To(Succeed())
 			}
 			Expect(k8s.Create(ctx, u)).To(Succeed(), "%s %s", u.GetKind(), u.GetName())
 			all = append(all, u)
