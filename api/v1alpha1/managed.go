@@ -170,3 +170,16 @@ func (o *WeComTag) SetExternalID(id string) error {
 	o.Status.TagID = n
 	return nil
 }
+
+// WeComCalendar (issue 12).
+
+func (o *WeComCalendar) GetResourceStatus() *ResourceStatus { return &o.Status.ResourceStatus }
+func (o *WeComCalendar) GetConnectionName() string          { return o.Spec.GetConnectionName() }
+func (o *WeComCalendar) GetDeletionPolicy() DeletionPolicy  { return o.Spec.GetDeletionPolicy() }
+func (o *WeComCalendar) GetManagedSpec() *ManagedSpec       { return &o.Spec.ManagedSpec }
+func (o *WeComCalendar) GetManagedStatus() *ManagedStatus   { return &o.Status.ManagedStatus }
+func (o *WeComCalendar) GetExternalID() string              { return o.Status.CalendarID }
+func (o *WeComCalendar) SetExternalID(id string) error {
+	o.Status.CalendarID = id
+	return nil
+}

@@ -74,6 +74,8 @@ type ScheduleRepeat struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.repeat) || !has(self.repeat.until) || self.repeat.until > self.start",message="repeat.until must be after start"
 // +kubebuilder:validation:XValidation:rule="!has(self.reminders) || !has(self.reminders.before) || self.wholeDay || self.reminders.before.all(b, b in ['0s', '5m', '15m', '1h', '24h'])",message="48h, 168h and OnTheDayAt9 reminders need wholeDay: true"
 // +kubebuilder:validation:XValidation:rule="has(self.calendarID) == has(oldSelf.calendarID) && (!has(self.calendarID) || self.calendarID == oldSelf.calendarID)",message="calendarID is immutable"
+// +kubebuilder:validation:XValidation:rule="!(has(self.calendarID) && has(self.calendarRef))",message="set at most one of calendarID and calendarRef"
+// +kubebuilder:validation:XValidation:rule="has(self.calendarRef) == has(oldSelf.calendarRef) && (!has(self.calendarRef) || self.calendarRef.name == oldSelf.calendarRef.name)",message="calendarRef is immutable: WeCom cannot move a schedule to another calendar (oa/schedule/update cannot change cal_id)"
 type ScheduleSpec struct {
 	DeletableSpec `json:",inline"`
 
@@ -83,6 +85,13 @@ type ScheduleSpec struct {
 	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	CalendarID string `json:"calendarID,omitempty"`
+
+	// calendarRef names a WeComCalendar in the same namespace to hold the schedule; the
+	// schedule waits until the calendar has a cal_id. The WeComCalendar must use the same app
+	// (WeCom answers 90466 for another app's calendar). Immutable: WeCom cannot move a
+	// schedule between calendars, so to move one, recreate the Schedule.
+	// +optional
+	CalendarRef *LocalObjectReference `json:"calendarRef,omitempty"`
 
 	// summary is the title, up to 128 characters. Empty shows as 新建事件.
 	// +kubebuilder:validation:MaxLength=128
@@ -141,6 +150,13 @@ type ScheduleStatus struct {
 	// calendarID is the cal_id the schedule lives in.
 	// +optional
 	CalendarID string `json:"calendarID,omitempty"`
+
+	// calendarRef names a WeComCalendar in the same namespace to hold the schedule; the
+	// schedule waits until the calendar has a cal_id. The WeComCalendar must use the same app
+	// (WeCom answers 90466 for another app's calendar). Immutable: WeCom cannot move a
+	// schedule between calendars, so to move one, recreate the Schedule.
+	// +optional
+	CalendarRef *LocalObjectReference `json:"calendarRef,omitempty"`
 }
 
 // Schedule is an event in a WeCom calendar owned by the connection's self-built app.

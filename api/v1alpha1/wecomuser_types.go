@@ -37,6 +37,7 @@ type UserDepartment struct {
 
 // WeComUserSpec is a member of the corp (通讯录 → 成员).
 // +kubebuilder:validation:XValidation:rule="has(self.mobile) || has(self.email)",message="set mobile or email (WeCom requires at least one)"
+// +kubebuilder:validation:XValidation:rule="!has(self.offboarding) || !has(self.offboarding.handoverTo.userID) || self.offboarding.handoverTo.userID.lowerAscii() != self.userID.lowerAscii()",message="offboarding.handoverTo cannot be the member itself"
 type WeComUserSpec struct {
 	DeletableSpec `json:",inline"`
 
@@ -122,6 +123,12 @@ type WeComUserSpec struct {
 	// +kubebuilder:default=true
 	// +optional
 	ToInvite *bool `json:"toInvite,omitempty"`
+
+	// offboarding hands the member's customers and customer group chats to a successor when
+	// this object is deleted (with deletionPolicy Delete), before the member is deleted. See
+	// docs/offboarding.md.
+	// +optional
+	Offboarding *UserOffboarding `json:"offboarding,omitempty"`
 }
 
 // WeComUserStatus reports the member as WeCom holds it.
@@ -133,6 +140,9 @@ type WeComUserStatus struct {
 	// departmentIDs are the WeCom ids of the departments last written.
 	// +optional
 	DepartmentIDs []int64 `json:"departmentIDs,omitempty"`
+	// offboarding reports the handover of the member's customers while the object is deleted.
+	// +optional
+	Offboarding *OffboardingStatus `json:"offboarding,omitempty"`
 }
 
 // WeComUser is a member of the corp.

@@ -44,7 +44,10 @@ const namespace = "wecom-demo"
 // demoToken is the bearer token the demo's Alertmanager stand-in presents.
 const demoToken = "demo-alertmanager-token"
 
-var kinds = []string{"WeComConnection", "WeComDepartment", "WeComUser", "WeComAppChat", "ContactWay", "Schedule", "Notification", "AlertReceiver"}
+var kinds = []string{"WeComConnection", "WeComDepartment", "WeComUser", "WeComAppChat", "ContactWay", "Schedule", "Notification", "AlertReceiver",
+	// issue 12: customer contact configuration
+	"CustomerTagGroup", "GroupWelcomeTemplate",
+}
 
 func main() {
 	bin := flag.String("bin", "bin", "directory holding manager, wecom-sim, kubectl and k8s/ (kube-apiserver, etcd)")
@@ -399,6 +402,16 @@ func printOrgChart(simURL string) error {
 	}
 	for _, s := range state.Schedules {
 		fmt.Printf("    schedule %q at %s\n", s.Summary, time.Unix(s.StartTime, 0).UTC().Format(time.RFC3339))
+	}
+	for _, g := range state.CorpTagGroups {
+		tags := make([]string, 0, len(g.Tags))
+		for _, t := range g.Tags {
+			tags = append(tags, fmt.Sprintf("%s (order %d)", t.Name, t.Order))
+		}
+		fmt.Printf("    customer tag group %q (order %d): %s\n", g.Name, g.Order, strings.Join(tags, ", "))
+	}
+	for _, t := range state.WelcomeTemplates {
+		fmt.Printf("    group welcome template %s: %q\n", t.ID, t.Text)
 	}
 	return nil
 }

@@ -10,7 +10,10 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
@@ -22,6 +25,20 @@ import (
 
 // EventCancelledInWeCom says a schedule was found cancelled in WeCom and is made again.
 const EventCancelledInWeCom = "CancelledInWeCom"
+
+// indexScheduleCalendar indexes Schedules by the WeComCalendar they name.
+const indexScheduleCalendar = "spec.calendarRef.name"
+
+// calendarIDChanged passes WeComCalendar updates whose cal_id changed: what Schedules with
+// calendarRef wait for.
+var calendarIDChanged = predicate.Funcs{
+	CreateFunc: func(event.CreateEvent) bool { return false },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		o, ok1 := e.ObjectOld.(*v1.WeComCalendar)
+		n, ok2 := e.ObjectNew.(*v1.WeComCalendar)
+		return ok1 && ok2 && o.Status.CalendarID != n.Status.CalendarID
+	},
+}
 
 // scheduleGetBatch is how many ids oa/schedule/get takes at once.
 const scheduleGetBatch = 1000
@@ -44,8 +61,8 @@ var scheduleRepeatTypes = map[v1.RepeatType]int{
 // interval, shared by all of them; cancelled schedules come back with status 1 and are made
 // again. WeCom's update overwrites the whole schedule, so Update always sends every field.
 //
-// Every schedule is created in a calendar whose id the operator knows (spec.calendarID, or
-// the calendar the connection's reconciler created, Connection.CalendarID), so that a
+// Every schedule is created in a calendar whose id the operator knows (spec.calendarRef's
+// WeComCalendar, spec.calendarID, or the calendar the connection's reconciler created, Connection.CalendarID), so that a
 // create whose reply was lost is found with oa/schedule/get_by_calendar: a schedule there
 // that matches the spec and that no other Schedule object holds.
 type schedules struct {
@@ -74,8 +91,10 @@ func (s *schedules) Connect(_ context.Context, c *Connection, obj *v1.Schedule) 
 type scheduleIndex = index[string, wecom.Schedule]
 
 // calendarID is the calendar obj's schedule is created in.
-func (s *scheduleClient) calendarID(obj *v1.Schedule) (string, error) {
+func (s *scheduleClient) calendarID(ctx context.Context, obj *v1.Schedule) (string, error) {
 	switch {
+	case obj.Spec.CalendarRef != nil:
+		return calendarIDOf(ctx, s.kube, obj.Namespace, obj.Spec.CalendarRef.Name)
 	case obj.Spec.CalendarID != "":
 		return obj.Spec.CalendarID, nil
 	case s.c.CalendarID != "":
@@ -199,7 +218,7 @@ func (s *scheduleClient) Observe(ctx context.Context, obj *v1.Schedule) (Observa
 // findLost looks for what a create whose reply was lost made: a schedule in the calendar the
 // create used that matches the spec and that no other Schedule object holds.
 func (s *scheduleClient) findLost(ctx context.Context, obj *v1.Schedule) (Observation, error) {
-	cal, err := s.calendarID(obj)
+	cal, err := s.calendarID(ctx, obj)
 	if err != nil {
 		return Observation{}, err
 	}
@@ -232,7 +251,7 @@ func (s *scheduleClient) findLost(ctx context.Context, obj *v1.Schedule) (Observ
 }
 
 func (s *scheduleClient) Create(ctx context.Context, obj *v1.Schedule) error {
-	cal, err := s.calendarID(obj)
+	cal, err := s.calendarID(ctx, obj)
 	if err != nil {
 		return err
 	}
@@ -400,8 +419,19 @@ func setupSchedules(mgr ctrl.Manager, o Options, connector *Connector, recorder 
 		NewObject: func() *v1.Schedule { return &v1.Schedule{} },
 		External:  &schedules{kube: kube, recorder: recorder, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval)},
 	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1.Schedule{}, indexScheduleCalendar, func(obj client.Object) []string {
+		if ref := obj.(*v1.Schedule).Spec.CalendarRef; ref != nil {
+			return []string{ref.Name}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.Schedule{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&v1.WeComCalendar{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+			return dependants(ctx, kube, &v1.ScheduleList{}, obj.GetNamespace(), indexScheduleCalendar, obj.GetName())
+		}), builder.WithPredicates(calendarIDChanged)).
 		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.ScheduleList{} }), builder.WithPredicates(readyChanged)).
 		WithOptions(controllerOptions(o)).
 		Named("schedule").

@@ -93,6 +93,10 @@ func SetupWithManager(mgr ctrl.Manager, o Options) (*Connector, error) {
 	for _, setup := range []func(ctrl.Manager, Options, *Connector, events.EventRecorder, *snapshots) error{
 		setupAppChats, setupContactWays, setupSchedules,
 		setupTags,
+		// issue 12: calendars
+		setupCalendars,
+		// Customer contact configuration (issue 12).
+		setupCustomerTagGroups, setupGroupWelcomeTemplates,
 	} {
 		if err := setup(mgr, o, connector, recorder, snaps); err != nil {
 			return nil, err

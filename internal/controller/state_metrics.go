@@ -97,6 +97,11 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		{"ContactWay", &v1.ContactWayList{}},
 		{"Schedule", &v1.ScheduleList{}},
 		{"WeComTag", &v1.WeComTagList{}},
+		// issue 12: calendars
+		{"WeComCalendar", &v1.WeComCalendarList{}},
+		// Customer contact configuration (issue 12).
+		{"CustomerTagGroup", &v1.CustomerTagGroupList{}},
+		{"GroupWelcomeTemplate", &v1.GroupWelcomeTemplateList{}},
 		{"Notification", &v1.NotificationList{}},
 		{"AlertReceiver", &v1.AlertReceiverList{}},
 	} {

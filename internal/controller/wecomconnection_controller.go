@@ -232,7 +232,7 @@ func (r *ConnectionReconciler) needsCalendar(ctx context.Context, conn *v1.WeCom
 
 // needsOperatorCalendar says whether s waits for its connection's calendar to be created.
 func needsOperatorCalendar(s *v1.Schedule) bool {
-	return s.Spec.CalendarID == "" && s.Status.ScheduleID == "" && s.DeletionTimestamp.IsZero()
+	return s.Spec.CalendarID == "" && s.Spec.CalendarRef == nil && s.Status.ScheduleID == "" && s.DeletionTimestamp.IsZero()
 }
 
 // patchConnMeta changes the connection's annotations, keeping its status in memory.

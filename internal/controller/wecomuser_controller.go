@@ -47,6 +47,11 @@ type users struct {
 	window time.Duration
 	// now is the clock of the deep checks; nil is time.Now.
 	now func() time.Time
+	// connector resolves spec.offboarding.connectionRef (issue 12, offboarding.go).
+	connector ConnectionResolver
+	// pollEvery is how often a waiting customer handover is checked (the drift interval,
+	// at most handoverMaxPoll).
+	pollEvery time.Duration
 
 	mu    sync.Mutex
 	lists map[string]*userListing // per connection scope
@@ -370,6 +375,11 @@ func (u *userClient) Delete(ctx context.Context, obj *v1.WeComUser) error {
 		// Never created or adopted: a member with this userid, if any, is not ours.
 		return nil
 	}
+	if obj.Spec.Offboarding != nil {
+		if err := u.handover(ctx, obj); err != nil {
+			return err
+		}
+	}
 	if err := u.api.DeleteUser(ctx, obj.Status.UserID); err != nil && !wecom.IsNotFound(err) {
 		return err
 	}
@@ -466,7 +476,8 @@ func setupUsers(mgr ctrl.Manager, o Options, connector *Connector, recorder even
 		return err
 	}
 	kube := mgr.GetClient()
-	us := &users{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval), deepEvery: o.DeepDriftInterval(), window: driftWindow(o.DriftInterval)}
+	us := &users{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval), deepEvery: o.DeepDriftInterval(), window: driftWindow(o.DriftInterval),
+		connector: connector, pollEvery: o.DriftInterval}
 	r := &ManagedReconciler[*v1.WeComUser]{
 		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval, CallbackDriftInterval: o.CallbackDriftInterval,
 		NewObject: func() *v1.WeComUser { return &v1.WeComUser{} },

@@ -70,6 +70,10 @@ func fakeCluster(t *testing.T) client.Client {
 	tag.Status.Drift = []v1.DriftedField{{Field: "users", WeCom: "[lisi]", Spec: "[lisi, wangwu]"}}
 	tag.Status.Conditions = drifted
 	objs = append(objs, tag)
+	group := &v1.CustomerTagGroup{ObjectMeta: metav1.ObjectMeta{Namespace: "b", Name: "level"}}
+	group.Status.Drift = []v1.DriftedField{{Field: "tags", WeCom: "[a]", Spec: "[a, b]"}}
+	group.Status.Conditions = drifted
+	objs = append(objs, group)
 	return fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
 }
 
@@ -103,11 +107,14 @@ WeComUser        user-wangwu  mobile    138             139
 		t.Fatal(err)
 	}
 	out := buf.String()
-	if !strings.Contains(out, "WeComTag         tag-oncall") {
+	if !strings.Contains(out, "CustomerTagGroup  level") {
+		t.Errorf("drift -A leaves out the drifted CustomerTagGroup:\n%s", out)
+	}
+	if !strings.Contains(out, "WeComTag          tag-oncall") {
 		t.Errorf("drift -A leaves out the drifted WeComTag:\n%s", out)
 	}
-	if !strings.HasPrefix(out, "NAMESPACE  KIND") || !strings.Contains(out, "b          ContactWay       way-spring-abc123  state     \"\"              "+strings.Repeat("s", 59)+"…") ||
-		!strings.Contains(out, "b          WeComUser        user-other") {
+	if !strings.HasPrefix(out, "NAMESPACE  KIND") || !strings.Contains(out, "b          ContactWay        way-spring-abc123  state     \"\"              "+strings.Repeat("s", 59)+"…") ||
+		!strings.Contains(out, "b          WeComUser         user-other") {
 		t.Errorf("drift -A:\n%s", out)
 	}
 

@@ -25,7 +25,8 @@ func managedObjects(ctx context.Context, c client.Reader, namespace string) ([]v
 	}
 	depts, users, chats := &v1.WeComDepartmentList{}, &v1.WeComUserList{}, &v1.WeComAppChatList{}
 	ways, scheds, tags := &v1.ContactWayList{}, &v1.ScheduleList{}, &v1.WeComTagList{}
-	for _, l := range []client.ObjectList{depts, users, tags, ways, scheds, chats} {
+	cals := &v1.WeComCalendarList{} // issue 12: calendars
+	for _, l := range []client.ObjectList{depts, users, tags, ways, cals, scheds, chats} {
 		if err := c.List(ctx, l, opts...); err != nil {
 			return nil, err
 		}
@@ -35,8 +36,18 @@ func managedObjects(ctx context.Context, c client.Reader, namespace string) ([]v
 	out = append(out, each(users.Items)...)
 	out = append(out, each(tags.Items)...)
 	out = append(out, each(ways.Items)...)
+	out = append(out, each(cals.Items)...)
 	out = append(out, each(scheds.Items)...)
 	out = append(out, each(chats.Items)...)
+	// Customer contact configuration (issue 12).
+	groups, templates := &v1.CustomerTagGroupList{}, &v1.GroupWelcomeTemplateList{}
+	for _, l := range []client.ObjectList{groups, templates} {
+		if err := c.List(ctx, l, opts...); err != nil {
+			return nil, err
+		}
+	}
+	out = append(out, each(groups.Items)...)
+	out = append(out, each(templates.Items)...)
 	return out, nil
 }
 
@@ -63,10 +74,16 @@ func kindOf(o v1.Managed) string {
 		return "WeComTag"
 	case *v1.ContactWay:
 		return "ContactWay"
+	case *v1.WeComCalendar:
+		return "WeComCalendar"
 	case *v1.Schedule:
 		return "Schedule"
 	case *v1.WeComAppChat:
 		return "WeComAppChat"
+	case *v1.CustomerTagGroup:
+		return "CustomerTagGroup"
+	case *v1.GroupWelcomeTemplate:
+		return "GroupWelcomeTemplate"
 	}
 	return fmt.Sprintf("%T", o)
 }

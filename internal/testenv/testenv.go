@@ -59,6 +59,7 @@ type Env struct {
 	opts   controller.Options
 	cancel context.CancelFunc
 	done   chan struct{}
+	handClients
 }
 
 // Root is the repository's top directory.

@@ -4,7 +4,14 @@ import "net/http"
 
 // Endpoint paths below /cgi-bin/. They are what APIError.API and the metric labels carry.
 const (
-	apiGetToken             = "gettoken"
+	apiGetToken = "gettoken"
+	// Customer succession (issue 12, offboarding).
+	apiExternalList           = "externalcontact/list"
+	apiTransferCustomer       = "externalcontact/transfer_customer"
+	apiTransferResult         = "externalcontact/transfer_result"
+	apiGroupChatList          = "externalcontact/groupchat/list"
+	apiGroupChatOnjobTransfer = "externalcontact/groupchat/onjob_transfer"
+
 	apiDepartmentCreate     = "department/create"
 	apiDepartmentUpdate     = "department/update"
 	apiDepartmentDelete     = "department/delete"
@@ -47,6 +54,16 @@ const (
 	apiMessageRecall        = "message/recall"
 	apiUpdateTemplateCard   = "message/update_template_card"
 	apiWebhookSend          = "webhook/send"
+
+	// §11 customer corp tags and group welcome templates (corptag.go, welcometemplate.go).
+	apiGetCorpTagList           = "externalcontact/get_corp_tag_list"
+	apiAddCorpTag               = "externalcontact/add_corp_tag"
+	apiEditCorpTag              = "externalcontact/edit_corp_tag"
+	apiDelCorpTag               = "externalcontact/del_corp_tag"
+	apiGroupWelcomeTemplateAdd  = "externalcontact/group_welcome_template/add"
+	apiGroupWelcomeTemplateEdit = "externalcontact/group_welcome_template/edit"
+	apiGroupWelcomeTemplateGet  = "externalcontact/group_welcome_template/get"
+	apiGroupWelcomeTemplateDel  = "externalcontact/group_welcome_template/del"
 )
 
 // endpoint describes one API. write marks calls that change WeCom, for which a failure after
@@ -72,7 +89,15 @@ func postOnce(path string) endpoint {
 }
 
 var (
-	epGetToken             = get(apiGetToken)
+	epGetToken = get(apiGetToken)
+	// Customer succession (issue 12, offboarding). A repeated transfer_customer gets 40129
+	// per customer and a repeated onjob_transfer 90504 per chat: nothing is done twice.
+	epExternalList           = get(apiExternalList)
+	epTransferCustomer       = postWrite(apiTransferCustomer)
+	epTransferResult         = post(apiTransferResult) // a POST that only reads
+	epGroupChatList          = post(apiGroupChatList)  // a POST that only reads
+	epGroupChatOnjobTransfer = postWrite(apiGroupChatOnjobTransfer)
+
 	epDepartmentCreate     = postWrite(apiDepartmentCreate)
 	epDepartmentUpdate     = postWrite(apiDepartmentUpdate)
 	epDepartmentDelete     = getWrite(apiDepartmentDelete) // a GET that deletes (§2)
@@ -119,4 +144,16 @@ var (
 	// second update.
 	epMessageUpdateTemplateCard = postWrite(apiUpdateTemplateCard)
 	epWebhookSend               = postOnce(apiWebhookSend)
+
+	// §11 customer corp tags and group welcome templates.
+	epGetCorpTagList = post(apiGetCorpTagList) // a POST that only reads
+	// A repeat adds to the group of that name and is refused (40071) for the names it has.
+	epAddCorpTag  = postWrite(apiAddCorpTag)
+	epEditCorpTag = postWrite(apiEditCorpTag)
+	epDelCorpTag  = postWrite(apiDelCorpTag)
+	// A repeat adds a second template, and WeCom cannot list them to find the first.
+	epGroupWelcomeTemplateAdd  = postOnce(apiGroupWelcomeTemplateAdd)
+	epGroupWelcomeTemplateEdit = postWrite(apiGroupWelcomeTemplateEdit)
+	epGroupWelcomeTemplateGet  = post(apiGroupWelcomeTemplateGet) // a POST that only reads
+	epGroupWelcomeTemplateDel  = postWrite(apiGroupWelcomeTemplateDel)
 )

@@ -303,6 +303,10 @@ func Code(err error) int {
 	return code
 }
 
+// apiHints replaces hints for an errcode that means something else on some endpoints (301002
+// on the customer corp tag writes is another app's tag, not an agentid).
+var apiHints = map[string]map[int]string{}
+
 var hints = map[int]string{
 	ErrCodeSystemBusy:          "WeCom is busy; the call is retried later.",
 	ErrCodeDataVersionConflict: "Another caller changed the same data at the same time; the call is retried later.",
@@ -371,7 +375,10 @@ func Hint(err error) string {
 	if err == nil {
 		return ""
 	}
-	if code, _, ok := apiCode(err); ok {
+	if code, api, ok := apiCode(err); ok {
+		if h, ok := apiHints[api][code]; ok {
+			return h
+		}
 		if h, ok := hints[code]; ok {
 			return h
 		}

@@ -14,6 +14,12 @@ var (
 	_ CredentialChecker = (*Client)(nil)
 )
 
+// Customer corp tags and group welcome templates (corptag.go, welcometemplate.go).
+var (
+	_ CorpTags              = (*Client)(nil)
+	_ GroupWelcomeTemplates = (*Client)(nil)
+)
+
 // CredentialChecker proves a connection's corp ID and secret.
 type CredentialChecker interface {
 	CheckCredentials(ctx context.Context) error

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -780,5 +781,78 @@ func TestCallbackAdminAPI(t *testing.T) {
 	}
 	if !slices.Contains(idx["endpoints"].([]any), any("externalcontact/send_welcome_msg")) {
 		t.Fatalf("endpoint list lacks send_welcome_msg: %v", idx["endpoints"])
+	}
+}
+
+func TestHandEditOfTagEvents(t *testing.T) {
+	e := newEnv(t)
+	rv := newReceiver(t)
+	mustCallback(t, e.srv.Sim, 0, rv)
+	tag := func() Tag {
+		t.Helper()
+		tg, ok := e.srv.State().Tag(1)
+		if !ok {
+			t.Fatal("tag 1 is gone")
+		}
+		return tg
+	}
+
+	// The seeded "oncall" tag holds lisi and department 3. A rename alone sends nothing.
+	res, err := e.srv.ConsoleUpdateTag(TagEdit{TagID: 1, Name: ptr("pager")})
+	if err != nil || len(res.Deliveries) != 0 || tag().Name != "pager" {
+		t.Fatalf("rename: %+v %v %+v", res, err, tag())
+	}
+
+	// A member and a department added, one of each removed: one update_tag with the four lists.
+	res, err = e.srv.Edit(Edit{Op: EditUpdateTag, Tag: &TagEdit{TagID: 1,
+		AddUsers: []string{"WANGWU"}, DelUsers: []string{"lisi"}, AddParties: []int64{4}, DelParties: []int64{3}}})
+	if err != nil || len(res.Deliveries) != 1 {
+		t.Fatalf("members: %+v %v", res, err)
+	}
+	if got := tag(); !slices.Equal(got.Users, []string{"wangwu"}) || !slices.Equal(got.Parties, []int64{4}) {
+		t.Fatalf("tag after the edit: %+v", got)
+	}
+	d := rv.next()
+	ev := d.event.(*wecom.ContactTagEvent)
+	if ev.ChangeType != wecom.ChangeUpdateTag || ev.TagID != 1 || !slices.Equal(ev.AddUserItems, []string{"wangwu"}) ||
+		!slices.Equal(ev.DelUserItems, []string{"lisi"}) || !slices.Equal(ev.AddPartyItems, []int{4}) || !slices.Equal(ev.DelPartyItems, []int{3}) {
+		t.Fatalf("update_tag: %+v", ev)
+	}
+	wantElements(t, d.plaintext, "TagId", "AddUserItems", "DelUserItems", "AddPartyItems", "DelPartyItems")
+
+	// Only what really changed is listed: wangwu is already in, zhaoliu is added.
+	if _, err := e.srv.ConsoleUpdateTag(TagEdit{TagID: 1, AddUsers: []string{"wangwu", "zhaoliu"}}); err != nil {
+		t.Fatal(err)
+	}
+	d = rv.next()
+	if ev := d.event.(*wecom.ContactTagEvent); !slices.Equal(ev.AddUserItems, []string{"zhaoliu"}) || ev.DelUserItems != nil {
+		t.Fatalf("second update_tag: %+v", ev)
+	}
+	wantElements(t, d.plaintext, "TagId", "AddUserItems")
+	waitDeliveries(t, e.srv.Sim, 2)
+
+	// An edit that changes no member sends nothing; bad edits change nothing.
+	if res, err := e.srv.ConsoleUpdateTag(TagEdit{TagID: 1, AddUsers: []string{"zhaoliu"}, DelParties: []int64{3}}); err != nil || len(res.Deliveries) != 0 {
+		t.Fatalf("no-op edit: %+v %v", res, err)
+	}
+	before := tag()
+	for _, tc := range []struct {
+		edit TagEdit
+		want string
+	}{
+		{TagEdit{TagID: 99, AddUsers: []string{"lisi"}}, "no tag 99"},
+		{TagEdit{TagID: 1, AddUsers: []string{"nobody"}}, "no member"},
+		{TagEdit{TagID: 1, AddParties: []int64{99}}, "department 99 does not exist"},
+		{TagEdit{TagID: 1, Name: ptr("")}, "errcode 40072"},
+	} {
+		if _, err := e.srv.ConsoleUpdateTag(tc.edit); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want an error with %q", tc.edit, err, tc.want)
+		}
+	}
+	if after := tag(); !reflect.DeepEqual(before, after) {
+		t.Fatalf("a refused edit changed the tag: %+v -> %+v", before, after)
+	}
+	if n := len(e.srv.Deliveries()); n != 2 {
+		t.Fatalf("%d deliveries, want 2", n)
 	}
 }

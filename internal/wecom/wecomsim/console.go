@@ -63,6 +63,18 @@ type DepartmentEdit struct {
 	Order    *uint32 `json:"order,omitempty"`
 }
 
+// TagEdit is a tag changed on the console (通讯录 → 标签): members and departments
+// added or removed, or a new name. The console may edit any tag, whichever app made
+// it. Only existing members and departments are offered.
+type TagEdit struct {
+	TagID      int64    `json:"tagid"`
+	Name       *string  `json:"tagname,omitempty"`
+	AddUsers   []string `json:"add_users,omitzero"`
+	DelUsers   []string `json:"del_users,omitzero"`
+	AddParties []int64  `json:"add_parties,omitzero"`
+	DelParties []int64  `json:"del_parties,omitzero"`
+}
+
 // Edit is the body of POST /sim/edit: one hand edit.
 //
 //	{"op":"update_user","user":{"userid":"lisi","department":[3],"main_department":3}}
@@ -71,10 +83,12 @@ type DepartmentEdit struct {
 //	{"op":"create_department","department":{"name":"QA","parentid":2}}
 //	{"op":"update_department","department":{"id":3,"parentid":4}}
 //	{"op":"delete_department","id":3}
+//	{"op":"update_tag","tag":{"tagid":12,"add_users":["lisi"],"del_parties":[4]}}
 type Edit struct {
 	Op         string          `json:"op"`
 	User       *UserEdit       `json:"user,omitempty"`
 	Department *DepartmentEdit `json:"department,omitempty"`
+	Tag        *TagEdit        `json:"tag,omitempty"`
 	// UserID is the member of delete_user (or give user.userid).
 	UserID string `json:"userid,omitempty"`
 	// ID is the department of delete_department (or give department.id).
@@ -89,6 +103,7 @@ const (
 	EditCreateDepartment = "create_department"
 	EditUpdateDepartment = "update_department"
 	EditDeleteDepartment = "delete_department"
+	EditUpdateTag        = "update_tag"
 )
 
 // EditResult is the answer of POST /sim/edit.
@@ -132,8 +147,13 @@ func (s *Sim) Edit(e Edit) (EditResult, error) {
 			id = e.Department.ID
 		}
 		return s.ConsoleDeleteDepartment(id)
+	case EditUpdateTag:
+		if e.Tag == nil {
+			return EditResult{}, fmt.Errorf("%s needs \"tag\"", e.Op)
+		}
+		return s.ConsoleUpdateTag(*e.Tag)
 	}
-	return EditResult{}, fmt.Errorf("unknown edit op %q (want create_user, update_user, delete_user, create_department, update_department or delete_department)", e.Op)
+	return EditResult{}, fmt.Errorf("unknown edit op %q (want create_user, update_user, delete_user, create_department, update_department, delete_department or update_tag)", e.Op)
 }
 
 // consoleCall runs an API handler for a hand edit: same validation and
@@ -296,6 +316,94 @@ func (s *Sim) ConsoleDeleteDepartment(id int64) (EditResult, error) {
 		return EditResult{}, err
 	}
 	return EditResult{OK: true, Deliveries: s.pushContactEvents(s.partyEvent(wecom.ChangeDeleteParty, id, -1))}, nil
+}
+
+// ConsoleUpdateTag changes a tag by hand and pushes update_tag (TagId and the members and
+// departments that were really added or removed) when its members changed. A rename alone
+// pushes nothing: update_tag is documented with member lists only (whether WeCom sends an
+// event for a rename is unconfirmed). Members added and removed in one edit cancel out.
+func (s *Sim) ConsoleUpdateTag(e TagEdit) (EditResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tags[e.TagID]
+	if t == nil {
+		return EditResult{}, fmt.Errorf("%s refused: no tag %d", EditUpdateTag, e.TagID)
+	}
+	if e.Name != nil {
+		if ae := validateTagName(optString{set: true, v: *e.Name}); ae != nil {
+			return EditResult{}, fmt.Errorf("%s refused: errcode %d (%s)", EditUpdateTag, ae.code, ae.detail)
+		}
+		if other := s.tagNamed(*e.Name); other != nil && other != t {
+			return EditResult{}, fmt.Errorf("%s refused: errcode %d (%s): tag %d is called %q", EditUpdateTag, codeTagNameExists, errText(codeTagNameExists), other.ID, *e.Name)
+		}
+	}
+	users := make([]string, 0, len(e.AddUsers))
+	for _, id := range e.AddUsers {
+		u := s.users[lower(id)]
+		if u == nil {
+			return EditResult{}, fmt.Errorf("%s refused: no member %q (the console only offers existing members)", EditUpdateTag, id)
+		}
+		users = append(users, u.UserID)
+	}
+	if err := s.checkConsoleDepts(EditUpdateTag, e.AddParties); err != nil {
+		return EditResult{}, err
+	}
+	if n := len(t.Users) + len(t.Parties) + len(users) + len(e.AddParties); n > maxTagMembers {
+		return EditResult{}, fmt.Errorf("%s refused: errcode %d (%s): the tag would have %d members", EditUpdateTag, codeTagMembersOverLimit, errText(codeTagMembersOverLimit), n)
+	}
+	if e.Name != nil {
+		t.Name = *e.Name
+	}
+	var added, removed []string
+	var addedParties, removedParties []int64
+	for _, id := range e.DelUsers {
+		if i := slices.IndexFunc(t.Users, func(u string) bool { return equalFoldASCII(u, id) }); i >= 0 {
+			removed = append(removed, t.Users[i])
+			t.Users = slices.Delete(t.Users, i, i+1)
+		}
+	}
+	for _, id := range e.DelParties {
+		if i := slices.Index(t.Parties, id); i >= 0 {
+			removedParties = append(removedParties, id)
+			t.Parties = slices.Delete(t.Parties, i, i+1)
+		}
+	}
+	for _, id := range users {
+		if !slices.ContainsFunc(t.Users, func(u string) bool { return equalFoldASCII(u, id) }) {
+			t.Users = append(t.Users, id)
+			added = append(added, id)
+		}
+	}
+	for _, id := range e.AddParties {
+		if !slices.Contains(t.Parties, id) {
+			t.Parties = append(t.Parties, id)
+			addedParties = append(addedParties, id)
+		}
+	}
+	added, removed = cancelOut(added, removed)
+	addedParties, removedParties = cancelOut(addedParties, removedParties)
+	res := EditResult{OK: true, Deliveries: []int64{}}
+	if len(added)+len(removed)+len(addedParties)+len(removedParties) > 0 {
+		res.Deliveries = s.pushContactEvents(s.tagEvent(t.ID, added, removed, addedParties, removedParties))
+	}
+	return res, nil
+}
+
+// cancelOut drops what is both in add and in del.
+func cancelOut[T comparable](add, del []T) ([]T, []T) {
+	both := func(v T) bool { return slices.Contains(add, v) && slices.Contains(del, v) }
+	var a, d []T
+	for _, v := range add {
+		if !both(v) {
+			a = append(a, v)
+		}
+	}
+	for _, v := range del {
+		if !both(v) {
+			d = append(d, v)
+		}
+	}
+	return a, d
 }
 
 func (s *Sim) adminEdit(r *http.Request) (any, error) {

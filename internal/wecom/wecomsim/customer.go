@@ -42,6 +42,10 @@ type ExternalContact struct {
 	State    string    `json:"state,omitempty"`
 	ConfigID string    `json:"config_id"`
 	AddTime  time.Time `json:"add_time"` // simulator clock
+	// TransferOutcome, when seeded as 3 (the customer refuses) or 4 (the
+	// takeover member has too many customers), is how a handover of this
+	// customer ends (transfer.go); 0 completes it.
+	TransferOutcome int `json:"transfer_outcome,omitempty"`
 }
 
 // welcomeCode is a WelcomeCode pushed with add_external_contact.
@@ -294,63 +298,74 @@ func parseWelcomeAttachments(raw json.RawMessage) ([]WelcomeAttachment, *apiErro
 	}
 	out := make([]WelcomeAttachment, 0, len(items))
 	for i, it := range items {
-		a := WelcomeAttachment{MsgType: it.MsgType.v}
-		switch it.MsgType.v {
-		case "image":
-			// "media_id和pic_url只需填写一个，两者同时填写时使用media_id，二者不可同时为空"
-			if it.Image == nil || (it.Image.MediaID.v == "" && it.Image.PicURL.v == "") {
-				return nil, errCodef(codeMissingMediaID, "attachment %d: image needs media_id or pic_url", i)
-			}
-			a.Image = &WelcomeImage{MediaID: it.Image.MediaID.v}
-			if a.Image.MediaID == "" {
-				a.Image.PicURL = it.Image.PicURL.v
-			}
-		case "link":
-			l := it.Link
-			switch {
-			case l == nil || l.Title.v == "":
-				return nil, errCodef(codeMissingTitle, "attachment %d: link needs a title", i)
-			case len(l.Title.v) > maxWelcomeLinkTitle:
-				return nil, errCodef(codeContentTooLarge, "attachment %d: link title over %d bytes", i, maxWelcomeLinkTitle)
-			case len(l.Desc.v) > maxWelcomeLinkDesc:
-				return nil, errCodef(codeContentTooLarge, "attachment %d: link desc over %d bytes", i, maxWelcomeLinkDesc)
-			}
-			if e := checkURL(l.URL.v); e != nil {
-				e.detail = fmt.Sprintf("attachment %d: link url", i)
-				return nil, e
-			}
-			a.Link = &WelcomeLink{Title: l.Title.v, PicURL: l.PicURL.v, Desc: l.Desc.v, URL: l.URL.v}
-		case "miniprogram":
-			m := it.MiniProgram
-			switch {
-			case m == nil || m.Title.v == "":
-				return nil, errCodef(codeMissingTitle, "attachment %d: miniprogram needs a title", i)
-			case len(m.Title.v) > maxWelcomeMiniTitle:
-				return nil, errCodef(codeContentTooLarge, "attachment %d: miniprogram title over %d bytes", i, maxWelcomeMiniTitle)
-			case m.PicMediaID.v == "":
-				return nil, errCodef(codeMissingMediaID, "attachment %d: miniprogram needs pic_media_id", i)
-			case m.AppID.v == "":
-				return nil, errCodef(codeMissingMiniAppID, "attachment %d: miniprogram needs appid", i)
-			case m.Page.v == "":
-				return nil, errCodef(codeInvalidParam, "attachment %d: miniprogram needs page", i)
-			}
-			a.MiniProgram = &WelcomeMiniProgram{Title: m.Title.v, PicMediaID: m.PicMediaID.v, AppID: m.AppID.v, Page: m.Page.v}
-		case "video":
-			if it.Video == nil || it.Video.MediaID.v == "" {
-				return nil, errCodef(codeMissingMediaID, "attachment %d: video needs media_id", i)
-			}
-			a.Video = &WelcomeMedia{MediaID: it.Video.MediaID.v}
-		case "file":
-			if it.File == nil || it.File.MediaID.v == "" {
-				return nil, errCodef(codeMissingMediaID, "attachment %d: file needs media_id", i)
-			}
-			a.File = &WelcomeMedia{MediaID: it.File.MediaID.v}
-		default:
-			return nil, errCodef(codeInvalidAttachmentType, "attachment %d: msgtype %q (want image, link, miniprogram, video or file)", i, it.MsgType.v)
+		a, e := checkWelcomePart(it.MsgType.v, &it, fmt.Sprintf("attachment %d", i))
+		if e != nil {
+			return nil, e
 		}
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// checkWelcomePart validates the object of kind (image, link, miniprogram, video or file) in
+// it, for send_welcome_msg's attachments and the group welcome templates alike; where names
+// the part in the call log.
+func checkWelcomePart(kind string, it *welcomeAttachmentBody, where string) (WelcomeAttachment, *apiError) {
+	a := WelcomeAttachment{MsgType: kind}
+	switch kind {
+	case "image":
+		// "media_id和pic_url只需填写一个，两者同时填写时使用media_id，二者不可同时为空"
+		if it.Image == nil || (it.Image.MediaID.v == "" && it.Image.PicURL.v == "") {
+			return a, errCodef(codeMissingMediaID, "%s: image needs media_id or pic_url", where)
+		}
+		a.Image = &WelcomeImage{MediaID: it.Image.MediaID.v}
+		if a.Image.MediaID == "" {
+			a.Image.PicURL = it.Image.PicURL.v
+		}
+	case "link":
+		l := it.Link
+		switch {
+		case l == nil || l.Title.v == "":
+			return a, errCodef(codeMissingTitle, "%s: link needs a title", where)
+		case len(l.Title.v) > maxWelcomeLinkTitle:
+			return a, errCodef(codeContentTooLarge, "%s: link title over %d bytes", where, maxWelcomeLinkTitle)
+		case len(l.Desc.v) > maxWelcomeLinkDesc:
+			return a, errCodef(codeContentTooLarge, "%s: link desc over %d bytes", where, maxWelcomeLinkDesc)
+		}
+		if e := checkURL(l.URL.v); e != nil {
+			e.detail = where + ": link url"
+			return a, e
+		}
+		a.Link = &WelcomeLink{Title: l.Title.v, PicURL: l.PicURL.v, Desc: l.Desc.v, URL: l.URL.v}
+	case "miniprogram":
+		m := it.MiniProgram
+		switch {
+		case m == nil || m.Title.v == "":
+			return a, errCodef(codeMissingTitle, "%s: miniprogram needs a title", where)
+		case len(m.Title.v) > maxWelcomeMiniTitle:
+			return a, errCodef(codeContentTooLarge, "%s: miniprogram title over %d bytes", where, maxWelcomeMiniTitle)
+		case m.PicMediaID.v == "":
+			return a, errCodef(codeMissingMediaID, "%s: miniprogram needs pic_media_id", where)
+		case m.AppID.v == "":
+			return a, errCodef(codeMissingMiniAppID, "%s: miniprogram needs appid", where)
+		case m.Page.v == "":
+			return a, errCodef(codeInvalidParam, "%s: miniprogram needs page", where)
+		}
+		a.MiniProgram = &WelcomeMiniProgram{Title: m.Title.v, PicMediaID: m.PicMediaID.v, AppID: m.AppID.v, Page: m.Page.v}
+	case "video":
+		if it.Video == nil || it.Video.MediaID.v == "" {
+			return a, errCodef(codeMissingMediaID, "%s: video needs media_id", where)
+		}
+		a.Video = &WelcomeMedia{MediaID: it.Video.MediaID.v}
+	case "file":
+		if it.File == nil || it.File.MediaID.v == "" {
+			return a, errCodef(codeMissingMediaID, "%s: file needs media_id", where)
+		}
+		a.File = &WelcomeMedia{MediaID: it.File.MediaID.v}
+	default:
+		return a, errCodef(codeInvalidAttachmentType, "%s: msgtype %q (want image, link, miniprogram, video or file)", where, kind)
+	}
+	return a, nil
 }
 
 // handleSendWelcomeMsg implements POST externalcontact/send_welcome_msg

@@ -5,6 +5,12 @@
 //   - /cgi-bin/… — the simulated API: gettoken; department/*; user/*;
 //     tag/* (each tag owned by the app that created it, tag.go); appchat/*;
 //     externalcontact/*_contact_way and externalcontact/send_welcome_msg;
+//     customer succession of members in service (externalcontact/list,
+//     transfer_customer, transfer_result, groupchat/list and
+//     groupchat/onjob_transfer; transfer.go);
+//     externalcontact/*_corp_tag* (customer corp tags, owned by the app that
+//     made them, corptag.go) and externalcontact/group_welcome_template/*
+//     (welcometemplate.go);
 //     oa/calendar/*; oa/schedule/*; message/send, message/recall and
 //     message/update_template_card; webhook/send.
 //     Errors are HTTP 200 {"errcode":N,"errmsg":"…"}; unknown paths are
@@ -51,7 +57,8 @@
 // message/update_template_card changes the targeted copies.
 //
 // Everything time-dependent (token expiry, quotas, rate windows, duplicate
-// check, recall window, contact-way timestamps, welcome-code expiry,
+// check, recall window, contact-way timestamps, welcome-code expiry, customer
+// handovers,
 // response-code expiry, a callback's CreateTime and timestamp) uses the
 // simulator clock (SetNow/Advance), so tests never sleep. Only callback
 // HTTP timeouts and retry spacing use real time (Options.CallbackTimeout

@@ -61,6 +61,14 @@ const (
 	codeTooManyAttachments    = 41064
 	codeInvalidAttachmentType = 41065
 
+	// Group welcome templates (welcometemplate.go): 群欢迎语模板数量达到上限, 无此群欢迎语模板的
+	// 编辑权限, 缺少templateid参数, templateid不存在 (the last two are the closest codes of the
+	// official table; which ones WeCom answers is unconfirmed).
+	codeWelcomeTemplateLimit   = 41055
+	codeWelcomeTemplateNotMine = 41058
+	codeMissingTemplateID      = 84019
+	codeTemplateIDNotFound     = 84020
+
 	codeTokenExpired      = 42001
 	codeCardTaskID        = 42014
 	codeCardAppMismatch   = 42015 // update_template_card: the card was sent by another app (§14)
@@ -187,6 +195,16 @@ const (
 	codeInvalidTelephone  = 301013
 	codeInvalidMD5        = 301019
 	codeUserIDNotEditable = 301036
+
+	// Customer succession (transfer.go; names from the official table).
+	codeInvalidExternalUserID = 40096 // 不合法的外部联系人userid
+	codeNotRealName           = 40098 // 成员尚未实名认证
+	codeTransferTooOften      = 40128 // 客户转接过于频繁(90个自然日内,在职成员的每位客户仅可被转接2次)
+	codeTransferInProgress    = 40129 // 当前客户正在转接中
+	codeTooManyItems          = 81017 // 请求个数超过限制
+	codeNoExternalRelation    = 84061 // 不存在外部联系人的关系
+	codeNotCustomerChat       = 90501 // 该群不是客户群
+	codeChatOwnerSame         = 90504 // 群主没变
 )
 
 // errMessages holds the errmsg text for each code. Where the reference quotes
@@ -245,6 +263,11 @@ var errMessages = map[int]string{
 	codeUserNotActivated:      "user not activated",
 	codeTooManyAttachments:    "attachment count exceeds limit",
 	codeInvalidAttachmentType: "invalid attachment msgtype",
+
+	codeWelcomeTemplateLimit:   "group welcome template count reaches limit",
+	codeWelcomeTemplateNotMine: "no privilege to edit the group welcome template",
+	codeMissingTemplateID:      "templateid missing",
+	codeTemplateIDNotFound:     "templateid not found",
 
 	codeTokenExpired:      "access_token expired",
 	codeCardTaskID:        "taskid has existed or empty or exceed max len", // as quoted in §14
@@ -372,6 +395,15 @@ var errMessages = map[int]string{
 	codeInvalidTelephone:  "invalid telephone",
 	codeInvalidMD5:        "invalid md5",
 	codeUserIDNotEditable: "not allow to update userid",
+
+	codeInvalidExternalUserID: "invalid external userid",
+	codeNotRealName:           "user not real-name verified",
+	codeTransferTooOften:      "customer transferred too often",
+	codeTransferInProgress:    "customer is being transferred",
+	codeTooManyItems:          "too many items in request",
+	codeNoExternalRelation:    "not external contact",
+	codeNotCustomerChat:       "not a customer group chat",
+	codeChatOwnerSame:         "the owner of this chat is not changed",
 }
 
 // errText returns the bare errmsg for a code.

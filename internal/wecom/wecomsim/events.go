@@ -118,6 +118,27 @@ func (s *Sim) partyEvent(changeType string, id, parent int64) *callbackEvent {
 	return x.done()
 }
 
+// tagEvent builds update_tag: TagId and the comma-separated members and departments
+// added and removed, each left out when empty (DOC-96304).
+func (s *Sim) tagEvent(id int64, addUsers, delUsers []string, addParties, delParties []int64) *callbackEvent {
+	x := s.newEvent(wecom.EventChangeContact, wecom.ChangeUpdateTag)
+	x.num("TagId", id)
+	for _, f := range []struct {
+		name string
+		v    string
+	}{
+		{"AddUserItems", strings.Join(addUsers, ",")},
+		{"DelUserItems", strings.Join(delUsers, ",")},
+		{"AddPartyItems", joinIDs(addParties)},
+		{"DelPartyItems", joinIDs(delParties)},
+	} {
+		if f.v != "" {
+			x.text(f.name, f.v)
+		}
+	}
+	return x.done()
+}
+
 // pushContactEvents sends change_contact events to the contacts-sync
 // callback, in order, and returns their delivery seqs. Callers hold s.mu.
 func (s *Sim) pushContactEvents(evs ...*callbackEvent) []int64 {

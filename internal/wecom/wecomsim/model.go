@@ -255,12 +255,20 @@ type Snapshot struct {
 	Schedules   []Schedule   `json:"schedules"`
 	// ExternalContacts are the customers added by Scan, oldest first.
 	ExternalContacts []ExternalContact `json:"external_contacts"`
+	// CustomerGroupChats are the customer group chats, by chat_id.
+	CustomerGroupChats []CustomerGroupChat `json:"customer_group_chats"`
+	// CustomerTransfers are the customer handovers, oldest first.
+	CustomerTransfers []CustomerTransfer `json:"customer_transfers"`
 	// WelcomeMessages are those sent with send_welcome_msg, oldest first.
 	WelcomeMessages []WelcomeMessage `json:"welcome_messages"`
 	// Cards are the interactive cards sent (button/vote/multiple
 	// interaction, or notice cards with an action_menu) with each
 	// recipient's copy, in send order (cards.go).
 	Cards []CardState `json:"cards"`
+	// CorpTagGroups are the customer tag groups, oldest first (corptag.go).
+	CorpTagGroups []CorpTagGroup `json:"corp_tag_groups"`
+	// WelcomeTemplates are the group welcome templates, oldest first (welcometemplate.go).
+	WelcomeTemplates []GroupWelcomeTemplate `json:"group_welcome_templates"`
 }
 
 // Department returns the department with id from the snapshot.

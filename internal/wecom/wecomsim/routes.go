@@ -56,6 +56,12 @@ func buildRoutes() map[string]*endpoint {
 		// §13 客户联系: the welcome message for a new customer (customer.go).
 		write(post("externalcontact/send_welcome_msg", permCustomerContact, handleSendWelcomeMsg)),
 
+		// Customer succession of members in service (issue 12, offboarding; transfer.go).
+		get("externalcontact/list", permCustomerContact, handleExternalList),
+		write(post("externalcontact/transfer_customer", permCustomerContact, handleTransferCustomer)),
+		post("externalcontact/transfer_result", permCustomerContact, handleTransferResult),
+		post("externalcontact/groupchat/list", permCustomerContact, handleGroupChatList),
+		write(post("externalcontact/groupchat/onjob_transfer", permCustomerContact, handleGroupChatOnjobTransfer)),
 		// §6 calendars and schedules (current generation).
 		write(post("oa/calendar/add", permAgent, handleCalendarAdd)),
 		write(post("oa/calendar/update", permAgent, handleCalendarUpdate)),
@@ -75,6 +81,17 @@ func buildRoutes() map[string]*endpoint {
 		write(post("message/recall", nil, handleMessageRecall)),
 		// §14 card updates: single-use response codes (cards.go).
 		write(post("message/update_template_card", nil, handleUpdateTemplateCard)),
+
+		// §11 customer corp tags (corptag.go) and group welcome templates (welcometemplate.go):
+		// apps configured under 客户联系 → 可调用接口的应用.
+		post("externalcontact/get_corp_tag_list", permCustomerContact, handleGetCorpTagList),
+		write(post("externalcontact/add_corp_tag", permCustomerContact, handleAddCorpTag)),
+		write(post("externalcontact/edit_corp_tag", permCustomerContact, handleEditCorpTag)),
+		write(post("externalcontact/del_corp_tag", permCustomerContact, handleDelCorpTag)),
+		write(post("externalcontact/group_welcome_template/add", permCustomerContact, handleAddGroupWelcomeTemplate)),
+		write(post("externalcontact/group_welcome_template/edit", permCustomerContact, handleEditGroupWelcomeTemplate)),
+		post("externalcontact/group_welcome_template/get", permCustomerContact, handleGetGroupWelcomeTemplate),
+		write(post("externalcontact/group_welcome_template/del", permCustomerContact, handleDelGroupWelcomeTemplate)),
 
 		// §8 group robot: the key is the credential.
 		{name: "webhook/send", post: true, write: true, auth: authRobotKey, noBaseLimit: true, handle: handleWebhookSend},

@@ -15,6 +15,13 @@ type Seed struct {
 	Users       []User       `json:"users,omitempty"`
 	Tags        []Tag        `json:"tags,omitempty"`
 	Robots      []Robot      `json:"robots,omitempty"`
+	// ExternalContacts are customers, each followed by its UserID member
+	// (replaced by external_userid).
+	ExternalContacts []ExternalContact `json:"external_contacts,omitempty"`
+	// CustomerGroupChats are customer group chats and their owners.
+	CustomerGroupChats []CustomerGroupChat `json:"customer_group_chats,omitempty"`
+	// CorpTagGroups are customer tag groups made in the admin console (owner "").
+	CorpTagGroups []CorpTagGroup `json:"corp_tag_groups,omitempty"`
 }
 
 // Credentials are the fake secrets of DemoSeed, for tests and the demo.
@@ -141,11 +148,30 @@ func (s *Sim) applySeedLocked(seed Seed) error {
 		t = t.clone()
 		s.tags[t.ID] = &t
 	}
+	for _, e := range seed.ExternalContacts {
+		if e.ExternalUserID == "" || s.users[lower(e.UserID)] == nil {
+			return fmt.Errorf("seed: external contact %q needs an id and an existing member (%q)", e.ExternalUserID, e.UserID)
+		}
+		if old := s.external(e.ExternalUserID); old != nil {
+			*old = e
+		} else {
+			s.externals = append(s.externals, &e)
+		}
+	}
+	for _, ch := range seed.CustomerGroupChats {
+		if ch.ChatID == "" || s.users[lower(ch.Owner)] == nil {
+			return fmt.Errorf("seed: customer group chat %q needs an id and an existing owner (%q)", ch.ChatID, ch.Owner)
+		}
+		s.groupChats[ch.ChatID] = &ch
+	}
 	for _, r := range seed.Robots {
 		if r.Key == "" {
 			return fmt.Errorf("seed: robot %q has no key", r.Name)
 		}
 		s.robots[r.Key] = &r
+	}
+	for _, g := range seed.CorpTagGroups {
+		s.seedCorpTagGroup(g)
 	}
 	return nil
 }

@@ -54,6 +54,9 @@ type Options struct {
 	// and the next one; default 5 s (WeCom's spacing is unconfirmed).
 	// Both durations are real time, not the simulator clock.
 	CallbackRetryInterval time.Duration
+	// TransferDelay is how long a customer handover (transfer_customer) waits
+	// before it completes, on the simulator clock; default 24 h, WeCom's.
+	TransferDelay time.Duration
 }
 
 const (
@@ -112,6 +115,13 @@ type Sim struct {
 	externals    []*ExternalContact
 	welcomeCodes map[string]*welcomeCode
 	welcomes     []*WelcomeMessage
+	// Customer succession (transfer.go).
+	groupChats map[string]*CustomerGroupChat
+	transfers  []*CustomerTransfer
+
+	// Customer corp tags and group welcome templates (corptag.go, welcometemplate.go).
+	corpTagGroups    map[string]*CorpTagGroup
+	welcomeTemplates map[string]*GroupWelcomeTemplate
 
 	// cb sends callbacks. It has its own lock, which may be taken while
 	// holding s.mu but never the other way round.
@@ -189,6 +199,10 @@ func (s *Sim) resetLocked() {
 	s.externals = nil
 	s.welcomeCodes = map[string]*welcomeCode{}
 	s.welcomes = nil
+	s.groupChats = map[string]*CustomerGroupChat{}
+	s.transfers = nil
+	s.corpTagGroups = map[string]*CorpTagGroup{}
+	s.welcomeTemplates = map[string]*GroupWelcomeTemplate{}
 	s.cb.reset()
 }
 

@@ -52,6 +52,13 @@ func (s *Sim) State() Snapshot {
 	for _, sc := range s.sortedSchedules() {
 		snap.Schedules = append(snap.Schedules, sc.clone())
 	}
+	s.settleTransfers(s.Now())
+	for _, ch := range s.sortedGroupChats() {
+		snap.CustomerGroupChats = append(snap.CustomerGroupChats, *ch)
+	}
+	for _, t := range s.transfers {
+		snap.CustomerTransfers = append(snap.CustomerTransfers, *t)
+	}
 	for _, c := range s.externals {
 		snap.ExternalContacts = append(snap.ExternalContacts, *c)
 	}
@@ -59,5 +66,21 @@ func (s *Sim) State() Snapshot {
 		snap.WelcomeMessages = append(snap.WelcomeMessages, m.clone())
 	}
 	snap.Cards = s.cardStatesLocked()
+	for _, g := range sortedBySeq(s.corpTagGroups, func(g *CorpTagGroup) int64 { return g.seq }) {
+		snap.CorpTagGroups = append(snap.CorpTagGroups, g.clone())
+	}
+	for _, t := range sortedBySeq(s.welcomeTemplates, func(t *GroupWelcomeTemplate) int64 { return t.seq }) {
+		snap.WelcomeTemplates = append(snap.WelcomeTemplates, t.clone())
+	}
 	return snap
+}
+
+// sortedBySeq returns m's values in the order they were stored.
+func sortedBySeq[K comparable, V any](m map[K]V, seq func(V) int64) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b V) int { return cmp.Compare(seq(a), seq(b)) })
+	return out
 }

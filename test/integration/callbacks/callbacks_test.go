@@ -213,6 +213,43 @@ var _ = Describe("WeCom callbacks", func() {
 		Expect(callsSince(start)).To(ConsistOf(fmt.Sprintf("department/get %d", child.Status.ID), "department/update"))
 	})
 
+	It("puts back tag members changed by hand within 5 s while the drift interval is an hour, reading only that tag", func() {
+		ns := withCallbacks("tag")
+		team := department(ns, "team", "")
+		alice := member(ns, "alice", "cb-tag-alice-"+ns, "team")
+		create(team, alice)
+		ready(team)
+		ready(alice)
+		tg := &v1.WeComTag{ObjectMeta: metav1.ObjectMeta{Name: "oncall", Namespace: ns}}
+		tg.Spec.ConnectionRef.Name = testenv.ContactsConnection
+		tg.Spec.Name = "oncall-" + ns
+		tg.Spec.Users = []v1.TagUser{{Ref: &v1.LocalObjectReference{Name: "alice"}}}
+		tg.Spec.Departments = []v1.TagDepartment{{Ref: &v1.LocalObjectReference{Name: "team"}}}
+		create(tg)
+		ready(tg)
+		simTag := func() wecomsim.Tag {
+			t, _ := env.Sim.State().Tag(tg.Status.TagID)
+			return t
+		}
+
+		start := lastSeq()
+		res, err := env.Sim.ConsoleUpdateTag(wecomsim.TagEdit{TagID: tg.Status.TagID,
+			AddUsers: []string{"lisi"}, DelUsers: []string{alice.Spec.UserID}, DelParties: []int64{team.Status.ID}})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Deliveries).To(HaveLen(1), "one update_tag is pushed")
+		Eventually(func(g Gomega) {
+			t := simTag()
+			g.Expect(t.Users).To(ConsistOf(alice.Spec.UserID))
+			g.Expect(t.Parties).To(ConsistOf(team.Status.ID))
+		}).WithTimeout(5*time.Second).Should(Succeed(), "the hand edit is repaired")
+		Eventually(func(g Gomega) {
+			g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(tg), tg)).To(Succeed())
+			g.Expect(tg.Annotations).NotTo(HaveKey(v1.AnnotationRefresh), "the refresh request is done")
+		}).Should(Succeed())
+		Expect(callsSince(start)).To(ConsistOf("tag/get", "tag/deltagusers", "tag/addtagusers"),
+			"only the tag concerned was read, and its members written back with one call each way")
+	})
+
 	It("changes nothing for a forged callback: wrong signature, another corp, or a replay", func() {
 		ns := withCallbacks("forged")
 		team := department(ns, "team", "")
