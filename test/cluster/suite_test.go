@@ -156,23 +156,14 @@ func sampleNamespace(ns string) []*unstructured.Unstructured {
 	} {
 		Expect(k8s.Create(ctx, testenv.Secret(ns, name, data))).To(Succeed())
 	}
-	files, err := filepath.Glob(filepath.Join(root(), "config", "samples", "wecom_*.yaml"))
+	all, err := testenv.Samples(simURL)
 	Expect(err).NotTo(HaveOccurred())
-	var all []*unstructured.Unstructured
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		Expect(err).NotTo(HaveOccurred())
-		for _, u := range docs(string(data)) {
-			u.SetNamespace(ns)
-			if u.GetKind() == "WeComConnection" {
-				Expect(unstructured.SetNestedField(u.Object, simURL, "spec", "apiURL")).To(Succeed())
-			}
-			if kept[u.GetKind()+"/"+u.GetName()] {
-				Expect(unstructured.SetNestedField(u.Object, "Orphan", "spec", "deletionPolicy")).To(Succeed())
-			}
-			Expect(k8s.Create(ctx, u)).To(Succeed(), "%s %s", u.GetKind(), u.GetName())
-			all = append(all, u)
+	for _, u := range all {
+		u.SetNamespace(ns)
+		if kept[u.GetKind()+"/"+u.GetName()] {
+			Expect(unstructured.SetNestedField(u.Object, "Orphan", "spec", "deletionPolicy")).To(Succeed())
 		}
+		Expect(k8s.Create(ctx, u)).To(Succeed(), "%s %s", u.GetKind(), u.GetName())
 	}
 	return all
 }
@@ -183,23 +174,9 @@ func expectReady(objs []*unstructured.Unstructured, timeout time.Duration) {
 		for _, u := range objs {
 			got := u.DeepCopy()
 			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(u), got)).To(Succeed())
-			g.Expect(readyOrSent(got)).To(BeTrue(), "%s/%s: %v", got.GetKind(), got.GetName(), got.Object["status"])
+			g.Expect(testenv.ReadyOrSent(got)).To(BeTrue(), "%s/%s: %v", got.GetKind(), got.GetName(), got.Object["status"])
 		}
 	}, timeout, time.Second).Should(Succeed())
-}
-
-func readyOrSent(u *unstructured.Unstructured) bool {
-	if u.GetKind() == "Notification" {
-		phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
-		return phase == "Sent"
-	}
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conds {
-		if m, _ := c.(map[string]any); m["type"] == "Ready" {
-			return m["status"] == "True"
-		}
-	}
-	return false
 }
 
 // emptyNamespace deletes every wecom.dev object in ns in the order docs/lifecycle.md gives
