@@ -29,10 +29,10 @@ import (
 )
 
 const (
-	release    = "wecom"
-	releaseNS  = "wecom-system"
-	chartDir   = "charts/wecom-operator"
-	chartSA    = "wecom-wecom-operator"
+	release   = "wecom"
+	releaseNS = "wecom-system"
+	chartDir  = "charts/wecom-operator"
+	chartSA   = "wecom-wecom-operator"
 )
 
 func root() string { return testenv.Root() }
