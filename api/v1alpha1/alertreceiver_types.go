@@ -85,6 +85,18 @@ type AlertmanagerAPI struct {
 	AuthSecretRef *AlertReceiverAuth `json:"authSecretRef,omitempty"`
 }
 
+// AlertFold says whether a receiver's messages may be folded into digests in a storm.
+// +kubebuilder:validation:Enum=Auto;Never
+type AlertFold string
+
+const (
+	// AlertFoldAuto folds the waiting messages into digests when more wait for the same
+	// recipients than WeCom's quota lets through in the current window.
+	AlertFoldAuto AlertFold = "Auto"
+	// AlertFoldNever sends every message on its own, held for a quota slot when needed.
+	AlertFoldNever AlertFold = "Never"
+)
+
 // AlertSplit says how many Notifications one Alertmanager notification becomes.
 // +kubebuilder:validation:Enum=Group;Alert
 type AlertSplit string
@@ -203,6 +215,17 @@ type AlertReceiverSpec struct {
 	// in. Without it cards have no Silence buttons.
 	// +optional
 	Alertmanager *AlertmanagerAPI `json:"alertmanager,omitempty"`
+
+	// fold is Auto (the default) or Never. Auto: in a storm, when more of the receiver's
+	// messages wait for the same recipients than WeCom's quota lets through in the current
+	// window (30 a minute and 1000 an hour per member for app messages, 20 a minute per
+	// robot, 200 a minute per chat), the waiting ones are sent together as digest messages
+	// with one line per message (severity, title, summary, link), so every alert is seen
+	// at once instead of over minutes. Cards fold into markdown digests without buttons;
+	// each entry links to the alert. Never: every message is sent on its own, paced.
+	// +kubebuilder:default=Auto
+	// +optional
+	Fold AlertFold `json:"fold,omitempty"`
 
 	// template is a Go text/template that renders one message from Alertmanager's webhook
 	// data (.Status, .Alerts, .GroupLabels, .CommonLabels, .CommonAnnotations, .ExternalURL,

@@ -42,6 +42,9 @@ const (
 	ReasonHeld               = "Held"
 	ReasonSent               = "Sent"
 	ReasonFailed             = "Failed"
+	// ReasonInUse: a WeComConnection was deleted but is kept until the objects that need it
+	// to delete their WeCom counterparts are gone; the message names them.
+	ReasonInUse = "InUse"
 )
 
 // ConnectionReference names a WeComConnection in the same namespace.
@@ -94,13 +97,16 @@ type ManagedSpec struct {
 	// managementPolicies says what the operator may do to the WeCom object, following
 	// Crossplane's model: ["*"] (the default) is full management; otherwise a set that
 	// includes Observe, plus any of Create (make it when WeCom lacks it), Update (repair it
-	// when it differs from the spec) and Delete (delete it with the Kubernetes object).
-	// ["Observe"] never writes to WeCom: the object reports what WeCom holds (status.drift
-	// lists what differs, Ready=False reason Drifted) and repairs nothing; without Delete,
-	// deleting the Kubernetes object leaves WeCom alone whatever deletionPolicy says.
+	// when it differs from the spec), Delete (delete it with the Kubernetes object) and
+	// LateInitialize (fill the spec fields the kind lists as late-initialised, when left
+	// empty, from WeCom's values; the only spec write the operator makes, and never to a
+	// field that is set). ["Observe"] never writes to WeCom: the object reports what WeCom
+	// holds (status.drift lists what differs, Ready=False reason Drifted) and repairs
+	// nothing; without Delete, deleting the Kubernetes object leaves WeCom alone whatever
+	// deletionPolicy says.
 	// +kubebuilder:default={"*"}
 	// +kubebuilder:validation:MinItems=1
-	// +kubebuilder:validation:MaxItems=4
+	// +kubebuilder:validation:MaxItems=5
 	// +listType=set
 	// +kubebuilder:validation:XValidation:rule="!('*' in self) || size(self) == 1",message="\"*\" means every policy and stands alone"
 	// +kubebuilder:validation:XValidation:rule="'*' in self || 'Observe' in self",message="managementPolicies must include Observe: the operator cannot create, update or delete what it does not read"
@@ -109,7 +115,7 @@ type ManagedSpec struct {
 }
 
 // ManagementPolicy is one thing the operator may do to a WeCom object.
-// +kubebuilder:validation:Enum="*";Observe;Create;Update;Delete
+// +kubebuilder:validation:Enum="*";Observe;Create;Update;Delete;LateInitialize
 type ManagementPolicy string
 
 // Management policies.
@@ -119,6 +125,8 @@ const (
 	ManagementCreate  ManagementPolicy = "Create"
 	ManagementUpdate  ManagementPolicy = "Update"
 	ManagementDelete  ManagementPolicy = "Delete"
+	// ManagementLateInitialize fills empty spec fields from WeCom (see each kind's docs).
+	ManagementLateInitialize ManagementPolicy = "LateInitialize"
 )
 
 // Allows says whether the policies let the operator do p; none set means ["*"].

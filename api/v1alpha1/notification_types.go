@@ -419,6 +419,16 @@ type NotificationSpec struct {
 	// +optional
 	Safe bool `json:"safe,omitempty"`
 
+	// fold lets the operator fold this message into a digest during a storm: when more
+	// foldable Notifications wait for the same recipients than WeCom's quota lets through
+	// in the current window, the waiting ones are sent together as digest messages, one
+	// entry each (severity, title, summary, link), and this one ends Sent with
+	// status.deliveredIn naming the digest. Without it the message is only ever sent on
+	// its own (held for a quota slot when needed). AlertReceivers set it unless their
+	// spec.fold is Never.
+	// +optional
+	Fold *NotificationFold `json:"fold,omitempty"`
+
 	// duplicateCheckInterval is WeCom's server-side dedupe window for app messages, at most
 	// 4h. Defaults to 30m (WeCom's 1800 s).
 	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s') && duration(self) <= duration('4h')",message="duplicateCheckInterval must be more than 0s and at most 4h"
@@ -436,6 +446,29 @@ type NotificationSpec struct {
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="ttlAfterFinished must not be negative"
 	// +optional
 	TTLAfterFinished *metav1.Duration `json:"ttlAfterFinished,omitempty"`
+}
+
+// NotificationFold is this message's entry in a digest.
+type NotificationFold struct {
+	// title is the entry's text, one line of at most 256 bytes (longer is cut). Empty uses
+	// the message's title or first line.
+	// +kubebuilder:validation:MaxLength=256
+	// +optional
+	Title string `json:"title,omitempty"`
+	// severity is shown before the title, for example critical. At most 63 characters.
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	Severity string `json:"severity,omitempty"`
+	// summary follows the title, one line of at most 512 bytes (the digest shows the first
+	// 160 bytes).
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Summary string `json:"summary,omitempty"`
+	// url the entry links to, http or https, at most 2048 characters.
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^https?://`
+	// +optional
+	URL string `json:"url,omitempty"`
 }
 
 // NotificationAlert ties a card to the AlertReceiver that made it and to its alerts.
@@ -521,6 +554,69 @@ type NotificationAction struct {
 	Message string `json:"message,omitempty"`
 }
 
+// MaxFoldDigests bounds the digests of one fold plan: WeCom lets at most 30 app messages
+// a minute through per member, so no window ever has room for more.
+const MaxFoldDigests = 30
+
+// MaxDigestEntries bounds the Notifications one digest carries.
+const MaxDigestEntries = 100
+
+// NotificationDigest is one digest message of a fold plan.
+type NotificationDigest struct {
+	// members are the Notifications (same namespace) the digest carries, in the order
+	// listed, 1 to 100.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MaxLength=253
+	// +listType=atomic
+	Members []string `json:"members"`
+	// attempts counts the calls made to WeCom to deliver the digest, each written before
+	// its call.
+	// +optional
+	Attempts int32 `json:"attempts,omitempty"`
+	// lastAttemptTime is when the last call was started.
+	// +optional
+	LastAttemptTime *metav1.Time `json:"lastAttemptTime,omitempty"`
+	// sentAt is when WeCom accepted the digest, msgID its message id (app messages).
+	// +optional
+	SentAt *metav1.Time `json:"sentAt,omitempty"`
+	// +optional
+	MsgID string `json:"msgID,omitempty"`
+	// failed is set when WeCom refused the digest for good, or the leader's
+	// deliveryDeadline passed before it was sent; its members then go on on their own.
+	// +optional
+	Failed bool `json:"failed,omitempty"`
+}
+
+// NotificationFoldPlan is the fold plan a Notification leads: which Notifications go into
+// which digest. It is recorded before the first digest is sent and never re-planned, so a
+// manager that restarts (or another replica) resumes it.
+type NotificationFoldPlan struct {
+	// digests in the order they are sent, 1 to 30.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=30
+	// +listType=atomic
+	Digests []NotificationDigest `json:"digests"`
+	// plannedAt is when the plan was recorded.
+	PlannedAt metav1.Time `json:"plannedAt"`
+}
+
+// NotificationDeliveredIn names the digest that delivers a folded Notification.
+type NotificationDeliveredIn struct {
+	// notification leads the fold plan (same namespace; status.fold lists the digests).
+	// It is written before the digest is sent.
+	Notification string `json:"notification"`
+	// digest is the digest's number in the plan, 1 to digests, and digests how many the
+	// plan has; both are written with the outcome.
+	// +optional
+	Digest int32 `json:"digest,omitempty"`
+	// +optional
+	Digests int32 `json:"digests,omitempty"`
+	// msgID is WeCom's message id of the digest (app messages), once sent.
+	// +optional
+	MsgID string `json:"msgID,omitempty"`
+}
+
 // NotificationStatus reports delivery.
 type NotificationStatus struct {
 	ResourceStatus `json:",inline"`
@@ -566,6 +662,13 @@ type NotificationStatus struct {
 	// card is the state of a button_interaction card.
 	// +optional
 	Card *NotificationCardStatus `json:"card,omitempty"`
+	// fold is the fold plan this Notification leads (it is the oldest of the plan).
+	// +optional
+	Fold *NotificationFoldPlan `json:"fold,omitempty"`
+	// deliveredIn names the digest this Notification is (to be) delivered in, when it was
+	// folded; the plan's leader names itself.
+	// +optional
+	DeliveredIn *NotificationDeliveredIn `json:"deliveredIn,omitempty"`
 	// actions are the clicks on the card's buttons, oldest first, at most 20.
 	// +kubebuilder:validation:MaxItems=20
 	// +listType=atomic
@@ -586,6 +689,9 @@ const (
 	ReasonAllRecipientsInvalid = "AllRecipientsInvalid"
 	// ReasonTruncated: the content was cut to WeCom's size limit.
 	ReasonTruncated = "Truncated"
+	// ReasonFolded: the message was folded into a digest (status.deliveredIn): Pending
+	// until the digest is sent, then Sent.
+	ReasonFolded = "Folded"
 	// ReasonCardUpdated: the message of resolved alerts was not sent; the cards of the same
 	// alerts were updated in place to show them resolved.
 	ReasonCardUpdated = "CardUpdated"
@@ -600,6 +706,7 @@ const (
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Synced",type=string,JSONPath=`.status.conditions[?(@.type=="Synced")].status`
 // +kubebuilder:printcolumn:name="MsgID",type=string,JSONPath=`.status.msgID`
+// +kubebuilder:printcolumn:name="Digest",type=string,JSONPath=`.status.deliveredIn.notification`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Notification struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -2,6 +2,7 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"flag"
 	"os"
@@ -14,6 +15,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -80,13 +82,14 @@ func main() {
 		metricsOpts.TLSOpts = append(metricsOpts.TLSOpts, func(c *tls.Config) { c.GetCertificate = metricsCertWatcher.GetCertificate })
 	}
 
+	opts.WatchNamespaces = splitNamespaces(watchNamespaces)
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                        scheme,
-		Cache:                         controller.CacheOptions(splitNamespaces(watchNamespaces)),
+		Cache:                         controller.CacheOptions(opts.WatchNamespaces),
 		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        probeAddr,
 		LeaderElection:                leaderElect,
-		LeaderElectionID:              "wecom-operator.wecom.dev",
+		LeaderElectionID:              leaderElectionID,
 		LeaderElectionNamespace:       leaderNS,
 		LeaderElectionReleaseOnCancel: true,
 		GracefulShutdownTimeout:       durationPtr(30 * time.Second),
@@ -124,6 +127,17 @@ func main() {
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		setupLog.Error(err, "manager exited with an error")
 		os.Exit(1)
+	}
+	if ns := leaseNamespace(leaderNS); leaderElect && ns != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c, err := client.New(mgr.GetConfig(), client.Options{Scheme: scheme})
+		if err == nil {
+			err = deleteReleasedLease(ctx, c, ns, leaderElectionID)
+		}
+		if err != nil {
+			setupLog.Error(err, "unable to delete the released leader election Lease", "namespace", ns, "name", leaderElectionID)
+		}
 	}
 }
 

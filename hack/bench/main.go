@@ -64,6 +64,12 @@ type config struct {
 	handEdits                       int
 	concurrency, burst, deepEvery   int
 	qps                             float64
+	// alertmanager is the Prometheus Alertmanager binary of the storm phase; only runs
+	// one phase ("storm") instead of all.
+	alertmanager, only string
+	// scaleRun is "large" for the large run (scale.go) instead of the default phases.
+	scaleRun string
+	scale    scaleConfig
 }
 
 func main() {
@@ -87,6 +93,10 @@ func main() {
 	flag.DurationVar(&c.convergeTimeout, "timeout", 6*time.Minute, "how long convergence and the storm may each take")
 	flag.DurationVar(&c.callbackDrift, "callback-drift-interval", 0, "the manager's --callback-drift-interval in the callbacks phase (default 6 × -drift-interval)")
 	flag.IntVar(&c.handEdits, "hand-edits", 20, "members renamed by hand in the simulator during the callbacks phase (0 skips the phase)")
+	flag.StringVar(&c.alertmanager, "alertmanager", "", "Prometheus Alertmanager binary for the storm phase (default <bin>/alertmanager)")
+	flag.StringVar(&c.only, "only", "", `run one phase only: "storm" (alert storms through Alertmanager, bench/results/storm.*)`)
+	flag.StringVar(&c.scaleRun, "scale", "", `"large": the large run instead of the default phases ("render": only scale.md again from scale.json) (import and observe a corp of -scale-members, full management at -scale-full-users); writes scale.{md,json}`)
+	scaleFlags(&c.scale)
 	flag.Parse()
 	if c.callbackDrift == 0 {
 		c.callbackDrift = 6 * c.drift
@@ -97,6 +107,49 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	storms := func() []string {
+		sr, err := runStorms(ctx, c)
+		if sr != nil {
+			err = errors.Join(err, writeStorm(c.out, sr))
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench failed: storm phase:", err)
+			os.Exit(1)
+		}
+		var missed []string
+		for _, t := range sr.Targets {
+			if !t.Met {
+				missed = append(missed, t.Name)
+			}
+		}
+		return missed
+	}
+	if c.only == "storm" {
+		if missed := storms(); len(missed) > 0 {
+			fmt.Fprintln(os.Stderr, "design targets missed:", strings.Join(missed, "; "))
+			os.Exit(1)
+		}
+		return
+	}
+	switch c.scaleRun {
+	case "":
+	case "render":
+		// scale.md again from scale.json, after a change of its layout.
+		if err := renderScale(c.out); err != nil {
+			fmt.Fprintln(os.Stderr, "bench failed:", err)
+			os.Exit(1)
+		}
+		return
+	case "large":
+		if err := scale(ctx, c); err != nil {
+			fmt.Fprintln(os.Stderr, "bench failed:", err)
+			os.Exit(1)
+		}
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "-scale: %q is not a scale (large, or empty for the default run)\n", c.scaleRun)
+		os.Exit(2)
+	}
 	res, err := run(ctx, c)
 	if res != nil {
 		if werr := write(c.out, res); werr != nil {
@@ -107,7 +160,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench failed:", err)
 		os.Exit(1)
 	}
-	if missed := res.missed(); len(missed) > 0 {
+	if missed := append(res.missed(), storms()...); len(missed) > 0 {
 		fmt.Fprintln(os.Stderr, "design targets missed:", strings.Join(missed, "; "))
 		os.Exit(1)
 	}
@@ -124,6 +177,8 @@ type bench struct {
 	sim   *scaletest.Sim
 	cache cache.Cache
 	logs  io.Writer
+	// managerEnv is added to the manager's environment (GOMEMLIMIT).
+	managerEnv []string
 
 	mu     sync.Mutex
 	sentAt map[string]time.Time // Notification name → when the harness saw it Sent
@@ -157,27 +212,8 @@ func run(ctx context.Context, c config) (res *Results, err error) {
 	defer logFile.Close()
 	b := &bench{config: c, logs: logFile, sentAt: map[string]time.Time{}}
 
-	logf("starting the API server (envtest binaries in %s/k8s)", bin)
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		os.Setenv("KUBEBUILDER_ASSETS", filepath.Join(bin, "k8s"))
-	}
-	if b.api, err = scaletest.StartAPIServer(root, work); err != nil {
-		return nil, err
-	}
-	defer func() { _ = b.api.Stop() }()
-
-	logf("starting the simulator (%s added per call)", c.latency)
-	if b.sim, err = scaletest.StartSim(filepath.Join(bin, "wecom-sim"), logFile, "-latency", c.latency.String(), "-activate-users"); err != nil {
-		return nil, err
-	}
-	defer b.sim.Stop()
-	if err := b.sim.Seed(ctx, wecomsim.SeedRequest{Seed: c.fleet.StaffSeed()}); err != nil {
-		return nil, err
-	}
-	if err := b.api.CreateNamespace(ctx, c.fleet.Namespace); err != nil {
-		return nil, err
-	}
-	if err := b.startCache(ctx); err != nil {
+	defer b.stop()
+	if err := b.start(ctx, root, work, c.fleet.StaffSeed()); err != nil {
 		return nil, err
 	}
 
@@ -209,6 +245,38 @@ func run(ctx context.Context, c config) (res *Results, err error) {
 	}
 	res.Targets = res.targets(c)
 	return res, nil
+}
+
+// start starts the API server (the envtest binaries in bin/k8s) and the simulator seeded
+// with seed, creates the fleet's namespace and starts the cache; stop stops what started.
+func (b *bench) start(ctx context.Context, root, work string, seed wecomsim.Seed) (err error) {
+	logf("starting the API server (envtest binaries in %s/k8s)", b.bin)
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		os.Setenv("KUBEBUILDER_ASSETS", filepath.Join(b.bin, "k8s"))
+	}
+	if b.api, err = scaletest.StartAPIServer(root, work); err != nil {
+		return err
+	}
+	logf("starting the simulator (%s added per call)", b.latency)
+	if b.sim, err = scaletest.StartSim(filepath.Join(b.bin, "wecom-sim"), b.logs, "-latency", b.latency.String(), "-activate-users"); err != nil {
+		return err
+	}
+	if err := b.sim.Seed(ctx, wecomsim.SeedRequest{Seed: seed}); err != nil {
+		return err
+	}
+	if err := b.api.CreateNamespace(ctx, b.fleet.Namespace); err != nil {
+		return err
+	}
+	return b.startCache(ctx)
+}
+
+func (b *bench) stop() {
+	if b.sim != nil {
+		b.sim.Stop()
+	}
+	if b.api != nil {
+		_ = b.api.Stop()
+	}
 }
 
 // startCache watches the fleet's objects, so that progress is read without listing
@@ -255,7 +323,7 @@ func (b *bench) startCache(ctx context.Context) error {
 
 func (b *bench) manager(drift time.Duration, args ...string) *scaletest.Manager {
 	return &scaletest.Manager{
-		Bin: filepath.Join(b.bin, "manager"), Kubeconfig: b.api.Kubeconfig, Log: b.logs,
+		Bin: filepath.Join(b.bin, "manager"), Kubeconfig: b.api.Kubeconfig, Log: b.logs, Env: b.managerEnv,
 		Args: append([]string{
 			"--drift-interval=" + drift.String(),
 			fmt.Sprintf("--deep-drift-every=%d", b.deepEvery),
@@ -374,20 +442,7 @@ func (b *bench) steadyAndStorm(ctx context.Context, series *Series) (*Steady, *S
 	steady := &Steady{DriftIntervalSeconds: b.drift.Seconds(), DeepDriftEvery: b.deepEvery}
 	series.Steady = newPhaseSeries(restart, "the manager's restart", secondsUntil(restart, end))
 	series.Steady.addCalls(restart, calls)
-	for k := 0; k <= b.intervals; k++ {
-		from, to := restart.Add(time.Duration(k)*b.drift), restart.Add(time.Duration(k+1)*b.drift)
-		var in []wecomsim.Call
-		for _, c := range calls {
-			if !c.Time.Before(from) && c.Time.Before(to) {
-				in = append(in, c)
-			}
-		}
-		iv := Interval{Index: k, Calls: summarize(in)}
-		if k == 0 {
-			iv.Label = "restart"
-		}
-		steady.Intervals = append(steady.Intervals, iv)
-	}
+	steady.Intervals = intervals(calls, restart, b.drift, b.intervals+1)
 	var usages []PhaseUsage
 	before, uerr := mgr.Usage()
 	if uerr == nil {
@@ -402,6 +457,27 @@ func (b *bench) steadyAndStorm(ctx context.Context, series *Series) (*Steady, *S
 			PeakRSSBytes: after.PeakRSSBytes, CPUSeconds: after.CPUSeconds - before.CPUSeconds}})
 	}
 	return steady, storm, usages, err
+}
+
+// intervals counts calls in n drift intervals of d from a restart at start; the first is the
+// restart's.
+func intervals(calls []wecomsim.Call, start time.Time, d time.Duration, n int) []Interval {
+	out := make([]Interval, 0, n)
+	for k := range n {
+		from, to := start.Add(time.Duration(k)*d), start.Add(time.Duration(k+1)*d)
+		var in []wecomsim.Call
+		for _, c := range calls {
+			if !c.Time.Before(from) && c.Time.Before(to) {
+				in = append(in, c)
+			}
+		}
+		iv := Interval{Index: k, Calls: summarize(in)}
+		if k == 0 {
+			iv.Label = "restart"
+		}
+		out = append(out, iv)
+	}
+	return out
 }
 
 // storm creates the Notifications as fast as the API server takes them and waits until
@@ -680,18 +756,22 @@ func machine() Machine {
 }
 
 func write(dir string, r *Results) error {
+	return writeResults(dir, "results", r, r.markdown())
+}
+
+// writeResults writes v as dir/name.json and md as dir/name.md, and prints md.
+func writeResults(dir, name string, v any, md string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(r, "", "  ")
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(compactArrays(data), '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name+".json"), append(compactArrays(data), '\n'), 0o644); err != nil {
 		return err
 	}
-	md := r.markdown()
-	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(md), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name+".md"), []byte(md), 0o644); err != nil {
 		return err
 	}
 	fmt.Println()

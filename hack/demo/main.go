@@ -44,9 +44,11 @@ const namespace = "wecom-demo"
 // demoToken is the bearer token the demo's Alertmanager stand-in presents.
 const demoToken = "demo-alertmanager-token"
 
-var kinds = []string{"WeComConnection", "WeComDepartment", "WeComUser", "WeComAppChat", "ContactWay", "Schedule", "Notification", "AlertReceiver",
+var kinds = []string{"WeComConnection", "WeComDepartment", "WeComUser", "WeComTag", "WeComAppChat", "ContactWay", "WeComCalendar", "Schedule", "Notification", "AlertReceiver",
 	// issue 12: customer contact configuration
 	"CustomerTagGroup", "GroupWelcomeTemplate",
+	// issue 12: apps and menus
+	"WeComApp",
 }
 
 func main() {
@@ -394,11 +396,29 @@ func printOrgChart(simURL string) error {
 		}
 	}
 	walk(0, 0)
+	for _, t := range state.Tags {
+		fmt.Printf("    tag %q [id %d]: members %s, departments %v\n", t.Name, t.ID, strings.Join(t.Users, ", "), t.Parties)
+	}
+	for _, a := range state.Apps {
+		if a.AgentID == 0 || len(a.Menu) == 0 {
+			continue
+		}
+		buttons := make([]string, 0, len(a.Menu))
+		for _, b := range a.Menu {
+			buttons = append(buttons, b.Name)
+		}
+		fmt.Printf("    app %q (agent %d), menu: %s\n", a.Settings.Name, a.AgentID, strings.Join(buttons, " | "))
+	}
 	for _, c := range state.Chats {
 		fmt.Printf("    app chat %q (%s), owner %s, members %s\n", c.Name, c.ChatID, c.Owner, strings.Join(c.Members, ", "))
 	}
 	for _, w := range state.ContactWays {
 		fmt.Printf("    contact way %s for %s: %s\n", w.ConfigID, strings.Join(w.Users, ", "), w.QRCode)
+	}
+	for _, c := range state.Calendars {
+		if !c.Deleted {
+			fmt.Printf("    calendar %q (%s), admins %s\n", c.Summary, c.CalID, strings.Join(c.Admins, ", "))
+		}
 	}
 	for _, s := range state.Schedules {
 		fmt.Printf("    schedule %q at %s\n", s.Summary, time.Unix(s.StartTime, 0).UTC().Format(time.RFC3339))

@@ -156,7 +156,9 @@ func (r *renderer) execute(data *Data) (string, error) {
 	}
 	start := time.Now()
 	content, err := r.custom.Execute(data)
-	r.spent += time.Since(start)
+	if !r.custom.builtin {
+		r.spent += time.Since(start)
+	}
 	switch {
 	case errors.Is(err, ErrBudget):
 		r.custom = nil
@@ -251,6 +253,7 @@ func Build(rcv *v1.AlertReceiver, m *Message, tmpl *Template) (out []*v1.Notific
 		name := Name(rcv, m.GroupKey, p.status, p.alerts)
 		if spec.Format == v1.AlertFormatCard {
 			if n := cardNotification(rcv, m, p, name, tmpl.loc); n != nil {
+				n.Spec.Fold = foldEntry(rcv, m, p)
 				out = append(out, n)
 				continue
 			}
@@ -264,6 +267,10 @@ func Build(rcv *v1.AlertReceiver, m *Message, tmpl *Template) (out []*v1.Notific
 		users, mobiles := mentions(spec, p.alerts)
 
 		n := newNotification(rcv, m, name, p.status)
+		if len(users) == 0 && len(mobiles) == 0 {
+			// A digest would lose the mentions.
+			n.Spec.Fold = foldEntry(rcv, m, p)
+		}
 		switch {
 		case !markdown:
 			n.Spec.Message.Text = &v1.TextMessage{Content: content, MentionedUsers: users, MentionedMobiles: mobiles}

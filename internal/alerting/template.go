@@ -174,6 +174,10 @@ type Template struct {
 	tmpl   *template.Template
 	loc    *time.Location
 	budget Budget
+	// builtin is one of the built-in templates (the receiver has none of its own). They are
+	// ours, not a tenant's, and bounded by the step budget: the wall clock, which a loaded
+	// node or a GC pause can stretch, does not stop them.
+	builtin bool
 
 	// mu serialises executions: the functions of tmpl count against st.
 	mu sync.Mutex
@@ -184,7 +188,8 @@ type Template struct {
 // refuses, with ErrBudget, a template that could exceed its budget in ways that cannot be
 // counted while it runs: recursion, deep nesting, many variables, printf widths.
 func Parse(text string, markdown bool, loc *time.Location) (*Template, error) {
-	if text == "" {
+	builtin := text == ""
+	if builtin {
 		text = DefaultText
 		if markdown {
 			text = DefaultMarkdown
@@ -196,7 +201,7 @@ func Parse(text string, markdown bool, loc *time.Location) (*Template, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	t := &Template{loc: loc, budget: DefaultBudget}
+	t := &Template{loc: loc, budget: DefaultBudget, builtin: builtin}
 	fm := t.funcs()
 	tmpl, err := template.New("message").Option("missingkey=zero").Funcs(fm).Parse(text)
 	if err != nil {
@@ -220,7 +225,11 @@ func Parse(text string, markdown bool, loc *time.Location) (*Template, error) {
 func (t *Template) Execute(d *Data) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.st = &execState{b: t.budget, deadline: time.Now().Add(t.budget.Time)}
+	deadline := time.Now().Add(t.budget.Time)
+	if t.builtin {
+		deadline = time.Time{}
+	}
+	t.st = &execState{b: t.budget, deadline: deadline}
 	d.st = t.st
 	defer func() { t.st, d.st = nil, nil }()
 

@@ -91,6 +91,32 @@ type secretEntry struct {
 
 // Connect resolves the connection named by name in namespace.
 func (c *Connector) Connect(ctx context.Context, namespace, name string) (*Connection, error) {
+	return c.resolve(ctx, namespace, name, false)
+}
+
+// ConnectForDelete is Connect for an object being deleted. When the connection's Secret is
+// gone, it uses the values last read from it: in a namespace being deleted, the namespace
+// controller deletes Secrets as early as the objects that still need them to delete from
+// WeCom. The operator has no write access to Secrets (an in-use finalizer on them would need
+// it), so this rests on the manager having read the Secret before; a manager started after
+// the Secret went has nothing to use, and the object waits (see ManagedReconciler).
+func (c *Connector) ConnectForDelete(ctx context.Context, namespace, name string) (*Connection, error) {
+	return c.resolve(ctx, namespace, name, true)
+}
+
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
+
+// NamespaceTerminating says whether namespace is being deleted, when nothing can be
+// created in it any more (a missing connection or Secret included).
+func (c *Connector) NamespaceTerminating(ctx context.Context, namespace string) (bool, error) {
+	ns := &corev1.Namespace{}
+	if err := c.APIReader.Get(ctx, types.NamespacedName{Name: namespace}, ns); err != nil {
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	}
+	return !ns.DeletionTimestamp.IsZero() || ns.Status.Phase == corev1.NamespaceTerminating, nil
+}
+
+func (c *Connector) resolve(ctx context.Context, namespace, name string, deleting bool) (*Connection, error) {
 	conn := &v1.WeComConnection{}
 	if err := c.Client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, conn); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -107,17 +133,19 @@ func (c *Connector) Connect(ctx context.Context, namespace, name string) (*Conne
 			return nil, waitFor(v1.ReasonConnectionNotReady, "WeComConnection %q is not ready: %s", name, cond.Message)
 		}
 	}
-	return c.connect(ctx, conn)
+	return c.connect(ctx, conn, deleting)
 }
 
-func (c *Connector) connect(ctx context.Context, conn *v1.WeComConnection) (*Connection, error) {
+// connect builds the Connection; lastKnown allows the values last read from a Secret that
+// has been deleted since (see ConnectForDelete).
+func (c *Connector) connect(ctx context.Context, conn *v1.WeComConnection, lastKnown bool) (*Connection, error) {
 	// Checked before the Secret is read: the request would carry its value.
 	if !c.Allowed.Allows(conn.Spec.APIURL) {
 		return nil, waitFor(v1.ReasonAPIURLNotAllowed,
 			"apiURL %q is not one of the WeCom API URLs this operator may call (%s), so nothing is sent to it; use one of those, or ask the operator's administrator to add it to the manager flag --allowed-api-urls (Helm value allowedAPIURLs)",
 			conn.Spec.APIURL, c.Allowed)
 	}
-	secret, version, err := c.readSecret(ctx, conn.Namespace, conn.Spec.SecretRef)
+	secret, version, err := c.readSecretAt(ctx, conn.Namespace, conn.Spec.SecretRef, lastKnown)
 	if err != nil {
 		return nil, err
 	}
@@ -183,8 +211,20 @@ func (c *Connector) ReadSecret(ctx context.Context, namespace string, ref v1.Sec
 }
 
 func (c *Connector) readSecret(ctx context.Context, namespace string, ref v1.SecretKeySelector) (string, string, error) {
+	return c.readSecretAt(ctx, namespace, ref, false)
+}
+
+func (c *Connector) readSecretAt(ctx context.Context, namespace string, ref v1.SecretKeySelector, lastKnown bool) (string, string, error) {
 	key := types.NamespacedName{Namespace: namespace, Name: ref.Name}
 	m, err := c.secretMeta(ctx, namespace, ref.Name)
+	if apierrors.IsNotFound(err) && lastKnown {
+		c.mu.Lock()
+		entry, ok := c.secrets[key]
+		c.mu.Unlock()
+		if value := entry.data[ref.Key]; ok && len(value) > 0 {
+			return string(value), entry.version, nil
+		}
+	}
 	if apierrors.IsNotFound(err) {
 		return "", "", waitFor(v1.ReasonSecretNotFound, "Secret %q not found in namespace %q; create it with the value under key %q and the label %s=%s", ref.Name, namespace, ref.Key, v1.SecretUseLabel, v1.SecretUseValue)
 	}
@@ -201,6 +241,9 @@ func (c *Connector) readSecret(ctx context.Context, namespace string, ref v1.Sec
 	if !ok || entry.version != version {
 		s := &corev1.Secret{}
 		if err := c.APIReader.Get(ctx, key, s); err != nil {
+			if apierrors.IsNotFound(err) && lastKnown && len(entry.data[ref.Key]) > 0 {
+				return string(entry.data[ref.Key]), entry.version, nil
+			}
 			if apierrors.IsNotFound(err) {
 				return "", "", waitFor(v1.ReasonSecretNotFound, "Secret %q not found in namespace %q", ref.Name, namespace)
 			}
@@ -232,9 +275,7 @@ func CacheOptions(namespaces []string) cache.Options {
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1.SecretUseLabel: v1.SecretUseValue})},
 		},
-		// The operator never reads managedFields (it writes with merge patches), and they are a
-		// large part of a small object's size in memory (see docs/performance.md).
-		DefaultTransform: cache.TransformStripManagedFields(),
+		DefaultTransform: stripUnread,
 	}
 	if len(namespaces) > 0 {
 		o.DefaultNamespaces = map[string]cache.Config{}
@@ -243,6 +284,21 @@ func CacheOptions(namespaces []string) cache.Options {
 		}
 	}
 	return o
+}
+
+// stripUnread drops from every cached object what the operator never reads: managedFields
+// and kubectl's last-applied-configuration annotation (a copy of the whole object as applied).
+// Together they are most of a small object's size in memory (docs/performance.md). Nothing is
+// lost on write: the operator writes with merge patches, which only carry what it changed.
+func stripUnread(obj any) (any, error) {
+	obj, err := cache.TransformStripManagedFields()(obj)
+	if m, ok := obj.(metav1.Object); ok && err == nil {
+		if a := m.GetAnnotations(); a[corev1.LastAppliedConfigAnnotation] != "" {
+			delete(a, corev1.LastAppliedConfigAnnotation)
+			m.SetAnnotations(a)
+		}
+	}
+	return obj, err
 }
 
 // URLAllowlist is the set of WeCom API base URLs the operator may send requests to. A

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -252,5 +253,27 @@ func TestParseWebhookBaseMustBeAllowed(t *testing.T) {
 		if got := allowed.Allows(base); got != want {
 			t.Errorf("webhook %q: base %q allowed = %v, want %v", value, base, got, want)
 		}
+	}
+}
+
+func TestCacheTransformStripsWhatIsNeverRead(t *testing.T) {
+	obj := &v1.WeComUser{ObjectMeta: metav1.ObjectMeta{
+		Name: "li",
+		Annotations: map[string]string{
+			corev1.LastAppliedConfigAnnotation: `{"apiVersion":"wecom.dev/v1alpha1","kind":"WeComUser"}`,
+			v1.AnnotationExternalName:          "li",
+		},
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}},
+	}}
+	out, err := CacheOptions(nil).DefaultTransform(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.(*v1.WeComUser)
+	if len(got.ManagedFields) != 0 {
+		t.Errorf("managedFields kept: %v", got.ManagedFields)
+	}
+	if diff := cmp.Diff(map[string]string{v1.AnnotationExternalName: "li"}, got.Annotations); diff != "" {
+		t.Errorf("annotations (-want +got):\n%s", diff)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -52,6 +53,8 @@ const (
 	EventRecovered = "Recovered"
 	// EventCreateIncomplete: a create whose reply was lost cannot be found; a person decides.
 	EventCreateIncomplete = "CreateIncomplete"
+	// EventLateInitialized: empty spec fields were filled from WeCom's values.
+	EventLateInitialized = "LateInitialized"
 )
 
 // Observation is what Observe found in WeCom.
@@ -90,6 +93,19 @@ type ExternalClient[T v1.Managed] interface {
 	Create(ctx context.Context, obj T) error
 	Update(ctx context.Context, obj T) error
 	Delete(ctx context.Context, obj T) error
+}
+
+// LateInitializer is implemented by the ExternalClient of a kind that has late-initialised
+// fields (Crossplane's LateInitialize): spec fields a person may leave empty, which then take
+// WeCom's value, so that a manifest need not spell them. The skeleton calls it after an
+// Observe that found the object, when managementPolicies include LateInitialize, and writes
+// the spec once when anything was filled.
+//
+// LateInitialize fills, from what this client's Observe read, only the fields the kind
+// documents, and only those that are empty; it never changes a field that is set. It
+// returns the fields it filled, named as in Observation.Drift.
+type LateInitializer[T v1.Managed] interface {
+	LateInitialize(obj T) []string
 }
 
 // errCreateUnrecoverable is returned by Observe when a create's reply was lost and the kind
@@ -141,7 +157,17 @@ type ManagedReconciler[T v1.Managed] struct {
 // ConnectionResolver turns an object's connectionRef into a Connection (see Connector).
 type ConnectionResolver interface {
 	Connect(ctx context.Context, namespace, name string) (*Connection, error)
+	// ConnectForDelete may use the values last read from a Secret deleted since.
+	ConnectForDelete(ctx context.Context, namespace, name string) (*Connection, error)
+	// NamespaceTerminating says whether the namespace is being deleted.
+	NamespaceTerminating(ctx context.Context, namespace string) (bool, error)
 }
+
+// terminatingGrace is how long an object of a namespace being deleted waits for a
+// connection or Secret it cannot resolve before it is released without deleting from
+// WeCom: nothing can be created in that namespace any more, so waiting longer would only
+// keep the namespace from going.
+const terminatingGrace = time.Minute
 
 // Reconcile brings one object and its WeCom counterpart in line and writes status once.
 func (r *ManagedReconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -203,6 +229,11 @@ func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj T) (ctrl
 		return ctrl.Result{}, err
 	}
 	policies := obj.GetManagedSpec()
+	if obs.Exists && policies.Allows(v1.ManagementLateInitialize) {
+		if obs, err = r.lateInitialize(ctx, ext, obj, obs); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	obj.GetManagedStatus().Drift = boundDrift(obs.Drift)
 	switch {
 	case !obs.Exists && !policies.Allows(v1.ManagementCreate):
@@ -236,6 +267,39 @@ func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj T) (ctrl
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: jitter(r.driftInterval(conn))}, nil
+}
+
+// lateInitialize lets a kind that has late-initialised fields fill the empty ones and writes
+// the spec when it did, with an optimistic lock: a spec a person changed since it was read
+// is not overwritten (the conflict brings the object back). A drift that lay only in the
+// filled fields is gone with them.
+func (r *ManagedReconciler[T]) lateInitialize(ctx context.Context, ext ExternalClient[T], obj T, obs Observation) (Observation, error) {
+	li, ok := ext.(LateInitializer[T])
+	if !ok {
+		return obs, nil
+	}
+	orig := obj.DeepCopyObject().(T)
+	filled := li.LateInitialize(obj)
+	if len(filled) == 0 {
+		return obs, nil
+	}
+	status := obj.DeepCopyObject().(T)
+	if err := r.Client.Patch(ctx, obj, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		return obs, err
+	}
+	restoreStatus(obj, status)
+	r.event(obj, "Normal", EventLateInitialized, "LateInitialize", "Filled "+strings.Join(filled, ", ")+" from WeCom")
+	var rest []v1.DriftedField
+	for _, f := range obs.Drift {
+		if !slices.Contains(filled, f.Field) {
+			rest = append(rest, f)
+		}
+	}
+	if !obs.UpToDate && len(obs.Drift) > 0 && len(rest) == 0 {
+		obs.UpToDate = true
+	}
+	obs.Drift = rest
+	return obs, nil
 }
 
 // boundDrift keeps at most v1.MaxDriftedFields fields of at most 256 characters each.
@@ -413,13 +477,22 @@ func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl
 		return ctrl.Result{}, r.removeFinalizer(ctx, obj)
 	}
 	r.setReady(obj, metav1.ConditionFalse, v1.ReasonDeleting, "Deleting the WeCom object")
-	conn, err := r.Connector.Connect(ctx, obj.GetNamespace(), obj.GetConnectionName())
+	conn, err := r.Connector.ConnectForDelete(ctx, obj.GetNamespace(), obj.GetConnectionName())
 	if err != nil {
 		var dep *dependencyError
-		if errors.As(err, &dep) {
-			return ctrl.Result{}, waitFor(dep.reason, "cannot delete the WeCom object: %s. Restore the connection, or set deletionPolicy: Orphan to release it", dep.msg)
+		if !errors.As(err, &dep) {
+			return ctrl.Result{}, err
 		}
-		return ctrl.Result{}, err
+		if release, terr := r.unresolvable(ctx, obj); terr != nil || release {
+			if terr != nil {
+				return ctrl.Result{}, terr
+			}
+			msg := fmt.Sprintf("Released without deleting the WeCom object (id %q): its namespace is being deleted and %s", obj.GetExternalID(), dep.msg)
+			logf.FromContext(ctx).Info(msg)
+			r.event(obj, "Warning", EventOrphaned, "Orphan", msg)
+			return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+		}
+		return ctrl.Result{}, waitFor(dep.reason, "cannot delete the WeCom object: %s. Restore the connection, or %s (in a namespace being deleted, where nothing can be restored, it is released after %s)", dep.msg, releaseHint(obj), terminatingGrace)
 	}
 	if err := restoreExternalID(obj); err != nil {
 		return ctrl.Result{}, err
@@ -445,8 +518,22 @@ func (r *ManagedReconciler[T]) reconcileDelete(ctx context.Context, obj T) (ctrl
 	if obs.Exists {
 		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
 	}
-	r.event(obj, "Normal", EventDeleted, "Delete", "Deleted from WeCom")
+	r.event(obj, "Normal", EventDeleted, "Delete", deletedMessage(obj))
 	return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+}
+
+// unresolvable says whether obj, whose connection or Secret cannot be resolved, is to be
+// released: its namespace is being deleted (so they cannot come back) and it has waited
+// terminatingGrace since its own deletion.
+func (r *ManagedReconciler[T]) unresolvable(ctx context.Context, obj T) (bool, error) {
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	if now().Sub(obj.GetDeletionTimestamp().Time) < terminatingGrace {
+		return false, nil
+	}
+	return r.Connector.NamespaceTerminating(ctx, obj.GetNamespace())
 }
 
 // patchMeta applies mutate to obj's metadata and patches it when anything changed, keeping
@@ -498,10 +585,29 @@ func orphanMessage(obj v1.Managed) string {
 	if _, ok := any(obj).(*v1.WeComAppChat); ok {
 		return "Released the chat: WeCom has no API to dissolve an app chat, so it stays in WeCom"
 	}
+	if _, ok := any(obj).(*v1.WeComApp); ok {
+		return "Released the app: WeCom has no API to delete an app, so it stays in WeCom with its settings and menu"
+	}
 	if !obj.GetManagedSpec().Allows(v1.ManagementDelete) {
 		return "Left the WeCom object in place (managementPolicies do not include Delete)"
 	}
 	return "Left the WeCom object in place (deletionPolicy: Orphan)"
+}
+
+// deletedMessage is the note of the Deleted event.
+func deletedMessage(obj v1.Managed) string {
+	if _, ok := any(obj).(*v1.WeComApp); ok {
+		return "Removed the app's menu (spec.menu.removeOnDelete) and released the app: WeCom has no API to delete an app"
+	}
+	return "Deleted from WeCom"
+}
+
+// releaseHint says how to release an object whose deletion cannot reach WeCom.
+func releaseHint(obj v1.Managed) string {
+	if _, ok := any(obj).(*v1.WeComApp); ok {
+		return "set spec.menu.removeOnDelete: false to release the app and leave its menu"
+	}
+	return "set deletionPolicy: Orphan to release it"
 }
 
 func (r *ManagedReconciler[T]) removeFinalizer(ctx context.Context, obj T) error {

@@ -32,6 +32,8 @@ type fakeExternal struct {
 	updateErr error
 	deleteErr error
 	newID     int64
+	// nameEn is WeCom's English name, which LateInitialize fills into an empty spec.nameEn.
+	nameEn string
 
 	calls []string
 	// annotationsAtCreate are the annotations stored in the API server when Create ran.
@@ -64,6 +66,14 @@ func (f *fakeExternal) Observe(_ context.Context, obj *v1.WeComDepartment) (Obse
 	return o.obs, o.err
 }
 
+func (f *fakeExternal) LateInitialize(obj *v1.WeComDepartment) []string {
+	if obj.Spec.NameEn != "" || f.nameEn == "" {
+		return nil
+	}
+	obj.Spec.NameEn = f.nameEn
+	return []string{"nameEn"}
+}
+
 func (f *fakeExternal) Create(ctx context.Context, obj *v1.WeComDepartment) error {
 	f.calls = append(f.calls, "create")
 	stored := &v1.WeComDepartment{}
@@ -87,13 +97,24 @@ func (f *fakeExternal) Delete(context.Context, *v1.WeComDepartment) error {
 	return f.deleteErr
 }
 
-type fakeConnector struct{ err error }
+type fakeConnector struct {
+	err         error
+	terminating bool // the namespace is being deleted
+}
 
 func (f fakeConnector) Connect(_ context.Context, _, name string) (*Connection, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
 	return &Connection{Name: name, Scope: "test"}, nil
+}
+
+func (f fakeConnector) ConnectForDelete(ctx context.Context, ns, name string) (*Connection, error) {
+	return f.Connect(ctx, ns, name)
+}
+
+func (f fakeConnector) NamespaceTerminating(context.Context, string) (bool, error) {
+	return f.terminating, nil
 }
 
 var (
@@ -134,6 +155,15 @@ func deleting(d *v1.WeComDepartment) {
 	d.Finalizers = []string{Finalizer}
 }
 
+// deletedFor marks the object deleted for d before testNow.
+func deletedFor(d time.Duration) func(*v1.WeComDepartment) {
+	return func(o *v1.WeComDepartment) {
+		at := metav1.NewTime(testNow.Add(-d))
+		o.DeletionTimestamp = &at
+		o.Finalizers = []string{Finalizer}
+	}
+}
+
 func apiErr(code int) error { return &wecom.APIError{Code: code, API: "department/create"} }
 
 // ambiguousErr is a failed create that WeCom may nevertheless have applied.
@@ -155,6 +185,7 @@ type want struct {
 	requeue     time.Duration // RequeueAfter, when set
 	statusID    int64
 	drift       []string // status.drift as "field: wecom → spec"
+	nameEn      string   // spec.nameEn afterwards
 }
 
 func TestManagedReconcilerBranches(t *testing.T) {
@@ -165,7 +196,9 @@ func TestManagedReconcilerBranches(t *testing.T) {
 		conn error
 		// staleRead makes the reconcile read an older version than the API server holds.
 		staleRead bool
-		want      want
+		// nsTerminating: the object's namespace is being deleted.
+		nsTerminating bool
+		want          want
 	}{
 		{
 			name: "not in WeCom: created behind the pending mark, id recorded in status and annotation",
@@ -417,9 +450,79 @@ func TestManagedReconcilerBranches(t *testing.T) {
 			want: want{calls: []string{"observe", "update"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
 				ready: "True/Available", events: []string{"Normal Updated"}},
 		},
+		// Late initialisation: only with LateInitialize (or "*"), only empty fields, one
+		// spec write, no WeCom write.
+		{
+			name: "[\"*\"], nameEn empty and set in WeCom: filled in one spec write, nothing written to WeCom",
+			obj:  department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3")),
+			ext:  fakeExternal{nameEn: "Operations", observes: []fakeObservation{{obs: Observation{Exists: true, UpToDate: true}, id: 3}}},
+			want: want{calls: []string{"observe"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				ready: "True/Available", synced: "True/ReconcileSuccess", events: []string{"Normal LateInitialized"}, nameEn: "Operations"},
+		},
+		{
+			name: "[\"*\"], the only drift was in the filled field: Ready with no update",
+			obj:  department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3")),
+			ext: fakeExternal{nameEn: "Operations", observes: []fakeObservation{{obs: Observation{Exists: true, Drift: []v1.DriftedField{
+				{Field: "nameEn", WeCom: "Operations", Spec: ""}}}, id: 3}}},
+			want: want{calls: []string{"observe"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				ready: "True/Available", events: []string{"Normal LateInitialized"}, nameEn: "Operations"},
+		},
+		{
+			name: "nameEn set: never overwritten, no spec write",
+			obj: department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), func(d *v1.WeComDepartment) {
+				d.Spec.NameEn = "Ops EN"
+			}),
+			ext: fakeExternal{nameEn: "Operations", observes: []fakeObservation{{obs: Observation{Exists: true}, id: 3}}},
+			want: want{calls: []string{"observe", "update"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				ready: "True/Available", events: []string{"Normal Updated"}, nameEn: "Ops EN"},
+		},
+		{
+			name: "observe-only without LateInitialize: nothing filled",
+			obj:  department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), policies(v1.ManagementObserve)),
+			ext:  fakeExternal{nameEn: "Operations", observes: []fakeObservation{{obs: Observation{Exists: true, UpToDate: true}, id: 3}}},
+			want: want{calls: []string{"observe"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				ready: "True/Available"},
+		},
+		{
+			name: "Observe+LateInitialize, differs in name too: nameEn filled, still Drifted on name, nothing written to WeCom",
+			obj:  department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), policies(v1.ManagementObserve, v1.ManagementLateInitialize)),
+			ext: fakeExternal{nameEn: "Operations", observes: []fakeObservation{{obs: Observation{Exists: true, Drift: []v1.DriftedField{
+				{Field: "name", WeCom: "Ops (by hand)", Spec: "Ops"}, {Field: "nameEn", WeCom: "Operations", Spec: ""}}}, id: 3}}},
+			want: want{calls: []string{"observe"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				ready: "False/Drifted", synced: "True/ReconcileSuccess", events: []string{"Normal LateInitialized"},
+				drift: []string{"name: Ops (by hand) → Ops"}, nameEn: "Operations"},
+		},
+		{
+			name: "Observe+LateInitialize, not in WeCom: nothing to fill from, NotInWeCom",
+			obj:  department(withFinalizer, policies(v1.ManagementObserve, v1.ManagementLateInitialize)),
+			ext:  fakeExternal{nameEn: "Operations"},
+			want: want{calls: []string{"observe"}, annotations: map[string]string{}, ready: "False/NotInWeCom"},
+		},
 		{
 			name: "delete while the connection is gone: waits and says how to release",
 			obj:  department(deleting, withID(3)),
+			conn: waitFor(v1.ReasonConnectionNotReady, "WeComConnection \"conn\" not found"),
+			want: want{requeue: 10 * time.Second, annotations: map[string]string{}, statusID: 3,
+				ready: "False/ConnectionNotReady", synced: "False/ConnectionNotReady"},
+		},
+		{
+			name:          "namespace being deleted, its Secret gone for less than the grace: waits",
+			obj:           department(deletedFor(terminatingGrace-time.Second), withID(3)),
+			conn:          waitFor(v1.ReasonSecretNotFound, "Secret \"conn\" not found"),
+			nsTerminating: true,
+			want: want{requeue: 10 * time.Second, annotations: map[string]string{}, statusID: 3,
+				ready: "False/SecretNotFound", synced: "False/SecretNotFound"},
+		},
+		{
+			name:          "namespace being deleted, its Secret gone past the grace: released without a WeCom call, with a Warning",
+			obj:           department(deletedFor(terminatingGrace), withID(3)),
+			conn:          waitFor(v1.ReasonSecretNotFound, "Secret \"conn\" not found"),
+			nsTerminating: true,
+			want:          want{gone: true, events: []string{"Warning Orphaned"}},
+		},
+		{
+			name: "namespace not being deleted, the connection gone for long: waits (it can be restored)",
+			obj:  department(deletedFor(time.Hour), withID(3)),
 			conn: waitFor(v1.ReasonConnectionNotReady, "WeComConnection \"conn\" not found"),
 			want: want{requeue: 10 * time.Second, annotations: map[string]string{}, statusID: 3,
 				ready: "False/ConnectionNotReady", synced: "False/ConnectionNotReady"},
@@ -465,7 +568,7 @@ func TestManagedReconcilerBranches(t *testing.T) {
 			ext.kube = kube
 			rec := events.NewFakeRecorder(20)
 			r := &ManagedReconciler[*v1.WeComDepartment]{
-				Client: kube, Connector: fakeConnector{err: tc.conn}, Recorder: rec, External: &ext,
+				Client: kube, Connector: fakeConnector{err: tc.conn, terminating: tc.nsTerminating}, Recorder: rec, External: &ext,
 				NewObject:     func() *v1.WeComDepartment { return &v1.WeComDepartment{} },
 				DriftInterval: time.Hour, Now: func() time.Time { return testNow },
 			}
@@ -518,6 +621,9 @@ func TestManagedReconcilerBranches(t *testing.T) {
 				}
 				if diff := cmp.Diff(w.drift, drift); diff != "" {
 					t.Errorf("status.drift (-want +got):\n%s", diff)
+				}
+				if got.Spec.NameEn != w.nameEn {
+					t.Errorf("spec.nameEn %q, want %q", got.Spec.NameEn, w.nameEn)
 				}
 			}
 			var evs []string

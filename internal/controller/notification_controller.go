@@ -255,6 +255,10 @@ func (r *NotificationReconciler) reconcilePending(ctx context.Context, n *v1.Not
 	n.Status.Phase = v1.NotificationPending
 	n.Status.ObservedGeneration = n.Generation
 
+	if in := n.Status.DeliveredIn; in != nil && in.Notification != n.Name {
+		// Folded: its leader's deadline applies, and its leader delivers or releases it.
+		return r.reconcileFolded(ctx, n, before)
+	}
 	now := time.Now()
 	deadline := n.CreationTimestamp.Add(deliveryDeadline(n))
 	if !now.Before(deadline) {
@@ -285,9 +289,17 @@ func (r *NotificationReconciler) reconcilePending(ctx context.Context, n *v1.Not
 		return ctrl.Result{}, err
 	}
 
+	if leadsPlan(n) {
+		return r.runPlan(ctx, n, d, nil, untilDeadline)
+	}
 	dec := r.Pacer.Acquire(id, notify.Order{Created: n.CreationTimestamp.Time, Name: id}, d.target, r.Clock.Now())
 	if dec.Grant == nil {
 		return r.hold(ctx, n, before, d, dec, untilDeadline)
+	}
+	if n.Status.Fold == nil {
+		if folded, res, err := r.maybeFold(ctx, n, before, d, dec.Grant, untilDeadline); folded {
+			return res, err
+		}
 	}
 	if resolvesCards(n) && d.conn != nil {
 		updated, wait, err := r.resolveCards(ctx, n, d.conn)
@@ -713,6 +725,13 @@ func (r *NotificationReconciler) warmUp(ctx context.Context) {
 	since := time.Now().Add(-24 * time.Hour)
 	for i := range list.Items {
 		n := &list.Items[i]
+		if in := n.Status.DeliveredIn; in != nil {
+			// Folded: the sends are the leader's digests.
+			if in.Notification == n.Name && n.Status.Fold != nil {
+				r.warmDigests(ctx, n, since)
+			}
+			continue
+		}
 		at := n.Status.SentAt
 		if at == nil && n.Status.Phase != v1.NotificationFailed && n.Status.Attempts > 0 {
 			at = n.Status.LastAttemptTime // outcome unknown: assume it counted

@@ -35,11 +35,19 @@ var (
 		Name: "wecom_notification_attempts_total",
 		Help: "Calls made to WeCom to deliver Notifications, by channel and result (ok, retry, failed).",
 	}, []string{"channel", "result"})
+
+	notificationsFoldedTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wecom_notifications_folded_total",
+		Help: "Notifications folded into digest messages in a storm (more waited for the same recipients than WeCom's quota let through), by channel.",
+	}, []string{"channel"})
 )
 
 func init() {
+	for _, ch := range []string{"app", "chat", "robot"} {
+		notificationsFoldedTotal.WithLabelValues(ch) // served at 0 before the first storm
+	}
 	for _, c := range []prometheus.Collector{notificationsTotal, notificationLatency, notificationsHeld,
-		notificationHoldsTotal, notificationAttemptsTotal} {
+		notificationHoldsTotal, notificationAttemptsTotal, notificationsFoldedTotal} {
 		if err := metrics.Registry.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {

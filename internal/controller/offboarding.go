@@ -45,7 +45,8 @@ func (u *userClient) handover(ctx context.Context, obj *v1.WeComUser) error {
 	api := wecom.Succession(u.c.Client)
 	connName := u.c.Name
 	if off.ConnectionRef != nil && off.ConnectionRef.Name != u.c.Name {
-		conn, err := u.connector.Connect(ctx, obj.Namespace, off.ConnectionRef.Name)
+		// The handover runs while the member is deleted (see ConnectForDelete).
+		conn, err := u.connector.ConnectForDelete(ctx, obj.Namespace, off.ConnectionRef.Name)
 		if err != nil {
 			return err
 		}

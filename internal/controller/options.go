@@ -3,6 +3,7 @@ package controller
 
 import (
 	"flag"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,9 @@ type Options struct {
 	// robot webhooks may use; the operator sends nothing anywhere else. Nil means only
 	// wecom.DefaultBaseURL.
 	AllowedAPIURLs []string
+	// WatchNamespaces are the namespaces the manager's cache holds (flag --watch-namespaces,
+	// which cmd/manager binds); nil is every namespace.
+	WatchNamespaces []string
 	// NotificationClock is the clock WeCom's message quotas are measured on when pacing
 	// Notifications; nil is the wall clock. Not a flag: tests set the simulator's clock.
 	NotificationClock notify.Clock
@@ -86,4 +90,10 @@ func (l *listFlag) Set(s string) error {
 // DeepDriftInterval is the time between full reads of each member.
 func (o Options) DeepDriftInterval() time.Duration {
 	return o.DriftInterval * time.Duration(max(o.DeepDriftEvery, 1))
+}
+
+// Watches says whether the manager's cache holds namespace ns. Anything in any other is
+// unknown to the operator, as if it did not exist.
+func (o Options) Watches(ns string) bool {
+	return len(o.WatchNamespaces) == 0 || slices.Contains(o.WatchNamespaces, ns)
 }

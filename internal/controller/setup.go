@@ -41,9 +41,7 @@ func SetupWithManager(mgr ctrl.Manager, o Options) (*Connector, error) {
 		return nil, err
 	}
 	for _, list := range []client.Object{&v1.WeComDepartment{}, &v1.WeComUser{}, &v1.WeComAppChat{}, &v1.ContactWay{}, &v1.Schedule{}} {
-		if err := idx.IndexField(ctx, list, indexConnection, func(obj client.Object) []string {
-			return []string{obj.(v1.Managed).GetConnectionName()}
-		}); err != nil {
+		if err := idx.IndexField(ctx, list, indexConnection, connectionNames); err != nil {
 			return nil, err
 		}
 	}
@@ -97,6 +95,8 @@ func SetupWithManager(mgr ctrl.Manager, o Options) (*Connector, error) {
 		setupCalendars,
 		// Customer contact configuration (issue 12).
 		setupCustomerTagGroups, setupGroupWelcomeTemplates,
+		// issue 12: apps and menus
+		setupApps,
 	} {
 		if err := setup(mgr, o, connector, recorder, snaps); err != nil {
 			return nil, err
@@ -105,8 +105,19 @@ func SetupWithManager(mgr ctrl.Manager, o Options) (*Connector, error) {
 	if err := setupAlerting(mgr, o, connector, recorder); err != nil {
 		return nil, err
 	}
-	objectState.use(mgr.GetCache())
+	objectState.use(mgr.GetCache(), mgr.Elected())
 	return connector, nil
+}
+
+// connectionNames are the WeComConnections obj uses: its connectionRef, and for a WeComUser
+// the app that hands its customers over when it is deleted (spec.offboarding.connectionRef).
+// The indexConnection indexer.
+func connectionNames(obj client.Object) []string {
+	names := []string{obj.(v1.Managed).GetConnectionName()}
+	if u, ok := obj.(*v1.WeComUser); ok && u.Spec.Offboarding != nil && u.Spec.Offboarding.ConnectionRef != nil {
+		names = nonEmpty(append(names, u.Spec.Offboarding.ConnectionRef.Name)...)
+	}
+	return names
 }
 
 // ExternalIDs are the WeCom ids an object is known by, in lower case (userids are not case

@@ -44,10 +44,13 @@ const stateScrapeTimeout = 5 * time.Second
 var errcodeInMessage = regexp.MustCompile(`errcode (-?\d+)`)
 
 // stateCollector serves the metrics above from the cache of the manager that set it up
-// last (a test process may start several managers; only the newest has a live cache).
+// last (a test process may start several managers; only the newest has a live cache), and
+// only once that manager is the leader: a standby's cache holds the same objects, and
+// dashboards and alerts that sum over pods would count them twice.
 type stateCollector struct {
-	mu     sync.Mutex
-	reader client.Reader
+	mu      sync.Mutex
+	reader  client.Reader
+	elected <-chan struct{}
 }
 
 var objectState = &stateCollector{}
@@ -61,10 +64,11 @@ func init() {
 	}
 }
 
-func (c *stateCollector) use(r client.Reader) {
+// use serves the state from r once elected is closed (ctrl.Manager.Elected).
+func (c *stateCollector) use(r client.Reader, elected <-chan struct{}) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.reader = r
+	c.reader, c.elected = r, elected
 }
 
 // Describe implements prometheus.Collector.
@@ -79,10 +83,15 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector. A kind whose list fails is left out of the scrape.
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
-	r := c.reader
+	r, elected := c.reader, c.elected
 	c.mu.Unlock()
 	if r == nil {
 		return
+	}
+	select {
+	case <-elected:
+	default:
+		return // a standby
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), stateScrapeTimeout)
 	defer cancel()
@@ -102,6 +111,8 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		// Customer contact configuration (issue 12).
 		{"CustomerTagGroup", &v1.CustomerTagGroupList{}},
 		{"GroupWelcomeTemplate", &v1.GroupWelcomeTemplateList{}},
+		// issue 12: apps and menus
+		{"WeComApp", &v1.WeComAppList{}},
 		{"Notification", &v1.NotificationList{}},
 		{"AlertReceiver", &v1.AlertReceiverList{}},
 	} {

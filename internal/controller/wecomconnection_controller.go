@@ -17,6 +17,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -44,6 +46,9 @@ const (
 // +kubebuilder:rbac:groups=wecom.dev,resources=wecomconnections/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// InUseFinalizer keeps a deleted WeComConnection until the objects that use it are gone.
+const InUseFinalizer = "wecom.dev/in-use"
 
 // Event reasons of WeComConnection.
 const (
@@ -79,6 +84,16 @@ func (r *ConnectionReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 	if err := r.Client.Get(ctx, req.NamespacedName, conn); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
+	if !conn.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, conn)
+	}
+	if !controllerutil.ContainsFinalizer(conn, InUseFinalizer) {
+		orig := conn.DeepCopy()
+		controllerutil.AddFinalizer(conn, InUseFinalizer)
+		if err := r.Client.Patch(ctx, conn, client.MergeFrom(orig)); err != nil {
+			return reconcile.Result{}, client.IgnoreNotFound(err)
+		}
+	}
 	before := conn.DeepCopy()
 	res, err := r.check(ctx, conn)
 	if cerr := r.checkCallback(ctx, conn); cerr != nil {
@@ -93,6 +108,83 @@ func (r *ConnectionReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 	return res, err
 }
 
+// inUseRecheck is how often a deleted connection that is still in use looks for its users
+// again; their deletions usually bring it back sooner.
+const inUseRecheck = 30 * time.Second
+
+// reconcileDelete keeps a deleted connection, with the finalizer InUseFinalizer, until no
+// object that needs it to delete its WeCom counterpart is left (what crossplane's
+// ProviderConfig usage tracking does). In a namespace being deleted, the namespace controller
+// deletes the connection as early as its users; without this they could not delete from WeCom.
+func (r *ConnectionReconciler) reconcileDelete(ctx context.Context, conn *v1.WeComConnection) (reconcile.Result, error) {
+	if !controllerutil.ContainsFinalizer(conn, InUseFinalizer) {
+		return reconcile.Result{}, nil
+	}
+	users, err := connectionUsers(ctx, r.Client, conn.Namespace, conn.Name)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if len(users) == 0 {
+		orig := conn.DeepCopy()
+		controllerutil.RemoveFinalizer(conn, InUseFinalizer)
+		return reconcile.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, conn, client.MergeFrom(orig)))
+	}
+	before := conn.DeepCopy()
+	shown := users[:min(len(users), 5)]
+	msg := fmt.Sprintf("Deleted, and kept until the %d objects that use it have deleted or released their WeCom objects: %s", len(users), strings.Join(shown, ", "))
+	if len(users) > len(shown) {
+		msg += ", …"
+	}
+	meta.SetStatusCondition(&conn.Status.Conditions, metav1.Condition{Type: v1.ConditionReady, Status: metav1.ConditionFalse,
+		Reason: v1.ReasonInUse, Message: msg, ObservedGeneration: conn.Generation})
+	if err := r.Client.Status().Patch(ctx, conn, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+		return reconcile.Result{}, err
+	}
+	return reconcile.Result{RequeueAfter: inUseRecheck}, nil
+}
+
+// connectionUsers names ("Kind/name") the objects in namespace that use the connection name
+// (connectionRef, or a WeComUser's offboarding.connectionRef: see connectionNames) and still
+// hold Finalizer: those that may need it to delete from WeCom.
+func connectionUsers(ctx context.Context, c client.Client, namespace, name string) ([]string, error) {
+	var out []string
+	for _, k := range connectionUserKinds {
+		list := k.list()
+		if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{indexConnection: name}); err != nil {
+			return nil, err
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			o := it.(client.Object)
+			if controllerutil.ContainsFinalizer(o, Finalizer) {
+				out = append(out, kindOf(o)+"/"+o.GetName())
+			}
+		}
+	}
+	return out, nil
+}
+
+// connectionUserKinds are the kinds that use a connection and hold Finalizer: every
+// v1.Managed kind (TestConnectionUserKindsAreEveryManagedKind).
+var connectionUserKinds = []struct {
+	object func() client.Object
+	list   func() client.ObjectList
+}{
+	{func() client.Object { return &v1.WeComDepartment{} }, func() client.ObjectList { return &v1.WeComDepartmentList{} }},
+	{func() client.Object { return &v1.WeComUser{} }, func() client.ObjectList { return &v1.WeComUserList{} }},
+	{func() client.Object { return &v1.WeComTag{} }, func() client.ObjectList { return &v1.WeComTagList{} }},
+	{func() client.Object { return &v1.WeComAppChat{} }, func() client.ObjectList { return &v1.WeComAppChatList{} }},
+	{func() client.Object { return &v1.ContactWay{} }, func() client.ObjectList { return &v1.ContactWayList{} }},
+	{func() client.Object { return &v1.Schedule{} }, func() client.ObjectList { return &v1.ScheduleList{} }},
+	{func() client.Object { return &v1.WeComApp{} }, func() client.ObjectList { return &v1.WeComAppList{} }},
+	{func() client.Object { return &v1.WeComCalendar{} }, func() client.ObjectList { return &v1.WeComCalendarList{} }},
+	{func() client.Object { return &v1.CustomerTagGroup{} }, func() client.ObjectList { return &v1.CustomerTagGroupList{} }},
+	{func() client.Object { return &v1.GroupWelcomeTemplate{} }, func() client.ObjectList { return &v1.GroupWelcomeTemplateList{} }},
+}
+
 func (r *ConnectionReconciler) check(ctx context.Context, conn *v1.WeComConnection) (reconcile.Result, error) {
 	set := func(status metav1.ConditionStatus, reason, msg string) {
 		for _, t := range []string{v1.ConditionReady, v1.ConditionSynced} {
@@ -101,7 +193,7 @@ func (r *ConnectionReconciler) check(ctx context.Context, conn *v1.WeComConnecti
 			})
 		}
 	}
-	c, err := r.Connector.connect(ctx, conn)
+	c, err := r.Connector.connect(ctx, conn, false)
 	var dep *dependencyError
 	if errors.As(err, &dep) {
 		set(metav1.ConditionFalse, dep.reason, dep.msg)
@@ -336,11 +428,42 @@ func (r *ConnectionReconciler) SetupWithManager(mgr ctrl.Manager, o Options) err
 		}
 		return []reconcile.Request{{NamespacedName: key}}
 	})
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WeComConnection{}, builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+	// A user that let go of its WeCom object wakes its connection, if that was deleted and
+	// waits for its users; a connection in service is not checked again for it.
+	userToDeletedConnection := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		var out []reconcile.Request
+		for _, name := range connectionNames(obj) {
+			key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: name}
+			conn := &v1.WeComConnection{}
+			if err := r.Client.Get(ctx, key, conn); err == nil && !conn.DeletionTimestamp.IsZero() {
+				out = append(out, reconcile.Request{NamespacedName: key})
+			}
+		}
+		return out
+	})
+	releasedFinalizer := predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return controllerutil.ContainsFinalizer(e.ObjectOld, Finalizer) && !controllerutil.ContainsFinalizer(e.ObjectNew, Finalizer)
+		},
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		// Deletion sets the deletionTimestamp, which changes no generation.
+		For(&v1.WeComConnection{}, builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionStarted))).
 		WatchesMetadata(&corev1.Secret{}, secretToConnections, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
-		Watches(&v1.Schedule{}, scheduleToConnection, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WithOptions(controllerOptions(o)).
+		Watches(&v1.Schedule{}, scheduleToConnection, builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	for _, k := range connectionUserKinds {
+		b = b.Watches(k.object(), userToDeletedConnection, builder.WithPredicates(releasedFinalizer))
+	}
+	return b.WithOptions(controllerOptions(o)).
 		Named("wecomconnection").
 		Complete(r)
+}
+
+// deletionStarted passes the update that sets an object's deletionTimestamp.
+var deletionStarted = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return e.ObjectOld.GetDeletionTimestamp().IsZero() && !e.ObjectNew.GetDeletionTimestamp().IsZero()
+	},
 }

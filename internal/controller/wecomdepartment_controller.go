@@ -47,6 +47,8 @@ type departmentClient struct {
 	api wecom.Departments
 	*departments
 	c *Connection
+	// seen is the department Observe found, for LateInitialize.
+	seen *wecom.Department
 }
 
 func (d *departments) Connect(_ context.Context, c *Connection, _ *v1.WeComDepartment) (ExternalClient[*v1.WeComDepartment], error) {
@@ -135,6 +137,7 @@ func (d *departmentClient) Observe(ctx context.Context, obj *v1.WeComDepartment)
 			return Observation{}, err
 		}
 		obj.Status.ParentID = int64(got.ParentID)
+		d.seen = got
 		diff := departmentDrift(*got, obj.Spec, parent)
 		return Observation{Exists: true, UpToDate: len(diff) == 0, Drift: diff}, nil
 	}
@@ -208,8 +211,28 @@ func (d *departmentClient) Observe(ctx context.Context, obj *v1.WeComDepartment)
 		return Observation{Exists: true}, nil
 	}
 	obj.Status.ParentID = int64(found.ParentID)
+	d.seen = &found
 	diff := departmentDrift(found, obj.Spec, parent)
 	return Observation{Exists: true, UpToDate: len(diff) == 0, Drift: diff}, nil
+}
+
+// LateInitialize fills an empty nameEn and an unset order from WeCom (docs/orgchart.md):
+// neither is compared while empty, so a manifest may leave them to WeCom.
+func (d *departmentClient) LateInitialize(obj *v1.WeComDepartment) []string {
+	if d.seen == nil {
+		return nil
+	}
+	var filled []string
+	if obj.Spec.NameEn == "" && d.seen.NameEn != "" {
+		obj.Spec.NameEn = d.seen.NameEn
+		filled = append(filled, "nameEn")
+	}
+	if obj.Spec.Order == nil {
+		order := int64(d.seen.Order)
+		obj.Spec.Order = &order
+		filled = append(filled, "order")
+	}
+	return filled
 }
 
 // departmentMatches says whether WeCom's department matches the spec under parent. An empty

@@ -71,6 +71,8 @@ type userClient struct {
 	api wecom.Users
 	*users
 	c *Connection
+	// got is the member user/get returned in this reconcile, for LateInitialize.
+	got *wecom.User
 }
 
 func (u *users) Connect(_ context.Context, c *Connection, _ *v1.WeComUser) (ExternalClient[*v1.WeComUser], error) {
@@ -288,6 +290,7 @@ func (u *userClient) read(ctx context.Context, obj *v1.WeComUser, want wecom.Upd
 	}
 	obj.Status.UserID = got.UserID
 	obj.Status.DepartmentIDs = toInt64s(got.Department)
+	u.got = got
 	d := userDrift(got, want)
 	return Observation{Exists: true, UpToDate: len(d) == 0, Drift: d}, nil
 }
@@ -328,6 +331,18 @@ func userDrift(got *wecom.User, want wecom.UpdateUserRequest) drift {
 		got.IsLeaderInDept, want.IsLeaderInDept)
 	d.check("directLeaders", sameSet(lower(got.DirectLeader), lower(want.DirectLeader)), got.DirectLeader, want.DirectLeader)
 	return d
+}
+
+// LateInitialize fills an empty bizMail from WeCom (docs/orgchart.md): WeCom assigns a
+// corporate mailbox to members of a corp that uses WeCom Mail, and a manifest without it would
+// otherwise ask for it to be removed. Only after a full read (user/get): a drift check that
+// read the list only has nothing to fill from.
+func (u *userClient) LateInitialize(obj *v1.WeComUser) []string {
+	if u.got == nil || obj.Spec.BizMail != "" || u.got.BizMail == "" {
+		return nil
+	}
+	obj.Spec.BizMail = u.got.BizMail
+	return []string{"bizMail"}
 }
 
 func (u *userClient) Create(ctx context.Context, obj *v1.WeComUser) error {

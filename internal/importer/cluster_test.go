@@ -74,6 +74,10 @@ func fakeCluster(t *testing.T) client.Client {
 	group.Status.Drift = []v1.DriftedField{{Field: "tags", WeCom: "[a]", Spec: "[a, b]"}}
 	group.Status.Conditions = drifted
 	objs = append(objs, group)
+	wapp := &v1.WeComApp{ObjectMeta: metav1.ObjectMeta{Namespace: "b", Name: "app-ops"}}
+	wapp.Status.Drift = []v1.DriftedField{{Field: "name", WeCom: "By hand", Spec: "Ops"}}
+	wapp.Status.Conditions = drifted
+	objs = append(objs, wapp)
 	return fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
 }
 
@@ -112,6 +116,9 @@ WeComUser        user-wangwu  mobile    138             139
 	}
 	if !strings.Contains(out, "WeComTag          tag-oncall") {
 		t.Errorf("drift -A leaves out the drifted WeComTag:\n%s", out)
+	}
+	if !strings.Contains(out, "WeComApp          app-ops") {
+		t.Errorf("drift -A leaves out the drifted WeComApp:\n%s", out)
 	}
 	if !strings.HasPrefix(out, "NAMESPACE  KIND") || !strings.Contains(out, "b          ContactWay        way-spring-abc123  state     \"\"              "+strings.Repeat("s", 59)+"…") ||
 		!strings.Contains(out, "b          WeComUser         user-other") {

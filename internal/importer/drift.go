@@ -48,6 +48,12 @@ func managedObjects(ctx context.Context, c client.Reader, namespace string) ([]v
 	}
 	out = append(out, each(groups.Items)...)
 	out = append(out, each(templates.Items)...)
+	// WeComApps: the settings and menu of the app itself.
+	wapps := &v1.WeComAppList{}
+	if err := c.List(ctx, wapps, opts...); err != nil {
+		return nil, err
+	}
+	out = append(out, each(wapps.Items)...)
 	return out, nil
 }
 
@@ -84,6 +90,8 @@ func kindOf(o v1.Managed) string {
 		return "CustomerTagGroup"
 	case *v1.GroupWelcomeTemplate:
 		return "GroupWelcomeTemplate"
+	case *v1.WeComApp:
+		return "WeComApp"
 	}
 	return fmt.Sprintf("%T", o)
 }

@@ -261,6 +261,42 @@ func (p *Pacer) Acquire(id string, order Order, t Target, now time.Time) Decisio
 	return d
 }
 
+// Free counts the sends to t that every rule still allows at now, after the ones made and
+// in flight (a held Grant counts as made).
+func (p *Pacer) Free(t Target, now time.Time) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.scopes == nil {
+		p.scopes, p.waiters = map[string]*scope{}, map[string]*waiter{}
+	}
+	t.Members = lowerAll(t.Members)
+	sc := p.scopeLocked(t, now)
+	members := t.Members
+	if t.Everyone {
+		members = nil
+		for m := range sc.members {
+			members = append(members, m)
+		}
+	}
+	if len(members) == 0 {
+		members = []string{""}
+	}
+	free := math.MaxInt
+	for _, r := range sc.rules {
+		for _, m := range members {
+			n := len(counted(sc.everyone, r.Window, now))
+			if m != "" {
+				n += len(counted(sc.members[m], r.Window, now))
+			}
+			free = min(free, r.Limit-n)
+		}
+	}
+	if free == math.MaxInt {
+		return 0
+	}
+	return max(free, 0)
+}
+
 // Forget drops a waiter: its Notification was sent, failed or deleted.
 func (p *Pacer) Forget(id string) {
 	p.mu.Lock()

@@ -41,6 +41,9 @@ type Alertmanager struct {
 	Client    client.Client
 	Connector *controller.Connector
 	Recorder  events.EventRecorder
+	// Watches says whether the manager watches a namespace (controller.Options.Watches);
+	// nil is every namespace.
+	Watches func(namespace string) bool
 }
 
 // alertResponse is the JSON body of every answer.
@@ -70,6 +73,11 @@ func (s *Alertmanager) serve(ctx context.Context, w http.ResponseWriter, r *http
 		return http.StatusNotFound, alertResponse{Error: "the path is " + controller.AlertmanagerPathPrefix + "<namespace>/<name> of an AlertReceiver"}
 	}
 	rcv := &v1.AlertReceiver{}
+	if !watched(s.Watches, ns) {
+		// The cache cannot read it; to a caller it does not exist.
+		log.V(1).Info("refused an Alertmanager request for a namespace the operator does not watch", "receiver", ns+"/"+name)
+		return unauthorized()
+	}
 	if err := s.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, rcv); err != nil {
 		if apierrors.IsNotFound(err) {
 			// The same answer as wrong credentials, so that a caller cannot learn which
@@ -218,4 +226,9 @@ func equalSecret(got, want string) bool {
 	}
 	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// watched says whether ns is one of the manager's namespaces (all when watches is nil).
+func watched(watches func(string) bool, ns string) bool {
+	return watches == nil || watches(ns)
 }

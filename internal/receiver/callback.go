@@ -67,6 +67,8 @@ type Callbacks struct {
 	SendWelcome func(ctx context.Context, conn *controller.Connection, code string, w *v1.ContactWayWelcome) error
 	// AlertmanagerHTTP calls Alertmanager's API for the Silence buttons of alert cards.
 	AlertmanagerHTTP *http.Client
+	// Watches says whether the manager watches a namespace; nil is every namespace.
+	Watches func(namespace string) bool
 
 	flight  singleflight.Group
 	mu      sync.Mutex
@@ -103,6 +105,10 @@ func (h *Callbacks) serve(w http.ResponseWriter, r *http.Request) (types.Namespa
 		return types.NamespacedName{}, http.StatusForbidden, "", outcomeRefused, ""
 	}
 	key := types.NamespacedName{Namespace: ns, Name: name}
+	if !watched(h.Watches, ns) {
+		log.V(1).Info("refused a WeCom callback for a namespace the operator does not watch")
+		return types.NamespacedName{}, http.StatusForbidden, "", outcomeRefused, ""
+	}
 	conn := &v1.WeComConnection{}
 	if err := h.Client.Get(ctx, key, conn); err != nil {
 		if apierrors.IsNotFound(err) {

@@ -62,7 +62,11 @@ func (h *Callbacks) cardClicked(ctx context.Context, conn *v1.WeComConnection, e
 		return err
 	}
 	key := client.ObjectKeyFromObject(n)
+	clicked, _, _ := alerting.ParseButtonKey(e.EventKey)
 	if ok, byList := alerting.Recipient(n, e.FromUserName); !ok {
+		if n.Spec.Alert != nil {
+			countCardAction(clicked, cardRefused)
+		}
 		note := fmt.Sprintf("Member %s clicked %q on this card but was not sent it; nothing was done", e.FromUserName, e.EventKey)
 		if !byList {
 			note = fmt.Sprintf("Member %s clicked %q on this card, which was not sent to members by name; nothing was done", e.FromUserName, e.EventKey)
@@ -77,6 +81,7 @@ func (h *Callbacks) cardClicked(ctx context.Context, conn *v1.WeComConnection, e
 	}
 	action, dur, ok := alerting.ParseButtonKey(e.EventKey)
 	if !ok {
+		countCardAction("", cardFailed)
 		h.event(n, "Warning", EventCardActionFailed, "Click", fmt.Sprintf("Member %s clicked a button this operator does not know (key %q); nothing was done", e.FromUserName, e.EventKey))
 		return nil
 	}
@@ -111,10 +116,12 @@ func (h *Callbacks) cardClicked(ctx context.Context, conn *v1.WeComConnection, e
 	if found != nil {
 		switch {
 		case found.State != v1.ActionPending:
+			countCardAction(action, cardDuplicate)
 			log.V(1).Info("a retry of a card click already acted on; acknowledged", "action", found.Action, "state", found.State)
 			return nil
 		case found.Message == "" && time.Since(found.Time.Time) < pendingLease:
 			// Still being acted on (a delivery that stopped for a retry says why in message).
+			countCardAction(action, cardRetry)
 			return fmt.Errorf("the click is being acted on by another delivery since %s", found.Time.Format(time.RFC3339))
 		}
 		rec = *found
@@ -131,6 +138,7 @@ func (h *Callbacks) cardClicked(ctx context.Context, conn *v1.WeComConnection, e
 			if !errors.Is(err, errActionFailed) {
 				// Alertmanager may answer later: WeCom retries the click.
 				h.setAction(ctx, key, id, func(a *v1.NotificationAction) { a.Name, a.Message = rec.Name, "retrying: "+err.Error() })
+				countCardAction(action, cardRetry)
 				return err
 			}
 			msg := strings.TrimPrefix(err.Error(), errActionFailed.Error()+": ")
@@ -138,6 +146,7 @@ func (h *Callbacks) cardClicked(ctx context.Context, conn *v1.WeComConnection, e
 			note := fmt.Sprintf("%s (%s) clicked %q on the card of %s, but no silence was made: %s", rec.Name, rec.UserID, e.EventKey, n.Name, msg)
 			h.event(n, "Warning", EventCardActionFailed, "Silence", note)
 			h.eventReceiver(rcv, "Warning", EventCardActionFailed, "Silence", note)
+			countCardAction(action, cardFailed)
 			return nil
 		}
 		rec.SilenceID = silenceID
@@ -172,6 +181,7 @@ func (h *Callbacks) cardClicked(ctx context.Context, conn *v1.WeComConnection, e
 	if len(notes) > 0 {
 		note += " (" + strings.Join(notes, "; ") + ")"
 	}
+	countCardAction(action, cardDone)
 	h.event(n, "Normal", reason, "Click", note)
 	h.eventReceiver(rcv, "Normal", reason, "Click", note+" [card of "+n.Name+"]")
 	log.Info("acted on a card click", "action", action, "silence", rec.SilenceID, "cardUpdated", updated)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -236,8 +237,35 @@ var responseCode = regexp.MustCompile(`<ResponseCode><!\[CDATA\[[^\]]*\]\]>`)
 
 // WeCom retries a click's callback to whichever replica; the silence is made once, the card
 // updated once.
+// cardActions reads wecom_card_actions_total{action, outcome}.
+func cardActions(action v1.AlertCardAction, outcome string) float64 {
+	m := &dto.Metric{}
+	if err := cardActionsTotal.WithLabelValues(string(action), outcome).Write(m); err != nil {
+		panic(err)
+	}
+	return m.GetCounter().GetValue()
+}
+
+// countsCardActions checks, at the end of a test, how much each wecom_card_actions_total
+// series grew during it.
+func countsCardActions(t *testing.T, want map[[2]string]float64) {
+	t.Helper()
+	before := map[[2]string]float64{}
+	for k := range want {
+		before[k] = cardActions(v1.AlertCardAction(k[0]), k[1])
+	}
+	t.Cleanup(func() {
+		for k, w := range want {
+			if got := cardActions(v1.AlertCardAction(k[0]), k[1]) - before[k]; got != w {
+				t.Errorf("wecom_card_actions_total{action=%q,outcome=%q} grew by %v, want %v", k[0], k[1], got, w)
+			}
+		}
+	})
+}
+
 func TestCardClickOnceAcrossReplicas(t *testing.T) {
 	f := newCardFixture(t)
+	countsCardActions(t, map[[2]string]float64{{"Silence", cardDone}: 1, {"Silence", cardDuplicate}: 1, {"Silence", cardFailed}: 0})
 	plain := f.click("wangwu", "silence-4h0m0s")
 	if code := f.deliver(0, plain); code != http.StatusOK {
 		t.Fatalf("replica 0: %d", code)
@@ -310,6 +338,9 @@ func TestCardClickPendingLease(t *testing.T) {
 
 func TestCardClickRefusedAndFailures(t *testing.T) {
 	f := newCardFixture(t)
+	countsCardActions(t, map[[2]string]float64{
+		{"Acknowledge", cardRefused}: 1, {"Acknowledge", cardDone}: 1,
+		{"Silence", cardFailed}: 1, {"Silence", cardRetry}: 1, {"Silence", cardDone}: 1})
 	plain := f.click("wangwu", "ack")
 
 	// A member the card was not sent to (WeCom would not let them click; a forged or stale

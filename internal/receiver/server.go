@@ -84,10 +84,12 @@ func Setup(mgr ctrl.Manager, o controller.Options, connector *controller.Connect
 		return nil
 	}
 	recorder := mgr.GetEventRecorder("wecom-operator")
+	callbacks := NewCallbacks(mgr.GetClient(), mgr.GetAPIReader(), connector, recorder)
+	callbacks.Watches = o.Watches
 	srv := &Server{
 		Addr:         o.ReceiverAddr,
-		Alertmanager: &Alertmanager{Client: mgr.GetClient(), Connector: connector, Recorder: recorder},
-		Callbacks:    NewCallbacks(mgr.GetClient(), mgr.GetAPIReader(), connector, recorder),
+		Alertmanager: &Alertmanager{Client: mgr.GetClient(), Connector: connector, Recorder: recorder, Watches: o.Watches},
+		Callbacks:    callbacks,
 	}
 	if o.WebhookCertPath != "" {
 		// The watcher runs on every replica (it needs no leader), as the server does.

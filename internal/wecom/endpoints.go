@@ -66,6 +66,16 @@ const (
 	apiGroupWelcomeTemplateDel  = "externalcontact/group_welcome_template/del"
 )
 
+// §12 apps and menus.
+const (
+	apiAgentGet   = "agent/get"
+	apiAgentList  = "agent/list"
+	apiAgentSet   = "agent/set"
+	apiMenuCreate = "menu/create"
+	apiMenuGet    = "menu/get"
+	apiMenuDelete = "menu/delete"
+)
+
 // endpoint describes one API. write marks calls that change WeCom, for which a failure after
 // the request went out is ambiguous (CallError.Ambiguous).
 type endpoint struct {
@@ -156,4 +166,15 @@ var (
 	epGroupWelcomeTemplateEdit = postWrite(apiGroupWelcomeTemplateEdit)
 	epGroupWelcomeTemplateGet  = post(apiGroupWelcomeTemplateGet) // a POST that only reads
 	epGroupWelcomeTemplateDel  = postWrite(apiGroupWelcomeTemplateDel)
+)
+
+// §12 apps and menus: agent/set and menu/create set what they are given, so a repeat is
+// harmless.
+var (
+	epAgentGet   = get(apiAgentGet)
+	epAgentList  = get(apiAgentList)
+	epAgentSet   = postWrite(apiAgentSet)
+	epMenuCreate = postWrite(apiMenuCreate)
+	epMenuGet    = get(apiMenuGet)
+	epMenuDelete = getWrite(apiMenuDelete) // a GET that deletes (§12)
 )

@@ -16,9 +16,12 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	authv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -113,8 +116,9 @@ var _ = Describe("installing", Ordered, func() {
 				ensureNS(k, "team-b", nil)
 				Expect(out).To(ContainSubstring("kind: Role\n"))
 				// Only what cannot be namespaced: the metrics endpoint's TokenReviews and
-				// SubjectAccessReviews, and the role a scraper is bound to.
-				Expect(strings.Count(out, "\nkind: ClusterRole\n")).To(Equal(2))
+				// SubjectAccessReviews, the role a scraper is bound to, and get on Namespaces.
+				Expect(strings.Count(out, "\nkind: ClusterRole\n")).To(Equal(3))
+				Expect(out).To(ContainSubstring("kind: ClusterRole\nmetadata:\n  name: wecom-wecom-operator-namespace-reader\n"))
 				Expect(out).To(ContainSubstring("kind: ClusterRole\nmetadata:\n  name: wecom-wecom-operator-metrics-auth\n"))
 				Expect(out).To(ContainSubstring("kind: ClusterRole\nmetadata:\n  name: wecom-wecom-operator-metrics-reader\n"))
 				Expect(out).To(ContainSubstring("--watch-namespaces=team-a,team-b"))
@@ -126,6 +130,66 @@ var _ = Describe("installing", Ordered, func() {
 			res, err := kubectl(out, "apply", "--server-side", "--dry-run=server", "-f", "-")
 			Expect(err).NotTo(HaveOccurred(), res)
 			Expect(res).To(ContainSubstring("deployment.apps/wecom-wecom-operator serverside-applied (server dry run)"))
+		}
+	})
+
+	It("renders with plain helm template, without --kube-version", func() {
+		out, err := run(filepath.Join(root(), "bin", "helm"), "template", release, chartDir)
+		Expect(err).NotTo(HaveOccurred(), out)
+		Expect(out).To(ContainSubstring("kind: Deployment"))
+	})
+
+	It("spreads two replicas over nodes and keeps one through a drain; one replica gets neither", func() {
+		out, err := run(filepath.Join(root(), "bin", "helm"), "template", release, chartDir, "-n", releaseNS, "--set", "replicas=2")
+		Expect(err).NotTo(HaveOccurred(), out)
+		docs := splitManifests(out)
+		pdb := &policyv1.PodDisruptionBudget{}
+		Expect(yaml.Unmarshal([]byte(docs["PodDisruptionBudget"]), pdb)).To(Succeed())
+		Expect(pdb.Spec.MaxUnavailable).To(HaveValue(Equal(intstr.FromInt32(1))))
+		dep := &appsv1.Deployment{}
+		Expect(yaml.Unmarshal([]byte(docs["Deployment"]), dep)).To(Succeed())
+		Expect(labels.SelectorFromSet(pdb.Spec.Selector.MatchLabels).Matches(labels.Set(dep.Spec.Template.Labels))).To(BeTrue())
+		anti := dep.Spec.Template.Spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
+		Expect(anti).To(HaveLen(1))
+		Expect(anti[0].PodAffinityTerm.TopologyKey).To(Equal("kubernetes.io/hostname"))
+		Expect(anti[0].PodAffinityTerm.LabelSelector.MatchLabels).To(Equal(dep.Spec.Selector.MatchLabels))
+		res, err := kubectl(docs["PodDisruptionBudget"]+"\n---\n"+docs["Deployment"], "apply", "--server-side", "--dry-run=server", "-n", releaseNS, "-f", "-")
+		Expect(err).NotTo(HaveOccurred(), res)
+
+		out, err = run(filepath.Join(root(), "bin", "helm"), "template", release, chartDir, "-n", releaseNS, "--set", "replicas=2", "--set", "podAntiAffinity=required")
+		Expect(err).NotTo(HaveOccurred(), out)
+		Expect(out).To(ContainSubstring("requiredDuringSchedulingIgnoredDuringExecution"))
+
+		out, err = run(filepath.Join(root(), "bin", "helm"), "template", release, chartDir, "-n", releaseNS)
+		Expect(err).NotTo(HaveOccurred(), out)
+		Expect(out).NotTo(ContainSubstring("PodDisruptionBudget"))
+		Expect(out).NotTo(ContainSubstring("podAntiAffinity"))
+	})
+
+	It("mounts a private CA bundle and extra volumes", func() {
+		out, err := run(filepath.Join(root(), "bin", "helm"), "template", release, chartDir, "-n", releaseNS,
+			"--set", "caBundle.configMapName=corp-ca", "--set", "caBundle.key=root.pem",
+			"--set", "extraVolumes[0].name=scratch", "--set", "extraVolumes[0].emptyDir.medium=Memory",
+			"--set", "extraVolumeMounts[0].name=scratch", "--set", "extraVolumeMounts[0].mountPath=/scratch",
+			"--set", "metrics.certSecret=metrics-tls")
+		Expect(err).NotTo(HaveOccurred(), out)
+		dep := &appsv1.Deployment{}
+		Expect(yaml.Unmarshal([]byte(splitManifests(out)["Deployment"]), dep)).To(Succeed())
+		pod := dep.Spec.Template.Spec
+		Expect(pod.Volumes).To(ContainElements(
+			HaveField("Name", "metrics-tls"),
+			SatisfyAll(HaveField("Name", "ca-bundle"), HaveField("ConfigMap.Name", "corp-ca"),
+				HaveField("ConfigMap.Items", ConsistOf(corev1.KeyToPath{Key: "root.pem", Path: "ca.crt"}))),
+			SatisfyAll(HaveField("Name", "scratch"), HaveField("EmptyDir.Medium", corev1.StorageMediumMemory))))
+		c := pod.Containers[0]
+		Expect(c.VolumeMounts).To(ContainElements(
+			corev1.VolumeMount{Name: "ca-bundle", MountPath: "/etc/wecom-operator/ca-bundle", ReadOnly: true},
+			corev1.VolumeMount{Name: "scratch", MountPath: "/scratch"}))
+		Expect(c.Env).To(ContainElement(corev1.EnvVar{Name: "SSL_CERT_DIR", Value: "/etc/wecom-operator/ca-bundle"}))
+
+		for _, bad := range []string{"extraVolumeMounts[0].name=x", "caBundle.key=", "podDisruptionBudget.maxUnavailable=0"} {
+			out, err = run(filepath.Join(root(), "bin", "helm"), "template", release, chartDir, "--set", bad)
+			Expect(err).To(HaveOccurred(), "%s: %s", bad, out)
 		}
 	})
 
@@ -200,6 +264,10 @@ var _ = Describe("installing", Ordered, func() {
 			{"coordination.k8s.io", "leases", "update", releaseNS, true},
 			{"coordination.k8s.io", "leases", "update", "default", false},
 			{"apps", "deployments", "get", releaseNS, false},
+			// Is an object's namespace being deleted? Nothing else about namespaces.
+			{"", "namespaces", "get", "", true},
+			{"", "namespaces", "list", "", false},
+			{"", "namespaces", "update", "", false},
 			// The metrics endpoint's authentication and authorisation, and nothing more there.
 			{"authentication.k8s.io", "tokenreviews", "create", "", true},
 			{"authorization.k8s.io", "subjectaccessreviews", "create", "", true},
@@ -361,3 +429,15 @@ var _ = Describe("installing with watchNamespaces", Ordered, func() {
 		Expect(k.Get(ctx, client.ObjectKey{Name: scopedSA + "-secret-reader"}, &rbacv1.ClusterRole{})).NotTo(Succeed(), "no ClusterRole for Secrets")
 	})
 })
+
+// splitManifests maps the kinds of rendered manifests to their YAML (one of each kind).
+func splitManifests(out string) map[string]string {
+	docs := map[string]string{}
+	for _, doc := range strings.Split(out, "\n---\n") {
+		var meta struct{ Kind string }
+		if err := yaml.Unmarshal([]byte(doc), &meta); err == nil && meta.Kind != "" {
+			docs[meta.Kind] = doc
+		}
+	}
+	return docs
+}

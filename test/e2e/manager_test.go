@@ -11,6 +11,10 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/wecom-dev/wecom-operator/internal/testenv"
 )
@@ -20,6 +24,18 @@ func freePort() int {
 	p, err := testenv.FreePort()
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
 	return p
+}
+
+// readyz returns the status of the manager's /readyz on port, for Eventually.
+func readyz(port int) func() (int, error) {
+	return func() (int, error) {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
 }
 
 var _ = Describe("the manager binary", func() {
@@ -39,14 +55,7 @@ var _ = Describe("the manager binary", func() {
 			Eventually(session, 30*time.Second).Should(gexec.Exit())
 		})
 
-		Eventually(func() (int, error) {
-			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", probe))
-			if err != nil {
-				return 0, err
-			}
-			resp.Body.Close()
-			return resp.StatusCode, nil
-		}, 60*time.Second, 250*time.Millisecond).Should(Equal(http.StatusOK))
+		Eventually(readyz(probe), 60*time.Second, 250*time.Millisecond).Should(Equal(http.StatusOK))
 
 		Eventually(session.Err, 60*time.Second).Should(gbytes.Say("Successfully acquired lease"))
 
@@ -57,5 +66,75 @@ var _ = Describe("the manager binary", func() {
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(code).To(Equal(http.StatusOK), body)
 		}, 60*time.Second, 250*time.Millisecond).Should(Succeed())
+	})
+})
+
+// A graceful stop leaves no Lease behind (helm uninstall would otherwise strand it), but a
+// standby that stops leaves the leader's Lease alone. Only the leader serves the object
+// state gauges: a standby's cache holds the same objects, and sums over pods would double.
+var _ = Describe("the manager's leader election Lease", func() {
+	const leaseName = "wecom-operator.wecom.dev"
+	start := func(ns string) (*gexec.Session, int, int) {
+		probe, metrics := freePort(), freePort()
+		cmd := exec.Command(managerPath, "--kubeconfig", kubeconfig,
+			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probe),
+			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metrics),
+			"--receiver-bind-address=", "--leader-elect", "--leader-election-namespace="+ns)
+		session, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() {
+			session.Signal(syscall.SIGTERM)
+			Eventually(session, 30*time.Second).Should(gexec.Exit())
+		})
+		return session, probe, metrics
+	}
+	scrape := func(port int) string {
+		GinkgoHelper()
+		token := serviceAccountToken("prometheus", true)
+		var body string
+		Eventually(func(g Gomega) {
+			code, b, err := scrapeMetrics(port, token)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(code).To(Equal(http.StatusOK), b)
+			body = b
+		}, 60*time.Second, 250*time.Millisecond).Should(Succeed())
+		return body
+	}
+	stop := func(session *gexec.Session) {
+		session.Signal(syscall.SIGTERM)
+		Eventually(session, 30*time.Second).Should(gexec.Exit(0))
+	}
+
+	It("is deleted when the leader stops gracefully", func() {
+		k := adminClient()
+		ensureNS(k, "lease-leader", nil)
+		session, _, metrics := start("lease-leader")
+		Eventually(session.Err, 60*time.Second).Should(gbytes.Say("Successfully acquired lease"))
+		Expect(scrape(metrics)).To(ContainSubstring("wecom_notifications_held_oldest_seconds "))
+		lease := &coordinationv1.Lease{}
+		Expect(k.Get(ctx, client.ObjectKey{Namespace: "lease-leader", Name: leaseName}, lease)).To(Succeed())
+		Expect(lease.Spec.HolderIdentity).NotTo(BeNil())
+
+		stop(session)
+		err := k.Get(ctx, client.ObjectKey{Namespace: "lease-leader", Name: leaseName}, lease)
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the Lease is still there: %v %v", err, lease.Spec.HolderIdentity)
+	})
+
+	It("is left to its holder when a standby stops", func() {
+		k := adminClient()
+		ensureNS(k, "lease-standby", nil)
+		holder, duration := "another-replica", int32(3600)
+		now := metav1.NewMicroTime(time.Now())
+		Expect(k.Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: "lease-standby", Name: leaseName},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &duration, AcquireTime: &now, RenewTime: &now}})).To(Succeed())
+		session, probe, metrics := start("lease-standby")
+		Eventually(readyz(probe), 60*time.Second, 250*time.Millisecond).Should(Equal(http.StatusOK))
+		Consistently(session.Err, "2s").ShouldNot(gbytes.Say("Successfully acquired lease"))
+		Expect(scrape(metrics)).NotTo(ContainSubstring("wecom_notifications_held_oldest_seconds"))
+
+		stop(session)
+		lease := &coordinationv1.Lease{}
+		Expect(k.Get(ctx, client.ObjectKey{Namespace: "lease-standby", Name: leaseName}, lease)).To(Succeed())
+		Expect(lease.Spec.HolderIdentity).To(HaveValue(Equal(holder)))
 	})
 })

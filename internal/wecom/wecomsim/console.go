@@ -84,6 +84,9 @@ type TagEdit struct {
 //	{"op":"update_department","department":{"id":3,"parentid":4}}
 //	{"op":"delete_department","id":3}
 //	{"op":"update_tag","tag":{"tagid":12,"add_users":["lisi"],"del_parties":[4]}}
+//	{"op":"update_app","agentid":1000002,"app":{"name":"Renamed","isreportenter":0}}
+//	{"op":"set_menu","agentid":1000002,"menu":[{"type":"view","name":"Home","url":"https://example.com/"}]}
+//	{"op":"delete_menu","agentid":1000002}
 type Edit struct {
 	Op         string          `json:"op"`
 	User       *UserEdit       `json:"user,omitempty"`
@@ -93,6 +96,11 @@ type Edit struct {
 	UserID string `json:"userid,omitempty"`
 	// ID is the department of delete_department (or give department.id).
 	ID int64 `json:"id,omitempty"`
+	// AgentID, App and Menu are the app edits of agent.go (update_app, set_menu,
+	// delete_menu).
+	AgentID int64        `json:"agentid,omitempty"`
+	App     *AgentEdit   `json:"app,omitempty"`
+	Menu    []MenuButton `json:"menu,omitempty"`
 }
 
 // Edit operations.
@@ -118,6 +126,9 @@ type EditResult struct {
 
 // Edit applies one hand edit (the JSON form of the Console* methods).
 func (s *Sim) Edit(e Edit) (EditResult, error) {
+	if res, ok, err := s.editApp(e); ok {
+		return res, err
+	}
 	switch e.Op {
 	case EditCreateUser, EditUpdateUser:
 		if e.User == nil {
@@ -153,7 +164,7 @@ func (s *Sim) Edit(e Edit) (EditResult, error) {
 		}
 		return s.ConsoleUpdateTag(*e.Tag)
 	}
-	return EditResult{}, fmt.Errorf("unknown edit op %q (want create_user, update_user, delete_user, create_department, update_department, delete_department or update_tag)", e.Op)
+	return EditResult{}, fmt.Errorf("unknown edit op %q (want create_user, update_user, delete_user, create_department, update_department, delete_department, update_tag, update_app, set_menu or delete_menu)", e.Op)
 }
 
 // consoleCall runs an API handler for a hand edit: same validation and

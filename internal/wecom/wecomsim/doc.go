@@ -3,7 +3,9 @@
 // (shared/reference/wecom-api.md) and not from any client. It serves over plain HTTP:
 //
 //   - /cgi-bin/… — the simulated API: gettoken; department/*; user/*;
-//     tag/* (each tag owned by the app that created it, tag.go); appchat/*;
+//     tag/* (each tag owned by the app that created it, tag.go);
+//     agent/get, agent/list, agent/set and menu/* (the calling app's own
+//     settings and menu, agent.go); appchat/*;
 //     externalcontact/*_contact_way and externalcontact/send_welcome_msg;
 //     customer succession of members in service (externalcontact/list,
 //     transfer_customer, transfer_result, groupchat/list and

@@ -44,6 +44,13 @@ type App struct {
 	TrustedIPs []string `json:"trusted_ips,omitempty"`
 	// Disabled apps cannot get a token (40001).
 	Disabled bool `json:"disabled,omitempty"`
+	// Settings are what agent/get returns and agent/set changes (§12, agent.go).
+	Settings AgentSettings `json:"settings"`
+	// Menu is the app's custom menu (menu/create); empty when none is set.
+	Menu []MenuButton `json:"menu,omitempty"`
+	// VerifiedDomains, when non-empty, are the domains whose ownership the admin verified
+	// (可信域名 → 校验): agent/set refuses any other redirect_domain with 85005.
+	VerifiedDomains []string `json:"verified_domains,omitempty"`
 }
 
 // Department is a node of the contacts tree. The root has ID 1 and
@@ -322,6 +329,8 @@ func (a App) clone() App {
 	a.VisibleParties = slices.Clone(a.VisibleParties)
 	a.VisibleUsers = slices.Clone(a.VisibleUsers)
 	a.TrustedIPs = slices.Clone(a.TrustedIPs)
+	a.Menu = cloneMenu(a.Menu)
+	a.VerifiedDomains = slices.Clone(a.VerifiedDomains)
 	return a
 }
 

@@ -41,6 +41,15 @@ func buildRoutes() map[string]*endpoint {
 		write(post("tag/deltagusers", nil, handleTagDelUsers)),
 		get("tag/list", nil, handleTagList),
 
+		// §12 apps and menus: the calling app's own settings and menu (agent.go); another
+		// agentid is 301002.
+		get("agent/get", nil, handleAgentGet),
+		get("agent/list", nil, handleAgentList),
+		write(post("agent/set", nil, handleAgentSet)),
+		write(post("menu/create", nil, handleMenuCreate)),
+		get("menu/get", nil, handleMenuGet),
+		write(get("menu/delete", nil, handleMenuDelete)),
+
 		// §4 app group chats: self-built apps with root visibility.
 		write(post("appchat/create", permAppChat, handleAppChatCreate)),
 		write(post("appchat/update", permAppChat, handleAppChatUpdate)),

@@ -303,7 +303,51 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	}).Should(Succeed())
 	g.Expect(writesSince(env.Sim, mark)).To(BeEmpty(), "a handed-over department that matches WeCom costs no write")
 
-	// 5. Delete every object: WeCom keeps everything (the handed-over ones keep deletionPolicy
+	// 5. A hand edit in WeCom: a member moved to another department in the admin console.
+	// Its observe-only object shows the drift, and nothing is written.
+	const edited = "m0100"
+	editedName := importer.UserName(edited)
+	var from int64
+	for _, u := range seed.Users {
+		if u.UserID == edited {
+			from = u.Department[0]
+		}
+	}
+	to := from + 1 // the next squad
+	_, err = env.Sim.ConsoleUpdateUser(wecomsim.UserEdit{UserID: edited, Department: []int64{to}, Order: []uint32{0}, IsLeaderInDept: []int{0}})
+	g.Expect(err).NotTo(HaveOccurred())
+	member := &v1.WeComUser{}
+	g.Eventually(func(g Gomega) {
+		g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: editedName}, member)).To(Succeed())
+		ready := apimeta.FindStatusCondition(member.Status.Conditions, v1.ConditionReady)
+		g.Expect(ready).NotTo(BeNil())
+		g.Expect(ready.Reason).To(Equal(v1.ReasonDrifted), ready.Message)
+		g.Expect(member.Status.Drift).To(ContainElement(SatisfyAll(HaveField("Field", "departments"),
+			HaveField("WeCom", ContainSubstring(fmt.Sprint(to))), HaveField("Spec", ContainSubstring(fmt.Sprint(from))))))
+	}).Should(Succeed())
+	rows, err = importer.ListDrift(ctx, env.Client, ns)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(rows).NotTo(BeEmpty())
+	for _, r := range rows {
+		g.Expect(r.Name).To(Equal(editedName), "only the edited member drifted")
+	}
+	g.Expect(writesSince(env.Sim, mark)).To(BeEmpty(), "a drifted observe-only object writes nothing")
+
+	// Switching it to full management: exactly one write repairs it.
+	repair := lastSeq(env.Sim)
+	g.Expect(env.Client.Patch(ctx, member, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"managementPolicies":["*"]}}`)))).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(notReady(ctx, env.Client, ns)).To(BeEmpty())
+	}).Should(Succeed())
+	g.Expect(writesSince(env.Sim, repair)).To(Equal([]string{"/cgi-bin/user/update"}), "exactly one write repairs the hand edit")
+	for _, u := range env.Sim.State().Users {
+		if u.UserID == edited {
+			g.Expect(u.Department).To(Equal([]int64{from}))
+		}
+	}
+	mark = lastSeq(env.Sim)
+
+	// 6. Delete every object: WeCom keeps everything (the handed-over ones keep deletionPolicy
 	// Orphan).
 	before := env.Sim.State()
 	for _, o := range []client.Object{&v1.WeComUser{}, &v1.WeComDepartment{}, &v1.ContactWay{}, &v1.Schedule{}, &v1.WeComAppChat{}} {
@@ -322,6 +366,75 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	for _, s := range after.Schedules {
 		g.Expect(s.Status).To(BeZero(), "no schedule was cancelled")
 	}
+
+	// 7. Late initialisation: the manifests again, without the fields that late-initialise
+	// (departments' nameEn and order, members' bizMail). The departments observe with
+	// LateInitialize, one of them without it; squad 119-a's members are fully managed. Every
+	// empty field is filled from WeCom, a set one is kept, and WeCom receives no write.
+	const plain = "dept-101-division-1" // ["Observe"] only: nothing filled
+	applied := 0
+	for _, o := range loadKustomization(t, dir) {
+		switch o.GetKind() {
+		case "WeComDepartment":
+			unstructured.RemoveNestedField(o.Object, "spec", "nameEn")
+			unstructured.RemoveNestedField(o.Object, "spec", "order")
+			policies := []any{string(v1.ManagementObserve), string(v1.ManagementLateInitialize)}
+			if o.GetName() == plain {
+				policies = []any{string(v1.ManagementObserve)}
+			}
+			g.Expect(unstructured.SetNestedSlice(o.Object, policies, "spec", "managementPolicies")).To(Succeed())
+		case "WeComUser":
+			if o.GetLabels()[importer.LabelMainDepartment] != squad {
+				continue
+			}
+			unstructured.RemoveNestedField(o.Object, "spec", "bizMail")
+			g.Expect(unstructured.SetNestedStringSlice(o.Object, []string{"*"}, "spec", "managementPolicies")).To(Succeed())
+		default:
+			continue
+		}
+		g.Expect(env.Client.Create(ctx, o)).To(Succeed(), o.GetName())
+		applied++
+	}
+	g.Expect(applied).To(Equal(depts + len(squadMembers.Items)))
+	g.Eventually(func(g Gomega) {
+		g.Expect(notReady(ctx, env.Client, ns)).To(BeEmpty())
+		wecomDepts := map[int64]wecomsim.Department{}
+		for _, d := range env.Sim.State().Departments {
+			wecomDepts[d.ID] = d
+		}
+		list := &v1.WeComDepartmentList{}
+		g.Expect(env.Client.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+		g.Expect(list.Items).To(HaveLen(depts))
+		for _, d := range list.Items {
+			w := wecomDepts[*d.Spec.ID]
+			if d.Name == plain {
+				g.Expect(d.Spec.NameEn).To(BeEmpty(), "no LateInitialize, nothing filled")
+				g.Expect(d.Spec.Order).To(BeNil())
+				g.Expect(w.NameEn).NotTo(BeEmpty())
+				continue
+			}
+			g.Expect(d.Spec.NameEn).To(Equal(w.NameEn), d.Name)
+			g.Expect(d.Spec.Order).To(HaveValue(BeEquivalentTo(w.Order)), d.Name)
+		}
+	}).Should(Succeed())
+	bizMails := 0
+	wecomUsers := map[string]wecomsim.User{}
+	for _, u := range env.Sim.State().Users {
+		wecomUsers[u.UserID] = u
+	}
+	users := &v1.WeComUserList{}
+	g.Expect(env.Client.List(ctx, users, client.InNamespace(ns))).To(Succeed())
+	g.Expect(users.Items).To(HaveLen(len(squadMembers.Items)))
+	for _, u := range users.Items {
+		g.Expect(u.Spec.BizMail).To(Equal(wecomUsers[u.Spec.UserID].BizMail), u.Name)
+		if u.Spec.BizMail != "" {
+			bizMails++
+		}
+	}
+	g.Expect(bizMails).To(BeNumerically(">", 0), "some of the squad's members have a corporate mailbox")
+	g.Expect(writesSince(env.Sim, mark)).To(BeEmpty(), "late initialisation writes to the spec, never to WeCom")
+	t.Logf("late initialisation: %d departments (nameEn, order) and %d members (%d bizMail) filled from WeCom, 0 WeCom writes",
+		depts-1, len(users.Items), bizMails)
 	t.Logf("MEASURED test wall time: %s (setup %s)", time.Since(testStart).Round(time.Millisecond), setupDone.Sub(testStart).Round(time.Millisecond))
 }
 

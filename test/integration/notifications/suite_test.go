@@ -28,7 +28,9 @@ var (
 	amAddr    string
 	chatID    = "notifchat1"
 	burstUser = "burst"
-	burstBot  = "00000000-0000-4000-8000-0000000b0b0b"
+	// stormUser and calmUser are the fold specs' members.
+	stormUser, calmUser = "storm", "calm"
+	burstBot            = "00000000-0000-4000-8000-0000000b0b0b"
 )
 
 func TestNotifications(t *testing.T) {
@@ -50,7 +52,9 @@ var _ = BeforeSuite(func() {
 	// A member and a robot only the burst specs use, so their quota windows do not slow the
 	// other specs down; and an app chat for the chat channel.
 	Expect(env.Sim.Seed(wecomsim.Seed{
-		Users:  []wecomsim.User{{UserID: burstUser, Name: "Burst", Email: "burst@example.com", Department: []int64{1}}},
+		Users: []wecomsim.User{{UserID: burstUser, Name: "Burst", Email: "burst@example.com", Department: []int64{1}},
+			{UserID: stormUser, Name: "Storm", Email: "storm@example.com", Department: []int64{1}},
+			{UserID: calmUser, Name: "Calm", Email: "calm@example.com", Department: []int64{1}}},
 		Robots: []wecomsim.Robot{{Key: burstBot, Name: "burst-bot", ChatName: "Burst"}},
 	})).To(Succeed())
 	app, err := wecom.New(wecom.Config{BaseURL: env.Sim.URL, CorpID: env.Creds.CorpID, Secret: env.Creds.AppSecret})

@@ -1,0 +1,163 @@
+package notifications
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/controller"
+)
+
+// inboxMarkers maps each marker found in a member's inbox to the msgids of the messages
+// that carry it, and returns the contents.
+func inboxMarkers(user string, marker *regexp.Regexp) (map[string][]string, []string) {
+	seen := map[string][]string{}
+	var contents []string
+	for _, d := range env.Sim.Inbox(user) {
+		var body struct {
+			Text, Markdown struct{ Content string }
+		}
+		Expect(jsonUnmarshal(d.Body, &body)).To(Succeed())
+		content := body.Text.Content + body.Markdown.Content
+		contents = append(contents, content)
+		for _, m := range marker.FindAllString(content, -1) {
+			if !slices.Contains(seen[m], d.MsgID) {
+				seen[m] = append(seen[m], d.MsgID)
+			}
+		}
+	}
+	return seen, contents
+}
+
+var _ = Describe("folding a storm into digests", Serial, func() {
+	It("delivers every foldable Notification within the window, once, in digests that fit WeCom's limits", func() {
+		ns := namespace("fold")
+		const total = 60
+		for i := range total {
+			spec := appSpec(stormUser)
+			spec.Message.Markdown = &v1.MarkdownMessage{Content: fmt.Sprintf("## storm alert %03d\n> details", i)}
+			spec.Fold = &v1.NotificationFold{Severity: "critical", Summary: fmt.Sprintf("storm alert %03d summary", i),
+				URL: fmt.Sprintf("https://prometheus.example.com/alert/%03d", i)}
+			create(ns, fmt.Sprintf("storm-%03d", i), spec)
+		}
+
+		By("every one Sent, well within one minute of WeCom's time")
+		list := &v1.NotificationList{}
+		Eventually(func(g Gomega) {
+			g.Expect(env.Client.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			sent := 0
+			var other []string
+			for _, n := range list.Items {
+				if n.Status.Phase == v1.NotificationSent {
+					sent++
+				} else if c := readyCond(&n); c != nil {
+					other = append(other, fmt.Sprintf("%s: %s: %s %+v %+v\n", n.Name, c.Reason, c.Message, n.Status.DeliveredIn, n.Status.Fold))
+				}
+			}
+			g.Expect(sent).To(Equal(total), "not sent: %v", other)
+		}, 50*time.Second, 100*time.Millisecond).Should(Succeed())
+
+		By("the member got each alert in exactly one message, at most 30 messages, none dropped")
+		seen, contents := inboxMarkers(stormUser, regexp.MustCompile(`storm alert \d{3}`))
+		Expect(seen).To(HaveLen(total))
+		for m, ids := range seen {
+			Expect(ids).To(HaveLen(1), "%s delivered in %d messages", m, len(ids))
+		}
+		Expect(len(contents)).To(BeNumerically("<=", 30))
+		Expect(len(contents)).To(BeNumerically("<", total), "nothing was folded")
+		for _, c := range contents {
+			Expect(len(c)).To(BeNumerically("<=", 2048))
+		}
+		Expect(env.Sim.Drops()).To(BeEmpty())
+
+		By("each folded Notification names the digest that delivered it, by its msgid")
+		folded := 0
+		byMsgID := map[string]bool{}
+		for _, d := range env.Sim.Inbox(stormUser) {
+			byMsgID[d.MsgID] = true
+		}
+		leaders := map[string]bool{}
+		for _, n := range list.Items {
+			in := n.Status.DeliveredIn
+			if in == nil {
+				Expect(ready(&n).Reason).To(Equal(v1.ReasonSent))
+				continue
+			}
+			folded++
+			leaders[in.Notification] = true
+			Expect(ready(&n).Reason).To(Equal(v1.ReasonFolded))
+			Expect(in.MsgID).NotTo(BeEmpty())
+			Expect(byMsgID).To(HaveKey(in.MsgID))
+			Expect(seen[fmt.Sprintf("storm alert %s", n.Name[len("storm-"):])]).To(Equal([]string{in.MsgID}))
+			Expect(in.Digest).To(BeNumerically(">=", 1))
+			Expect(in.Digest).To(BeNumerically("<=", in.Digests))
+		}
+		Expect(folded).To(BeNumerically(">", 0))
+		for name := range leaders {
+			leader := &v1.Notification{}
+			Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, leader)).To(Succeed())
+			Expect(leader.Status.Fold).NotTo(BeNil())
+			for _, dg := range leader.Status.Fold.Digests {
+				Expect(dg.SentAt).NotTo(BeNil())
+				Expect(dg.Attempts).To(Equal(int32(1)))
+			}
+			Eventually(func() map[string]string { return events(leader) }, 10*time.Second, 100*time.Millisecond).Should(HaveKey(controller.EventFolded))
+		}
+		// The member's window is full or nearly: let it pass, so that broadcasts of the other
+		// specs (which count against every member) are not held behind it.
+		env.Sim.Advance(time.Minute + time.Second)
+		AddReportEntry("fold", fmt.Sprintf("%d Notifications to one member: %d messages, %d folded, %d plan(s)",
+			total, len(contents), folded, len(leaders)))
+	})
+
+	It("never folds Notifications that do not ask for it", func() {
+		ns := namespace("nofold")
+		const total = 32
+		for i := range total {
+			spec := appSpec(calmUser)
+			spec.Message.Text = &v1.TextMessage{Content: fmt.Sprintf("calm alert %03d", i)}
+			create(ns, fmt.Sprintf("calm-%03d", i), spec)
+		}
+		Eventually(func(g Gomega) {
+			list := &v1.NotificationList{}
+			g.Expect(env.Client.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			sent, held := 0, 0
+			for _, n := range list.Items {
+				g.Expect(n.Status.DeliveredIn).To(BeNil())
+				if n.Status.Phase == v1.NotificationSent {
+					sent++
+				} else if c := readyCond(&n); c != nil && c.Reason == v1.ReasonHeld {
+					held++
+				}
+			}
+			g.Expect(sent).To(BeNumerically(">=", 28))
+			g.Expect(sent + held).To(Equal(total))
+		}, 30*time.Second, 100*time.Millisecond).Should(Succeed())
+		seen, contents := inboxMarkers(calmUser, regexp.MustCompile(`calm alert \d{3}`))
+		Expect(contents).To(HaveLen(len(seen)), "one alert per message")
+		Expect(len(contents)).To(BeNumerically("<=", 30))
+
+		By("the held ones go on their own when the window passes")
+		stop := clock.warp(30)
+		defer stop()
+		Eventually(func(g Gomega) {
+			list := &v1.NotificationList{}
+			g.Expect(env.Client.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			for _, n := range list.Items {
+				g.Expect(n.Status.Phase).To(Equal(v1.NotificationSent))
+				g.Expect(n.Status.DeliveredIn).To(BeNil())
+			}
+		}, time.Minute, 100*time.Millisecond).Should(Succeed())
+		stop()
+		env.Sim.Advance(time.Minute + time.Second)
+		seen, contents = inboxMarkers(calmUser, regexp.MustCompile(`calm alert \d{3}`))
+		Expect(seen).To(HaveLen(total))
+		Expect(contents).To(HaveLen(total), "one message per Notification")
+	})
+})
