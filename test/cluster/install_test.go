@@ -127,8 +127,13 @@ var _ = Describe("the operator installed on a node", Ordered, ContinueOnFailure,
 		out, err := helm(append([]string{"upgrade", release, "charts/wecom-operator", "-n", releaseNS, "--set", "replicas=2"}, helmValues()...)...)
 		Expect(err).NotTo(HaveOccurred(), out)
 		expectAvailable(releaseNS, fullname, 2)
-		leader := leaderPod()
-		Expect(podsOf(releaseNS, fullname)).To(ContainElement(HaveField("Name", leader)))
+		// The upgrade may have replaced the pods (the template changes with replicas > 1):
+		// wait until one of today's pods holds the Lease.
+		var leader string
+		Eventually(func() []corev1.Pod {
+			leader = leaderPod()
+			return podsOf(releaseNS, fullname)
+		}, leaseDuration+30*time.Second, 250*time.Millisecond).Should(ContainElement(HaveField("Name", leader)))
 
 		const storm = 40
 		name := func(i int) string { return fmt.Sprintf("Storm%02d", i) }
