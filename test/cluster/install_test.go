@@ -130,10 +130,10 @@ var _ = Describe("the operator installed on a node", Ordered, ContinueOnFailure,
 		// The upgrade may have replaced the pods (the template changes with replicas > 1):
 		// wait until one of today's pods holds the Lease.
 		var leader string
-		Eventually(func() []corev1.Pod {
+		Eventually(func(g Gomega) {
 			leader = leaderPod()
-			return podsOf(releaseNS, fullname)
-		}, leaseDuration+30*time.Second, 250*time.Millisecond).Should(ContainElement(HaveField("Name", leader)))
+			g.Expect(podsOf(releaseNS, fullname)).To(ContainElement(HaveField("Name", leader)))
+		}, leaseDuration+30*time.Second, 250*time.Millisecond).Should(Succeed())
 
 		const storm = 40
 		name := func(i int) string { return fmt.Sprintf("Storm%02d", i) }
