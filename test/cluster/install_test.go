@@ -203,12 +203,6 @@ var _ = Describe("the operator installed on a node", Ordered, ContinueOnFailure,
 		Eventually(func() []corev1.Pod { return podsOf(releaseNS, fullname) }, time.Minute, time.Second).Should(BeEmpty())
 	})
 
-	It("after helm uninstall, leaves no leader election Lease behind", Label("leasecleanup"), func() {
-		Eventually(func() error {
-			return k8s.Get(ctx, client.ObjectKey{Namespace: releaseNS, Name: leaseName}, &coordinationv1.Lease{})
-		}, time.Minute, time.Second).Should(Satisfy(apierrors.IsNotFound))
-	})
-
 	It("runs the same with kubectl apply -f dist/install.yaml, and kubectl delete removes it all", func() {
 		data, err := os.ReadFile(filepath.Join(root(), "dist", "install.yaml"))
 		Expect(err).NotTo(HaveOccurred(), "make build-installer writes it")
