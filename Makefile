@@ -3,6 +3,8 @@
 IMG ?= ghcr.io/wecom-dev/wecom-operator:dev
 LOCALBIN ?= $(shell pwd)/bin
 ENVTEST_DIR ?= $(LOCALBIN)/k8s
+# kubectl at the API server's version, built from the same sources (make kubectl); never the machine's.
+KUBECTL ?= $(LOCALBIN)/kubectl
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 HELM ?= $(LOCALBIN)/helm
 ALERTMANAGER ?= $(LOCALBIN)/alertmanager
@@ -23,6 +25,19 @@ PROMTOOL_VERSION ?= v0.316.0
 FUZZTIME ?= 5000x
 FUZZMINIMIZETIME ?= 5s
 GOTEST_FLAGS ?=
+
+# make image: the manager's OCI image index (hack/image), an OCI layout tarball.
+IMAGE_TAR ?= $(LOCALBIN)/wecom-operator-image.tar
+IMAGE_PLATFORMS ?= linux/amd64 linux/arm64
+IMAGE_SOURCE ?= https://github.com/wecom-dev/wecom-operator
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+# The image's CA roots (the operator calls https://qyapi.weixin.qq.com): Debian's ca-certificates,
+# as in the golang image the Dockerfile copies them from.
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+# make test-cluster: a ginkgo label filter, e.g. '!nsdelete'; KEEP_CLUSTER=1 leaves it up.
+CLUSTER_LABEL_FILTER ?=
+KEEP_CLUSTER ?=
 
 export KUBEBUILDER_ASSETS = $(ENVTEST_DIR)
 
@@ -62,8 +77,8 @@ fmt: ## Run go fmt.
 	go fmt ./...
 
 .PHONY: vet
-vet: ## Run go vet.
-	go vet ./...
+vet: ## Run go vet (test/cluster too: it builds only with -tags cluster).
+	go vet -tags cluster ./...
 
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint (.golangci.yml): linters and the gofmt/goimports formatters.
@@ -81,7 +96,7 @@ verify: manifests generate ## Fail when `make manifests generate` changes any tr
 
 .PHONY: test
 test: manifests generate fmt vet envtest test-rules ## Run the alert rule tests, unit, simulator, API validation and envtest suites, the metrics endpoint and dashboard checks, then fuzz (all but the rest of test/e2e).
-	go test $(GOTEST_FLAGS) $$(go list ./... | grep -v '/test/e2e') -coverprofile cover.out -timeout 25m
+	go test $(GOTEST_FLAGS) $$(go list ./... | grep -v '/test/e2e\|/test/cluster') -coverprofile cover.out -timeout 25m
 	go test $(GOTEST_FLAGS) ./test/e2e/ -timeout 10m -ginkgo.label-filter=metrics
 	$(MAKE) fuzz
 
@@ -91,8 +106,12 @@ test-rules: promtool ## Check the chart's alert rules and run their unit tests (
 	$(PROMTOOL) test rules test/rules/*.yaml
 
 .PHONY: test-e2e
-test-e2e: manifests generate fmt vet envtest helm alertmanager ## Run test/e2e: built manager, Helm install, real Alertmanager, faults, upgrade, demo (the metrics specs run in make test).
+test-e2e: manifests generate fmt vet envtest kubectl helm alertmanager ## Run test/e2e: built manager, Helm install, real Alertmanager, faults, upgrade, demo (the metrics specs run in make test).
 	go test $(GOTEST_FLAGS) ./test/e2e/... -timeout 40m -ginkgo.label-filter='!metrics'
+
+.PHONY: test-cluster
+test-cluster: manifests generate fmt vet cluster-bins kubectl helm alertmanager image build-installer ## Bring the local cluster up, run test/cluster (helm and kubectl installs of the image, failover, Alertmanager through the Service), take it down. Root.
+	hack/cluster/test.sh
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME executions (FUZZTIME=100000x for longer).
@@ -111,16 +130,36 @@ build: manifests generate fmt vet ## Build the manager, the simulator and the ku
 	go build -o $(LOCALBIN)/kubectl-wecom ./cmd/kubectl-wecom
 
 .PHONY: build-installer
-build-installer: manifests ## Write dist/install.yaml (CRDs, RBAC, manager) for `kubectl apply`.
+build-installer: manifests kubectl ## Write dist/install.yaml (CRDs, RBAC, manager) for `kubectl apply`.
 	@mkdir -p dist
-	kubectl kustomize config/default > dist/install.yaml
+	$(KUBECTL) kustomize config/default > dist/install.yaml
 	@echo "wrote dist/install.yaml"
 
 .PHONY: demo
-demo: envtest ## Run the operator on an embedded default: API server, WeCom simulator, manager, samples.
+demo: envtest kubectl ## Run the operator on an embedded default: API server, WeCom simulator, manager, samples.
 	go build -o $(LOCALBIN)/manager ./cmd/manager
 	go build -o $(LOCALBIN)/wecom-sim ./cmd/wecom-sim
 	go run ./hack/demo -bin $(LOCALBIN)
+
+.PHONY: image
+image: ## Build the manager's OCI image (IMAGE_PLATFORMS, uid 65532, CA roots, embedded tzdata) into IMAGE_TAR without Docker.
+	@test -s $(CA_BUNDLE) || { echo "no CA bundle at $(CA_BUNDLE): install ca-certificates or set CA_BUNDLE"; exit 1; }
+	@for p in $(IMAGE_PLATFORMS); do \
+		echo ">> go build ./cmd/manager for $$p"; \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} go build -trimpath -tags timetzdata -ldflags="-s -w" \
+			-o $(LOCALBIN)/image/manager-$${p%/*}-$${p#*/} ./cmd/manager; \
+	done
+	go run ./hack/image -o $(IMAGE_TAR) -ref $(IMG) -entrypoint /manager -rootfs hack/image/rootfs -ca $(CA_BUNDLE) \
+		$(foreach p,$(IMAGE_PLATFORMS),-binary $(p)=$(LOCALBIN)/image/manager-$(subst /,-,$(p))) \
+		-source $(IMAGE_SOURCE) -version $(VERSION) -revision $(REVISION) -created $$(git log -1 --format=%cI)
+
+.PHONY: cluster-up
+cluster-up: cluster-bins kubectl ## Start a single-node Kubernetes here (root; hack/cluster): containerd, kubelet, control plane from bin/k8s.
+	hack/cluster/up.sh
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local cluster and restore the host state it changed (bridges, iptables, sysctls, mounts, cgroups).
+	hack/cluster/down.sh
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the cluster in your kubeconfig.
@@ -178,6 +217,14 @@ $(PROMTOOL): | $(LOCALBIN)
 .PHONY: envtest
 envtest: | $(LOCALBIN) ## Build kube-apiserver and etcd from Go module sources into bin/k8s.
 	hack/build-envtest.sh
+
+.PHONY: kubectl
+kubectl: | $(LOCALBIN) ## Build kubectl at the API server's version from the same sources into ./bin.
+	@hack/build-k8s.sh kubectl
+
+.PHONY: cluster-bins
+cluster-bins: | $(LOCALBIN) ## Build etcd, kube-apiserver, kubelet, kube-controller-manager, kube-scheduler and kube-proxy into bin/k8s.
+	hack/build-k8s.sh etcd kube-apiserver kubelet kube-controller-manager kube-scheduler kube-proxy
 
 .PHONY: alertmanager
 alertmanager: $(ALERTMANAGER) ## Build Prometheus Alertmanager (for the alerting e2e tests) from Go module sources into ./bin.

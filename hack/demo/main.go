@@ -52,7 +52,7 @@ var kinds = []string{"WeComConnection", "WeComDepartment", "WeComUser", "WeComTa
 }
 
 func main() {
-	bin := flag.String("bin", "bin", "directory holding manager, wecom-sim and k8s/ (kube-apiserver, etcd)")
+	bin := flag.String("bin", "bin", "directory holding manager, wecom-sim, kubectl and k8s/ (kube-apiserver, etcd)")
 	samples := flag.String("samples", "config/samples", "directory of sample manifests to apply")
 	timeout := flag.Duration("timeout", 4*time.Minute, "how long to wait for everything to be Ready")
 	flag.Parse()
@@ -153,7 +153,7 @@ func run(ctx context.Context, bin, samples string, timeout time.Duration, keep b
 
 	step("waiting until every object is Ready (timeout %s)", timeout)
 	if err := waitReady(ctx, k, timeout); err != nil {
-		printGet(kubeconfig)
+		printGet(bin, kubeconfig)
 		return err
 	}
 
@@ -166,7 +166,7 @@ func run(ctx context.Context, bin, samples string, timeout time.Duration, keep b
 	}
 
 	step("kubectl get wecom -n %s", namespace)
-	printGet(kubeconfig)
+	printGet(bin, kubeconfig)
 	step("the org chart as WeCom now holds it")
 	if err := printOrgChart(simURL); err != nil {
 		return err
@@ -177,7 +177,7 @@ func run(ctx context.Context, bin, samples string, timeout time.Duration, keep b
 	}
 
 	if keep {
-		fmt.Printf("\nDEMO_KEEP=1: everything keeps running until Ctrl-C.\n  export KUBECONFIG=%s\n  kubectl get wecom -n %s\n  simulator: %s/sim/state  %s/sim/messages\n", kubeconfig, namespace, simURL, simURL)
+		fmt.Printf("\nDEMO_KEEP=1: everything keeps running until Ctrl-C.\n  export KUBECONFIG=%s\n  %s/kubectl get wecom -n %s\n  simulator: %s/sim/state  %s/sim/messages\n", kubeconfig, bin, namespace, simURL, simURL)
 		<-ctx.Done()
 	}
 	step("done: the demo corp is in the state config/samples describes")
@@ -345,8 +345,9 @@ func isReady(u *unstructured.Unstructured) bool {
 	return false
 }
 
-func printGet(kubeconfig string) {
-	cmd := exec.Command("kubectl", "--kubeconfig", kubeconfig, "get", "wecom", "-n", namespace)
+func printGet(bin, kubeconfig string) {
+	// bin/kubectl (make kubectl) is the API server's version; the machine's may be far behind or absent.
+	cmd := exec.Command(filepath.Join(bin, "kubectl"), "--kubeconfig", kubeconfig, "get", "wecom", "-n", namespace)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Println("    (kubectl get failed:", err, ")")

@@ -22,7 +22,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -33,11 +32,10 @@ import (
 )
 
 const (
-	release    = "wecom"
-	releaseNS  = "wecom-system"
-	chartDir   = "charts/wecom-operator"
-	chartSA    = "wecom-wecom-operator"
-	samplesDir = "config/samples"
+	release   = "wecom"
+	releaseNS = "wecom-system"
+	chartDir  = "charts/wecom-operator"
+	chartSA   = "wecom-wecom-operator"
 )
 
 func root() string { return testenv.Root() }
@@ -56,28 +54,13 @@ func helm(args ...string) (string, error) {
 	return run(filepath.Join(root(), "bin", "helm"), append(args, "--kubeconfig", kubeconfig)...)
 }
 
+// kubectl runs bin/kubectl (make kubectl), the API server's version, never the machine's.
 func kubectl(stdin string, args ...string) (string, error) {
-	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	cmd := exec.Command(filepath.Join(root(), "bin", "kubectl"), append([]string{"--kubeconfig", kubeconfig}, args...)...)
 	cmd.Dir = root()
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
-}
-
-// docs splits a multi-document YAML stream into objects.
-func docs(stream string) []*unstructured.Unstructured {
-	var out []*unstructured.Unstructured
-	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(stream), 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			break
-		}
-		if len(u.Object) > 0 {
-			out = append(out, u)
-		}
-	}
-	return out
 }
 
 func adminClient() client.Client {
@@ -350,7 +333,7 @@ var _ = Describe("installing", Ordered, func() {
 			for _, u := range names {
 				got := u.DeepCopy()
 				g.Expect(k.Get(ctx, client.ObjectKeyFromObject(u), got)).To(Succeed())
-				g.Expect(readyOrSent(got)).To(BeTrue(), "%s/%s: %v", got.GetKind(), got.GetName(), got.Object["status"])
+				g.Expect(testenv.ReadyOrSent(got)).To(BeTrue(), "%s/%s: %v", got.GetKind(), got.GetName(), got.Object["status"])
 			}
 		}, 3*time.Minute, time.Second).Should(Succeed())
 		Expect(session.Err.Contents()).NotTo(ContainSubstring("forbidden"))
@@ -381,36 +364,13 @@ var _ = Describe("installing", Ordered, func() {
 
 // applySamples creates config/samples in ns with the connections pointed at the simulator.
 func applySamples(k client.Client, ns, simURL string) []*unstructured.Unstructured {
-	files, err := filepath.Glob(filepath.Join(root(), samplesDir, "wecom_*.yaml"))
+	all, err := testenv.Samples(simURL)
 	Expect(err).NotTo(HaveOccurred())
-	var all []*unstructured.Unstructured
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		Expect(err).NotTo(HaveOccurred())
-		for _, u := range docs(string(data)) {
-			u.SetNamespace(ns)
-			if u.GetKind() == "WeComConnection" {
-				Expect(unstructured.SetNestedField(u.Object, simURL, "spec", "apiURL")).To(Succeed())
-			}
-			Expect(k.Create(ctx, u)).To(Succeed(), "%s %s", u.GetKind(), u.GetName())
-			all = append(all, u)
-		}
+	for _, u := range all {
+		u.SetNamespace(ns)
+		Expect(k.Create(ctx, u)).To(Succeed(), "%s %s", u.GetKind(), u.GetName())
 	}
 	return all
-}
-
-func readyOrSent(u *unstructured.Unstructured) bool {
-	if u.GetKind() == "Notification" {
-		phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
-		return phase == "Sent"
-	}
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conds {
-		if m, ok := c.(map[string]any); ok && m["type"] == "Ready" {
-			return m["status"] == "True"
-		}
-	}
-	return false
 }
 
 // The namespaced mode, which the chart recommends: a second release watching two namespaces.

@@ -153,7 +153,9 @@ var _ = Describe("folding a storm into digests", Serial, func() {
 				g.Expect(n.Status.Phase).To(Equal(v1.NotificationSent))
 				g.Expect(n.Status.DeliveredIn).To(BeNil())
 			}
-		}, time.Minute, 100*time.Millisecond).Should(Succeed())
+			// Held before the warp, a Notification sleeps up to maxHoldRecheck (a minute of
+			// wall time then) unless a send of its scope wakes it first.
+		}, 2*time.Minute, 100*time.Millisecond).Should(Succeed())
 		stop()
 		env.Sim.Advance(time.Minute + time.Second)
 		seen, contents = inboxMarkers(calmUser, regexp.MustCompile(`calm alert \d{3}`))

@@ -7,7 +7,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/controller"
@@ -283,6 +285,15 @@ var _ = Describe("WeComApp", func() {
 		create(stuck)
 		Eventually(ready(stuck)).Should(Succeed())
 		remove(conn)
+		Eventually(func(g Gomega) {
+			g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(conn), conn)).To(Succeed())
+			c := meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionReady)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Reason).To(Equal(v1.ReasonInUse), c.Message)
+			g.Expect(c.Message).To(ContainSubstring("WeComApp/stuck"))
+		}).Should(Succeed(), "the connection is kept while the app uses it")
+		// Only a person who removes its finalizers by hand can make it go first.
+		change(conn, func(c *v1.WeComConnection) { c.Finalizers = nil })
 		Eventually(gone(conn)).Should(Succeed())
 		m = mark()
 		remove(stuck)
