@@ -250,7 +250,7 @@ func (f Fleet) Diff(snap wecomsim.Snapshot) []string {
 	return diffs
 }
 
-// menuString and specMenuString write a menu the same way from WeCom's and the spec's shape.
+// menuString writes a menu as WeCom holds it; specMenuString writes a spec's menu the same way.
 func menuString(buttons []wecomsim.MenuButton) string {
 	var b strings.Builder
 	for _, m := range buttons {
@@ -267,15 +267,15 @@ func specMenuString(menu *v1.AppMenu) string {
 	if menu == nil {
 		return ""
 	}
-	var b strings.Builder
+	var buttons []wecomsim.MenuButton
 	for _, m := range menu.Buttons {
-		fmt.Fprintf(&b, "[%s %s %s %s", m.Name, m.Type, m.Key, m.URL)
+		b := wecomsim.MenuButton{Name: m.Name, Type: string(m.Type), Key: m.Key, URL: m.URL}
 		for _, s := range m.SubButtons {
-			fmt.Fprintf(&b, " (%s %s %s %s)", s.Name, s.Type, s.Key, s.URL)
+			b.SubButtons = append(b.SubButtons, wecomsim.MenuButton{Name: s.Name, Type: string(s.Type), Key: s.Key, URL: s.URL})
 		}
-		b.WriteString("]")
+		buttons = append(buttons, b)
 	}
-	return b.String()
+	return menuString(buttons)
 }
 
 func sameFold(a, b []string) bool {
