@@ -25,9 +25,12 @@ const LabelMainDepartment = "import.wecom.dev/main-department"
 type BuildOptions struct {
 	// Connection is the WeComConnection departments and members name (the contacts-sync one).
 	Connection string
-	// AppConnection is the WeComConnection contact ways, schedules and chats name (a
+	// AppConnection is the WeComConnection contact ways, schedules, chats and the app name (a
 	// self-built app's).
 	AppConnection string
+	// TagConnection is the WeComConnection tags name: the one whose secret read them, so that
+	// the operator's tag/get sees the members the import saw.
+	TagConnection string
 	// Manage writes fully managed objects (no managementPolicies, deletionPolicy Delete by
 	// default). Otherwise every object only observes: managementPolicies [Observe] and
 	// deletionPolicy Orphan.
@@ -38,16 +41,18 @@ type BuildOptions struct {
 type Manifests struct {
 	Departments []v1.WeComDepartment
 	Users       []v1.WeComUser
+	Tags        []v1.WeComTag
 	ContactWays []v1.ContactWay
 	Schedules   []v1.Schedule
 	AppChats    []v1.WeComAppChat
+	Apps        []v1.WeComApp // the app of the connection's agentID, when read
 	// Warnings say what was left out or changed to fit the API's validation, sorted.
 	Warnings []string
 }
 
 // Count is the number of objects.
 func (m *Manifests) Count() int {
-	return len(m.Departments) + len(m.Users) + len(m.ContactWays) + len(m.Schedules) + len(m.AppChats)
+	return len(m.Departments) + len(m.Users) + len(m.Tags) + len(m.ContactWays) + len(m.Schedules) + len(m.AppChats) + len(m.Apps)
 }
 
 // The API's validation of the fields that WeCom may hold in another form (the patterns of the
@@ -58,20 +63,25 @@ var (
 	telephonePattern = regexp.MustCompile(`^[0-9+,-]+$`)
 	userIDPattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_@.-]*$`)
 	chatIDPattern    = regexp.MustCompile(`^[0-9a-zA-Z]{1,32}$`)
+	httpURLPattern   = regexp.MustCompile(`^https?://.+`)
+	domainPattern    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$`)
 	deptNameBad      = regexp.MustCompile(`[\\:*?"<>|：＊？＂“”＜＞｜＼]`)
 )
 
 // Build turns what was read into objects.
 func Build(snap *Snapshot, opts BuildOptions) *Manifests {
-	b := &builder{opts: opts, m: &Manifests{}, deptNames: map[int]string{}}
+	b := &builder{opts: opts, m: &Manifests{}, deptNames: map[int]string{}, userNames: map[string]string{}}
 	b.departments(snap.Departments)
 	b.users(snap.Users)
+	b.tags(snap.Tags)
+	b.app(snap.App)
 	b.contactWays(snap.ContactWays)
 	b.schedules(snap.Schedules)
 	b.chats(snap.Chats)
 	m := b.m
 	sort.Slice(m.Departments, func(i, j int) bool { return m.Departments[i].Name < m.Departments[j].Name })
 	sort.Slice(m.Users, func(i, j int) bool { return m.Users[i].Name < m.Users[j].Name })
+	sort.Slice(m.Tags, func(i, j int) bool { return m.Tags[i].Name < m.Tags[j].Name })
 	sort.Slice(m.ContactWays, func(i, j int) bool { return m.ContactWays[i].Name < m.ContactWays[j].Name })
 	sort.Slice(m.Schedules, func(i, j int) bool { return m.Schedules[i].Name < m.Schedules[j].Name })
 	sort.Slice(m.AppChats, func(i, j int) bool { return m.AppChats[i].Name < m.AppChats[j].Name })
@@ -86,6 +96,8 @@ type builder struct {
 	m    *Manifests
 	// deptNames maps an imported department's WeCom id to its object name.
 	deptNames map[int]string
+	// userNames maps an imported member's lower-cased userid to its object name.
+	userNames map[string]string
 }
 
 func (b *builder) warn(format string, args ...any) {
@@ -191,6 +203,7 @@ func (b *builder) users(users []wecom.User) {
 	for i, m := range keep {
 		if obj, ok := b.user(m.u, names[i]); ok {
 			b.m.Users = append(b.m.Users, obj)
+			b.userNames[keys[i]] = names[i]
 		}
 	}
 }
@@ -287,6 +300,194 @@ func (b *builder) mail(who, field, v string) string {
 		return ""
 	}
 	return b.text(who, field, v, 64, emailPattern)
+}
+
+func (b *builder) tags(tags []TagSnapshot) {
+	var keep []TagSnapshot
+	for _, t := range tags {
+		who := fmt.Sprintf("tag %d (%q)", t.ID, t.Tag.Name)
+		switch n := utf8.RuneCountInString(t.Tag.Name); {
+		case t.ID < 1:
+			b.warn("%s: not a valid tag id for spec.id; not imported", who)
+			continue
+		case n < 1 || n > 32:
+			b.warn("%s: the name is not 1-32 characters; not imported", who)
+			continue
+		}
+		keep = append(keep, t)
+	}
+	keys, names := make([]string, len(keep)), make([]string, len(keep))
+	for i, t := range keep {
+		keys[i], names[i] = strconv.Itoa(t.ID), TagName(t.ID, t.Tag.Name)
+	}
+	names = uniqueNames(keys, names)
+	for i, t := range keep {
+		if obj, ok := b.tag(t, keys[i], names[i]); ok {
+			b.m.Tags = append(b.m.Tags, obj)
+		}
+	}
+}
+
+// tag is the WeComTag of t: its name, its id in spec.id, and its members as refs to the
+// imported WeComUsers and WeComDepartments (userids and department ids for the others),
+// users by lower-cased userid and departments by id. tag/get lists only the members in the
+// visible range of the secret that read it, and the object's connection is that secret's:
+// the operator compares what the same secret sees.
+func (b *builder) tag(t TagSnapshot, key, name string) (v1.WeComTag, bool) {
+	who := fmt.Sprintf("tag %d (%q)", t.ID, t.Tag.Name)
+	tm, om := objectMeta("WeComTag", name, key)
+	obj := v1.WeComTag{TypeMeta: tm, ObjectMeta: om}
+	s := &obj.Spec
+	s.DeletableSpec = b.deletable(b.opts.TagConnection)
+	s.Name = t.Tag.Name
+	s.ID = ptr(int64(t.ID))
+	var userIDs []string
+	seen := map[string]bool{}
+	for _, u := range t.Tag.UserList {
+		if k := strings.ToLower(u.UserID); k != "" && !seen[k] {
+			seen[k] = true
+			userIDs = append(userIDs, u.UserID)
+		}
+	}
+	slices.SortFunc(userIDs, func(x, y string) int { return strings.Compare(strings.ToLower(x), strings.ToLower(y)) })
+	parties := sortedUnique(t.Tag.PartyList)
+	switch {
+	case len(userIDs) > v1.MaxTagUsers:
+		b.warn("%s: %d members, more than the spec's %d; not imported", who, len(userIDs), v1.MaxTagUsers)
+		return obj, false
+	case len(parties) > v1.MaxTagDepartments:
+		b.warn("%s: %d departments, more than the spec's %d; not imported", who, len(parties), v1.MaxTagDepartments)
+		return obj, false
+	}
+	for _, id := range userIDs {
+		if len(id) > 64 {
+			b.warn("%s: member %q is not a valid userid for spec.users; not imported", who, id)
+			return obj, false
+		}
+		if ref, ok := b.userNames[strings.ToLower(id)]; ok {
+			s.Users = append(s.Users, v1.TagUser{Ref: &v1.LocalObjectReference{Name: ref}})
+		} else {
+			s.Users = append(s.Users, v1.TagUser{UserID: id})
+		}
+	}
+	for _, id := range parties {
+		if id < 1 {
+			b.warn("%s: department %d is not a valid department id for spec.departments; not imported", who, id)
+			return obj, false
+		}
+		if ref, ok := b.deptNames[id]; ok {
+			s.Departments = append(s.Departments, v1.TagDepartment{Ref: &v1.LocalObjectReference{Name: ref}})
+		} else {
+			s.Departments = append(s.Departments, v1.TagDepartment{ID: ptr(int64(id))})
+		}
+	}
+	return obj, true
+}
+
+// app is the WeComApp of the app read: every setting agent/get returned that the spec has
+// and the menu, if the app has one. A setting WeCom holds empty (no description, no home
+// page) is left out, which the kind reads as "not managed": the spec cannot say "empty".
+func (b *builder) app(a *AppSnapshot) {
+	if a == nil {
+		return
+	}
+	who := fmt.Sprintf("app %d", a.AgentID)
+	id := strconv.FormatInt(a.AgentID, 10)
+	tm, om := objectMeta("WeComApp", AppName(a.AgentID, a.Agent.Name), id)
+	obj := v1.WeComApp{TypeMeta: tm, ObjectMeta: om}
+	s := &obj.Spec
+	s.ManagedSpec = b.managed(b.opts.AppConnection)
+	g := a.Agent
+	s.Name = b.setting(who, "name", g.Name, 1, 32, nil)
+	s.Description = b.setting(who, "description", g.Description, 4, 120, nil)
+	s.HomeURL = b.setting(who, "homeURL", g.HomeURL, 1, 1024, httpURLPattern)
+	s.RedirectDomain = b.setting(who, "redirectDomain", g.RedirectDomain, 1, 253, domainPattern)
+	s.ReportLocation = ptr(g.ReportLocationFlag == 1)
+	s.ReportEnter = ptr(g.IsReportEnter == 1)
+	if len(a.Menu) > 0 {
+		buttons, err := specMenu(a.Menu)
+		if err != nil {
+			b.warn("%s: the menu is not one the spec can hold (%v); left out (not managed)", who, err)
+		} else {
+			s.Menu = &v1.AppMenu{Buttons: buttons}
+		}
+	}
+	b.m.Apps = append(b.m.Apps, obj)
+}
+
+// setting returns v for an optional WeComApp field when it fits the field's limits (characters,
+// pattern); nil when it is empty, and nil with a warning when it does not fit. Either way the
+// field is then not managed.
+func (b *builder) setting(who, field, v string, minLen, maxLen int, pattern *regexp.Regexp) *string {
+	if v == "" {
+		return nil
+	}
+	if n := utf8.RuneCountInString(v); n < minLen || n > maxLen || (pattern != nil && !pattern.MatchString(v)) {
+		b.warn("%s: %s %q is not valid for spec.%s; left out (not managed)", who, field, v, field)
+		return nil
+	}
+	return &v
+}
+
+// keyTypes are the button types that carry a key (view carries a url, view_miniprogram an
+// appid and a pagepath).
+var keyTypes = map[v1.MenuButtonType]bool{
+	v1.MenuClick: true, v1.MenuScanCodePush: true, v1.MenuScanCodeWaitMsg: true, v1.MenuPicSysPhoto: true,
+	v1.MenuPicPhotoOrAlbum: true, v1.MenuPicWeixin: true, v1.MenuLocationSelect: true,
+}
+
+// specMenu is the menu menu/get returned as spec.menu.buttons, or why the CRD's validation
+// would refuse it. It is the inverse of what the operator sends to menu/create, so that the
+// object compares equal to the menu it came from.
+func specMenu(menu []wecom.MenuButton) ([]v1.MenuButton, error) {
+	if len(menu) > wecom.MaxMenuButtons {
+		return nil, fmt.Errorf("%d buttons, more than %d", len(menu), wecom.MaxMenuButtons)
+	}
+	var out []v1.MenuButton
+	for i, w := range menu {
+		if err := checkButton(w, wecom.MaxMenuNameBytes, len(w.SubButtons) > 0); err != nil {
+			return nil, fmt.Errorf("button %d: %w", i+1, err)
+		}
+		b := v1.MenuButton{Name: w.Name, Type: v1.MenuButtonType(w.Type), Key: w.Key, URL: w.URL, PagePath: w.PagePath, AppID: w.AppID}
+		if len(w.SubButtons) > wecom.MaxMenuSubButtons {
+			return nil, fmt.Errorf("button %d: %d sub-buttons, more than %d", i+1, len(w.SubButtons), wecom.MaxMenuSubButtons)
+		}
+		for j, sw := range w.SubButtons {
+			if len(sw.SubButtons) > 0 {
+				return nil, fmt.Errorf("button %d.%d: a third level of buttons", i+1, j+1)
+			}
+			if err := checkButton(sw, wecom.MaxMenuSubNameBytes, false); err != nil {
+				return nil, fmt.Errorf("button %d.%d: %w", i+1, j+1, err)
+			}
+			b.SubButtons = append(b.SubButtons, v1.MenuSubButton{Name: sw.Name, Type: v1.MenuButtonType(sw.Type), Key: sw.Key, URL: sw.URL, PagePath: sw.PagePath, AppID: sw.AppID})
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// checkButton applies the CRD's rules for one button: a name of 1 to maxName bytes, then
+// either only sub-buttons (subMenu) or a type with exactly the fields it needs.
+func checkButton(w wecom.MenuButton, maxName int, subMenu bool) error {
+	switch {
+	case w.Name == "" || len(w.Name) > maxName:
+		return fmt.Errorf("name %q is not 1-%d bytes", w.Name, maxName)
+	case subMenu:
+		if w.Type != "" || w.Key != "" || w.URL != "" || w.PagePath != "" || w.AppID != "" {
+			return fmt.Errorf("%q has sub-buttons and a type or its fields", w.Name)
+		}
+		return nil
+	case !keyTypes[v1.MenuButtonType(w.Type)] && w.Type != string(v1.MenuView) && w.Type != string(v1.MenuViewMiniProgram):
+		return fmt.Errorf("%q: type %q", w.Name, w.Type)
+	case (w.Key != "") != keyTypes[v1.MenuButtonType(w.Type)] || len(w.Key) > wecom.MaxMenuKeyBytes:
+		return fmt.Errorf("%q: key %q for type %s", w.Name, w.Key, w.Type)
+	case (w.URL != "") != (w.Type == string(v1.MenuView)) || len(w.URL) > wecom.MaxMenuURLBytes || (w.URL != "" && !httpURLPattern.MatchString(w.URL)):
+		return fmt.Errorf("%q: url %q for type %s", w.Name, w.URL, w.Type)
+	case (w.AppID != "" && w.PagePath != "") != (w.Type == string(v1.MenuViewMiniProgram)) || (w.AppID == "") != (w.PagePath == "") ||
+		len(w.AppID) > 64 || utf8.RuneCountInString(w.PagePath) > 1024:
+		return fmt.Errorf("%q: appid %q and pagepath %q for type %s", w.Name, w.AppID, w.PagePath, w.Type)
+	}
+	return nil
 }
 
 func (b *builder) contactWays(ways []wecom.ContactWay) {

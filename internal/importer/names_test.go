@@ -103,6 +103,26 @@ func TestChatWayScheduleNames(t *testing.T) {
 	}
 }
 
+func TestTagAndAppNames(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{TagName(1, "oncall"), "tag-1-oncall"},
+		{TagName(12, "乒乓球协会"), "tag-12"},
+		{TagName(3, "Release 发布 (v2)"), "tag-3-release-v2"},
+		{TagName(2147483647, strings.Repeat("On-call Rotation ", 4)), "tag-2147483647-on-call-rotation-on-call-rotation-on-call-rotati"},
+		{AppName(1000002, "operator"), "app-1000002-operator"},
+		{AppName(1000005, "HR助手"), "app-1000005-hr"},
+		{AppName(1000006, "审批"), "app-1000006"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+		validName(t, tc.got)
+	}
+	if TagName(1, "same") == TagName(2, "same") {
+		t.Error("two tags of one name (impossible in one corp, possible over time) share an object name")
+	}
+}
+
 func TestUniqueNames(t *testing.T) {
 	keys := []string{"a", "b", "c", "d"}
 	names := []string{"x", "y", "x", "z"}

@@ -26,11 +26,23 @@ type AppReader interface {
 	GetContactWay(ctx context.Context, configID string) (*wecom.ContactWay, error)
 	GetSchedulesByCalendar(ctx context.Context, calID string, offset, limit int) ([]wecom.Schedule, error)
 	GetAppChat(ctx context.Context, chatID string) (*wecom.AppChat, error)
+	// GetAgent and GetMenu read the app's own settings and menu: an app reaches only itself.
+	GetAgent(ctx context.Context, agentID int64) (*wecom.Agent, error)
+	GetMenu(ctx context.Context, agentID int64) ([]wecom.MenuButton, error)
+}
+
+// TagReader is the part of the WeCom client that reads member tags. Any secret lists every tag
+// and reads each, whichever app created it; tag/get lists only the members in the caller's
+// visible range (all of them for the contacts-sync secret).
+type TagReader interface {
+	ListTags(ctx context.Context) ([]wecom.TagSummary, error)
+	GetTag(ctx context.Context, id int) (*wecom.Tag, error)
 }
 
 var (
 	_ OrgReader = (*wecom.Client)(nil)
 	_ AppReader = (*wecom.Client)(nil)
+	_ TagReader = (*wecom.Client)(nil)
 )
 
 // Calendar is a calendar whose schedules are imported.
@@ -48,6 +60,10 @@ type ReadOptions struct {
 	Org OrgReader
 	// App reads contact ways, schedules and chats; nil reads none.
 	App AppReader
+	// AgentID is App's agentid: its settings and menu are read (needs App). 0 reads none.
+	AgentID int64
+	// Tags reads the member tags and their members; nil reads none.
+	Tags TagReader
 	// ContactWays lists the app's contact ways (needs App).
 	ContactWays bool
 	// Calendars whose schedules are read (needs App).
@@ -67,10 +83,25 @@ type CalendarSchedule struct {
 	Schedule wecom.Schedule
 }
 
+// TagSnapshot is a tag as tag/get returned it, with its id.
+type TagSnapshot struct {
+	ID  int
+	Tag wecom.Tag
+}
+
+// AppSnapshot is the app of AgentID: its settings and its menu (nil: none).
+type AppSnapshot struct {
+	AgentID int64
+	Agent   wecom.Agent
+	Menu    []wecom.MenuButton
+}
+
 // Snapshot is what the import read from WeCom, in a stable order.
 type Snapshot struct {
 	Departments []wecom.Department // by id
 	Users       []wecom.User       // by lower-cased userid
+	Tags        []TagSnapshot      // by id
+	App         *AppSnapshot       // nil: not read
 	ContactWays []wecom.ContactWay // by config_id
 	Schedules   []CalendarSchedule // by schedule_id
 	Chats       []wecom.AppChat    // by chat id
@@ -104,7 +135,17 @@ func Read(ctx context.Context, opts ReadOptions) (*Snapshot, error) {
 			return nil, err
 		}
 	}
+	if opts.Tags != nil {
+		if err := readTags(ctx, opts, snap, warn); err != nil {
+			return nil, err
+		}
+	}
 	if opts.App != nil {
+		if opts.AgentID != 0 {
+			if err := readApp(ctx, opts, snap, warn); err != nil {
+				return nil, err
+			}
+		}
 		if opts.ContactWays {
 			if err := readContactWays(ctx, opts, snap, warn); err != nil {
 				return nil, err
@@ -193,6 +234,82 @@ func readOrg(ctx context.Context, opts ReadOptions, snap *Snapshot, warn func(st
 		return strings.ToLower(snap.Users[i].UserID) < strings.ToLower(snap.Users[j].UserID)
 	})
 	p.Done(fmt.Sprintf("%d members", len(snap.Users)))
+	return nil
+}
+
+// readTags reads every tag: one tag/list, then one tag/get per tag for its members.
+func readTags(ctx context.Context, opts ReadOptions, snap *Snapshot, warn func(string, ...any)) error {
+	p := opts.Progress
+	p.Start("tags", 0)
+	list, err := opts.Tags.ListTags(ctx)
+	if wecom.IsPermissionDenied(err) {
+		p.Done("not readable")
+		warn("tags not imported: %v", err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("listing tags (tag/list): %w", err)
+	}
+	p.SetTotal(len(list))
+	tags := make([]*TagSnapshot, len(list))
+	err = forEach(ctx, opts.Concurrency, len(list), func(ctx context.Context, i int) error {
+		t, err := opts.Tags.GetTag(ctx, list[i].ID)
+		p.Add(1)
+		if wecom.IsNotFound(err) {
+			return nil // deleted since the list: left out, with a warning below
+		}
+		if err != nil {
+			return fmt.Errorf("reading tag %d (tag/get): %w", list[i].ID, err)
+		}
+		if t.Name == "" {
+			t.Name = list[i].Name
+		}
+		tags[i] = &TagSnapshot{ID: list[i].ID, Tag: *t}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	members := 0
+	for i, t := range tags {
+		if t == nil {
+			warn("tag %d (%q) was deleted in WeCom during the import; not imported", list[i].ID, list[i].Name)
+			continue
+		}
+		snap.Tags = append(snap.Tags, *t)
+		members += len(t.Tag.UserList) + len(t.Tag.PartyList)
+	}
+	sort.Slice(snap.Tags, func(i, j int) bool { return snap.Tags[i].ID < snap.Tags[j].ID })
+	p.Done(fmt.Sprintf("%s with %d members and departments", plural(len(snap.Tags), "tag"), members))
+	return nil
+}
+
+// readApp reads the app of opts.AgentID: one agent/get and one menu/get (46003, no menu, is
+// an empty menu).
+func readApp(ctx context.Context, opts ReadOptions, snap *Snapshot, warn func(string, ...any)) error {
+	p := opts.Progress
+	p.Start("app", 2)
+	agent, err := opts.App.GetAgent(ctx, opts.AgentID)
+	if wecom.IsPermissionDenied(err) {
+		p.Done("not readable")
+		warn("app %d not imported: %v (the agentID must be the one of the app whose secret reads it)", opts.AgentID, err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading app %d (agent/get): %w", opts.AgentID, err)
+	}
+	p.Add(1)
+	menu, err := opts.App.GetMenu(ctx, opts.AgentID)
+	if err != nil {
+		return fmt.Errorf("reading the menu of app %d (menu/get): %w", opts.AgentID, err)
+	}
+	p.Add(1)
+	snap.App = &AppSnapshot{AgentID: opts.AgentID, Agent: *agent, Menu: menu}
+	what := "no menu"
+	if len(menu) > 0 {
+		what = "a menu of " + plural(len(menu), "button")
+	}
+	p.Done(fmt.Sprintf("app %d %q, %s", opts.AgentID, agent.Name, what))
 	return nil
 }
 
