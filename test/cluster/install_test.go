@@ -135,6 +135,20 @@ var _ = Describe("the operator installed on a node", Ordered, ContinueOnFailure,
 			g.Expect(podsOf(releaseNS, fullname)).To(ContainElement(HaveField("Name", leader)))
 		}, leaseDuration+30*time.Second, 250*time.Millisecond).Should(Succeed())
 
+		// Both managers' logs, kept while the leader pod is deleted (its logs go with it),
+		// and the storm's Notifications: printed if the spec fails.
+		for _, p := range podsOf(releaseNS, fullname) {
+			followLogs(releaseNS, p.Name)
+		}
+		DeferCleanup(func() {
+			if CurrentSpecReport().Failed() {
+				out, _ := kubectl("", "get", "notifications,events", "-n", "samples", "-o", "yaml")
+				path := filepath.Join(artifacts(), "storm-notifications.yaml")
+				Expect(os.WriteFile(path, []byte(out), 0o600)).To(Succeed())
+				GinkgoWriter.Printf("the storm's Notifications and Events: %s; the managers' logs: %s\n", path, artifacts())
+			}
+		})
+
 		const storm = 40
 		name := func(i int) string { return fmt.Sprintf("Storm%02d", i) }
 		for i := range storm / 2 {
@@ -375,4 +389,32 @@ func delivered(marker string) int {
 		}
 	}
 	return n
+}
+
+// artifacts is the directory the specs keep what explains a failure in (logs, objects):
+// CLUSTER_ARTIFACTS, or bin/cluster/artifacts.
+func artifacts() string {
+	dir := env("CLUSTER_ARTIFACTS", filepath.Join(root(), "bin", "cluster", "artifacts"))
+	ExpectWithOffset(1, os.MkdirAll(dir, 0o755)).To(Succeed())
+	return dir
+}
+
+// followLogs copies a pod's logs to <artifacts>/<pod>.log until the pod is gone or the spec
+// ends.
+func followLogs(ns, pod string) {
+	f, err := os.Create(filepath.Join(artifacts(), pod+".log"))
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	cmd := exec.Command(filepath.Join(root(), "bin", "kubectl"), "--kubeconfig", kubeconfig, "logs", "-f", "--timestamps", "-n", ns, pod)
+	cmd.Stdout, cmd.Stderr = f, f
+	ExpectWithOffset(1, cmd.Start()).To(Succeed())
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	DeferCleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		_ = f.Close()
+	})
 }
