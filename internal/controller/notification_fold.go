@@ -170,6 +170,8 @@ func (r *NotificationReconciler) maybeFold(ctx context.Context, n, before *v1.No
 		return true, ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	planned := n.DeepCopy()
+	ctx, stop := finishing(ctx)
+	defer stop()
 
 	// 2. Each member's deliveredIn.
 	byName := map[string]*v1.Notification{}
@@ -434,6 +436,8 @@ func (r *NotificationReconciler) sendDigest(ctx context.Context, n *v1.Notificat
 		return ctrl.Result{}, false, client.IgnoreNotFound(err)
 	}
 	claimed := n.DeepCopy()
+	ctx, stop := finishing(ctx)
+	defer stop()
 
 	sendCtx, cancel := context.WithTimeout(ctx, min(sendTimeout, untilDeadline))
 	result, sendErr := dd.send(sendCtx)

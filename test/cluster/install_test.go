@@ -215,6 +215,11 @@ var _ = Describe("the operator installed on a node", Ordered, ContinueOnFailure,
 		Expect(err).NotTo(HaveOccurred(), out)
 		Eventually(func() []string { return releaseObjects() }, time.Minute, time.Second).Should(BeEmpty())
 		Eventually(func() []corev1.Pod { return podsOf(releaseNS, fullname) }, time.Minute, time.Second).Should(BeEmpty())
+		// Not the release's (the manager makes it), but the garbage collector takes it with
+		// the release's ServiceAccount, its owner.
+		Eventually(func() error {
+			return k8s.Get(ctx, client.ObjectKey{Namespace: releaseNS, Name: leaseName}, &coordinationv1.Lease{})
+		}, time.Minute, time.Second).Should(Satisfy(apierrors.IsNotFound), "the leader election Lease is left behind")
 	})
 
 	It("runs the same with kubectl apply -f dist/install.yaml, and kubectl delete removes it all", func() {
