@@ -211,6 +211,14 @@ var _ = Describe("the operator installed on a node", Ordered, ContinueOnFailure,
 
 	It("after the objects are deleted, helm uninstall leaves no resources of the release behind", func() {
 		emptyNamespace("samples")
+		// The leader made the release's ServiceAccount the owner of its Lease.
+		sa := &corev1.ServiceAccount{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: releaseNS, Name: fullname}, sa)).To(Succeed())
+		Eventually(func(g Gomega) {
+			lease := &coordinationv1.Lease{}
+			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: releaseNS, Name: leaseName}, lease)).To(Succeed())
+			g.Expect(lease.OwnerReferences).To(ContainElement(HaveField("UID", sa.UID)))
+		}, 30*time.Second, time.Second).Should(Succeed())
 		out, err := helm("uninstall", release, "-n", releaseNS, "--wait")
 		Expect(err).NotTo(HaveOccurred(), out)
 		Eventually(func() []string { return releaseObjects() }, time.Minute, time.Second).Should(BeEmpty())
