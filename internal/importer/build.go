@@ -25,8 +25,8 @@ const LabelMainDepartment = "import.wecom.dev/main-department"
 type BuildOptions struct {
 	// Connection is the WeComConnection departments and members name (the contacts-sync one).
 	Connection string
-	// AppConnection is the WeComConnection contact ways, schedules, chats and the app name (a
-	// self-built app's).
+	// AppConnection is the WeComConnection contact ways, calendars, schedules, chats and the app
+	// name (a self-built app's).
 	AppConnection string
 	// TagConnection is the WeComConnection tags name: the one whose secret read them, so that
 	// the operator's tag/get sees the members the import saw.
@@ -43,6 +43,7 @@ type Manifests struct {
 	Users       []v1.WeComUser
 	Tags        []v1.WeComTag
 	ContactWays []v1.ContactWay
+	Calendars   []v1.WeComCalendar // the calendars named with --calendar that WeCom returned
 	Schedules   []v1.Schedule
 	AppChats    []v1.WeComAppChat
 	Apps        []v1.WeComApp // the app of the connection's agentID, when read
@@ -52,7 +53,7 @@ type Manifests struct {
 
 // Count is the number of objects.
 func (m *Manifests) Count() int {
-	return len(m.Departments) + len(m.Users) + len(m.Tags) + len(m.ContactWays) + len(m.Schedules) + len(m.AppChats) + len(m.Apps)
+	return len(m.Departments) + len(m.Users) + len(m.Tags) + len(m.ContactWays) + len(m.Calendars) + len(m.Schedules) + len(m.AppChats) + len(m.Apps)
 }
 
 // The API's validation of the fields that WeCom may hold in another form (the patterns of the
@@ -65,17 +66,19 @@ var (
 	chatIDPattern    = regexp.MustCompile(`^[0-9a-zA-Z]{1,32}$`)
 	httpURLPattern   = regexp.MustCompile(`^https?://.+`)
 	domainPattern    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$`)
+	colorPattern     = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
 	deptNameBad      = regexp.MustCompile(`[\\:*?"<>|：＊？＂“”＜＞｜＼]`)
 )
 
 // Build turns what was read into objects.
 func Build(snap *Snapshot, opts BuildOptions) *Manifests {
-	b := &builder{opts: opts, m: &Manifests{}, deptNames: map[int]string{}, userNames: map[string]string{}}
+	b := &builder{opts: opts, m: &Manifests{}, deptNames: map[int]string{}, userNames: map[string]string{}, calNames: map[string]string{}}
 	b.departments(snap.Departments)
 	b.users(snap.Users)
 	b.tags(snap.Tags)
 	b.app(snap.App)
 	b.contactWays(snap.ContactWays)
+	b.calendars(snap.Calendars)
 	b.schedules(snap.Schedules)
 	b.chats(snap.Chats)
 	m := b.m
@@ -83,6 +86,7 @@ func Build(snap *Snapshot, opts BuildOptions) *Manifests {
 	sort.Slice(m.Users, func(i, j int) bool { return m.Users[i].Name < m.Users[j].Name })
 	sort.Slice(m.Tags, func(i, j int) bool { return m.Tags[i].Name < m.Tags[j].Name })
 	sort.Slice(m.ContactWays, func(i, j int) bool { return m.ContactWays[i].Name < m.ContactWays[j].Name })
+	sort.Slice(m.Calendars, func(i, j int) bool { return m.Calendars[i].Name < m.Calendars[j].Name })
 	sort.Slice(m.Schedules, func(i, j int) bool { return m.Schedules[i].Name < m.Schedules[j].Name })
 	sort.Slice(m.AppChats, func(i, j int) bool { return m.AppChats[i].Name < m.AppChats[j].Name })
 	m.Warnings = append(m.Warnings, snap.Warnings...)
@@ -98,6 +102,8 @@ type builder struct {
 	deptNames map[int]string
 	// userNames maps an imported member's lower-cased userid to its object name.
 	userNames map[string]string
+	// calNames maps an imported calendar's cal_id to its object name.
+	calNames map[string]string
 }
 
 func (b *builder) warn(format string, args ...any) {
@@ -557,6 +563,127 @@ func (b *builder) contactWays(ways []wecom.ContactWay) {
 	}
 }
 
+// calendarPermissions maps WeCom's shares[].permission to spec.shares[].permission (0 is
+// WeCom's default, view).
+var calendarPermissions = map[int]v1.CalendarPermission{0: v1.CalendarView, 1: v1.CalendarView, 3: v1.CalendarFreeBusy}
+
+func (b *builder) calendars(cals []wecom.Calendar) {
+	keys, names := make([]string, len(cals)), make([]string, len(cals))
+	for i, c := range cals {
+		keys[i], names[i] = c.CalID, CalendarName(c.CalID, c.Summary)
+	}
+	names = uniqueNames(keys, names)
+	for i, c := range cals {
+		if obj, ok := b.calendar(c, names[i]); ok {
+			b.m.Calendars = append(b.m.Calendars, obj)
+			b.calNames[c.CalID] = names[i]
+		}
+	}
+}
+
+// calendar is the WeComCalendar of c: every field oa/calendar/get returned that the spec has.
+// Shares and admins are userids (the kind has no refs), sorted without case. setAsDefault
+// stays false: WeCom does not say which calendar is the default, and the operator never
+// compares it. A calendar the spec cannot hold is left out, and its Schedules keep
+// spec.calendarID.
+func (b *builder) calendar(c wecom.Calendar, name string) (v1.WeComCalendar, bool) {
+	who := fmt.Sprintf("calendar %s (%q)", c.CalID, c.Summary)
+	const notImported = "; not imported as a WeComCalendar, its Schedules keep spec.calendarID"
+	tm, om := objectMeta("WeComCalendar", name, c.CalID)
+	obj := v1.WeComCalendar{TypeMeta: tm, ObjectMeta: om}
+	s := &obj.Spec
+	s.DeletableSpec = b.deletable(b.opts.AppConnection)
+	switch n := utf8.RuneCountInString(c.Summary); {
+	case c.IsCorpCalendar == 1:
+		b.warn("%s: a corp calendar (is_corp_calendar), which a WeComCalendar does not hold%s", who, notImported)
+		return obj, false
+	case n < 1 || n > 128:
+		b.warn("%s: the summary is not 1-128 characters%s", who, notImported)
+		return obj, false
+	case !colorPattern.MatchString(c.Color):
+		b.warn("%s: color %q is not #RRGGBB%s", who, c.Color, notImported)
+		return obj, false
+	}
+	s.Summary, s.Color = c.Summary, c.Color
+	s.Description = b.text(who, "description", c.Description, 512, nil)
+
+	seen := map[string]bool{}
+	for _, sh := range c.Shares {
+		k := strings.ToLower(sh.UserID)
+		if k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		p, ok := calendarPermissions[sh.Permission]
+		switch {
+		case len(sh.UserID) > 64:
+			b.warn("%s: share %q is not a valid userid for spec.shares; left out (the object will show it as drift)", who, sh.UserID)
+			continue
+		case !ok:
+			b.warn("%s: share %q has permission %d, which the spec cannot hold; left out (the object will show it as drift)", who, sh.UserID, sh.Permission)
+			continue
+		}
+		s.Shares = append(s.Shares, v1.CalendarShare{UserID: sh.UserID, Permission: p})
+	}
+	if len(s.Shares) > v1.MaxCalendarShares {
+		b.warn("%s: %d shares, more than the spec's %d%s", who, len(s.Shares), v1.MaxCalendarShares, notImported)
+		return obj, false
+	}
+	slices.SortFunc(s.Shares, func(x, y v1.CalendarShare) int { return compareFold(x.UserID, y.UserID) })
+	for _, a := range uniqueFold(c.Admins) {
+		i := slices.IndexFunc(s.Shares, func(sh v1.CalendarShare) bool { return strings.EqualFold(sh.UserID, a) })
+		if i < 0 {
+			b.warn("%s: admin %q is not among the shares, as the spec requires; left out (the object will show it as drift)", who, a)
+			continue
+		}
+		s.Admins = append(s.Admins, s.Shares[i].UserID) // spelt as among the shares
+	}
+	if len(s.Admins) > v1.MaxCalendarAdmins {
+		b.warn("%s: %d admins, more than the spec's %d; the first %d are kept", who, len(s.Admins), v1.MaxCalendarAdmins, v1.MaxCalendarAdmins)
+		s.Admins = s.Admins[:v1.MaxCalendarAdmins]
+	}
+
+	if c.IsPublic == 1 {
+		s.Public = true
+		r := &v1.CalendarPublicRange{}
+		if pr := c.PublicRange; pr != nil {
+			r.UserIDs = uniqueFold(pr.UserIDs)
+			for _, p := range sortedUnique(pr.PartyIDs) {
+				r.DepartmentIDs = append(r.DepartmentIDs, int64(p))
+			}
+		}
+		switch {
+		case len(r.UserIDs) > v1.MaxCalendarPublicUsers || len(r.DepartmentIDs) > v1.MaxCalendarPublicParties:
+			b.warn("%s: a public range of %d members and %d departments, more than the spec's %d and %d%s",
+				who, len(r.UserIDs), len(r.DepartmentIDs), v1.MaxCalendarPublicUsers, v1.MaxCalendarPublicParties, notImported)
+			return obj, false
+		case slices.ContainsFunc(r.UserIDs, func(u string) bool { return len(u) > 64 }) || slices.ContainsFunc(r.DepartmentIDs, func(d int64) bool { return d < 1 }):
+			b.warn("%s: the public range holds a userid or department id the spec cannot hold%s", who, notImported)
+			return obj, false
+		}
+		s.PublicRange = r
+	}
+	return obj, true
+}
+
+// compareFold orders userids without case, as WeCom compares them.
+func compareFold(x, y string) int { return strings.Compare(strings.ToLower(x), strings.ToLower(y)) }
+
+// uniqueFold is in without empty strings and without repeats in another case (the first
+// spelling stays), sorted without case.
+func uniqueFold(in []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range in {
+		if k := strings.ToLower(s); s != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, compareFold)
+	return out
+}
+
 // remindBefore maps remind_time_diffs back to spec.reminders.before.
 var remindBefore = map[int]v1.RemindBefore{
 	0: "0s", -300: "5m", -900: "15m", -3600: "1h", -86400: "24h", -172800: "48h", -604800: "168h", 32400: "OnTheDayAt9",
@@ -591,7 +718,11 @@ func (b *builder) schedule(cs CalendarSchedule, name string) (v1.Schedule, bool)
 	s := &obj.Spec
 	s.DeletableSpec = b.deletable(b.opts.AppConnection)
 	if cs.Calendar.Pinned {
-		s.CalendarID = cs.Calendar.ID
+		if ref, ok := b.calNames[cs.Calendar.ID]; ok {
+			s.CalendarRef = &v1.LocalObjectReference{Name: ref}
+		} else {
+			s.CalendarID = cs.Calendar.ID // not imported as a WeComCalendar: see the warnings
+		}
 	}
 	if sc.EndTime <= sc.StartTime {
 		b.warn("%s: ends before it starts; not imported", who)

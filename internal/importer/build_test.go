@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,5 +115,91 @@ func TestTagsAndAppOutsideTheSpec(t *testing.T) {
 		if !found {
 			t.Errorf("no warning %q in %q", w, m.Warnings)
 		}
+	}
+}
+
+// A calendar named with --calendar becomes a WeComCalendar bound by its cal_id, and its
+// Schedules name it in calendarRef; one the spec cannot hold is left out with a warning and
+// its Schedules keep spec.calendarID. The connection's own calendar is never an object.
+func TestCalendars(t *testing.T) {
+	const team, rel, corpCal, odd = "calTEAM", "calREL", "calCORP", "calODD"
+	sched := func(id, cal string, pinned bool) CalendarSchedule {
+		return CalendarSchedule{Calendar: Calendar{ID: cal, Pinned: pinned},
+			Schedule: wecom.Schedule{ScheduleID: id, Summary: id, CalID: cal, StartTime: 1800000000, EndTime: 1800003600}}
+	}
+	snap := &Snapshot{
+		Users: []wecom.User{{UserID: "zhangsan", Name: "张三", Mobile: "13800000001", Department: []int{1}}},
+		Calendars: []wecom.Calendar{
+			{CalID: rel, Summary: "Releases 发布", Color: "#1e90ff", Description: "Release trains",
+				Shares: []wecom.CalendarShare{{UserID: "Wang.Wu2", Permission: 1}, {UserID: "lisi", Permission: 3}, {UserID: "zhangsan"},
+					{UserID: "LISI", Permission: 1}, {UserID: "bob", Permission: 2}},
+				Admins: []string{"ZhangSan", "carol", "lisi"}},
+			{CalID: "calPUB", Summary: "All hands", Color: "#000000", IsPublic: 1,
+				PublicRange: &wecom.PublicRange{UserIDs: []string{"b", "A", "a"}, PartyIDs: []int{9, 2, 9}}},
+			{CalID: "calPUB2", Summary: "Open", Color: "#FFFFFF", IsPublic: 1},
+			{CalID: corpCal, Summary: "Corp", Color: "#000000", IsCorpCalendar: 1},
+			{CalID: odd, Summary: "Odd", Color: "red"},
+		},
+		Schedules: []CalendarSchedule{sched("s1", team, false), sched("s2", rel, true), sched("s3", corpCal, true), sched("s4", odd, true)},
+	}
+	m := Build(snap, BuildOptions{Connection: "contacts", AppConnection: "app"})
+	cals := map[string]v1.WeComCalendar{}
+	for _, c := range m.Calendars {
+		cals[c.Annotations[v1.AnnotationExternalName]] = c
+		if c.Name != CalendarName(c.Annotations[v1.AnnotationExternalName], c.Spec.Summary) {
+			t.Errorf("%s: not named after its summary and cal_id", c.Name)
+		}
+		if c.Spec.ConnectionRef.Name != "app" || !slices.Equal(c.Spec.ManagementPolicies, []v1.ManagementPolicy{v1.ManagementObserve}) ||
+			c.Spec.DeletionPolicy != v1.DeletionOrphan || c.Kind != "WeComCalendar" {
+			t.Errorf("%s: %s %+v", c.Name, c.Kind, c.Spec.DeletableSpec)
+		}
+	}
+	if diff := cmp.Diff([]string{"calPUB", "calPUB2", rel}, sortedStrings(mapKeys(cals))); diff != "" {
+		t.Fatalf("calendars (-want +got):\n%s", diff)
+	}
+	want := v1.WeComCalendarSpec{
+		DeletableSpec: cals[rel].Spec.DeletableSpec, Summary: "Releases 发布", Color: "#1e90ff", Description: "Release trains",
+		// Sorted without case, the first spelling of a repeated userid kept; bob's permission 2
+		// is not one the spec has.
+		Shares: []v1.CalendarShare{{UserID: "lisi", Permission: v1.CalendarFreeBusy}, {UserID: "Wang.Wu2", Permission: v1.CalendarView},
+			{UserID: "zhangsan", Permission: v1.CalendarView}},
+		// Spelt as among the shares; carol is not one.
+		Admins: []string{"lisi", "zhangsan"},
+	}
+	if diff := cmp.Diff(want, cals[rel].Spec); diff != "" {
+		t.Errorf("releases (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(&v1.CalendarPublicRange{UserIDs: []string{"A", "b"}, DepartmentIDs: []int64{2, 9}}, cals["calPUB"].Spec.PublicRange); diff != "" || !cals["calPUB"].Spec.Public {
+		t.Errorf("public range (-want +got):\n%s", diff)
+	}
+	if pub := cals["calPUB2"].Spec; !pub.Public || pub.PublicRange == nil {
+		t.Errorf("a public calendar without a range still has publicRange (CEL needs it): %+v", pub)
+	}
+
+	refs := map[string]string{}
+	for _, s := range m.Schedules {
+		switch {
+		case s.Spec.CalendarRef != nil && s.Spec.CalendarID == "":
+			refs[s.Spec.Summary] = "ref " + s.Spec.CalendarRef.Name
+		case s.Spec.CalendarRef == nil:
+			refs[s.Spec.Summary] = "id " + s.Spec.CalendarID
+		default:
+			t.Errorf("%s: both calendarRef and calendarID", s.Name)
+		}
+	}
+	if diff := cmp.Diff(map[string]string{"s1": "id ", "s2": "ref " + cals[rel].Name, "s3": "id " + corpCal, "s4": "id " + odd}, refs); diff != "" {
+		t.Errorf("schedules' calendars (-want +got):\n%s", diff)
+	}
+	for _, w := range []string{`calendar calREL ("Releases 发布"): share "bob" has permission 2`, `calendar calREL ("Releases 发布"): admin "carol" is not among the shares`,
+		`calendar calCORP ("Corp"): a corp calendar`, `calendar calODD ("Odd"): color "red" is not #RRGGBB`} {
+		if !slices.ContainsFunc(m.Warnings, func(s string) bool { return strings.Contains(s, w) }) {
+			t.Errorf("no warning %q in %q", w, m.Warnings)
+		}
+	}
+
+	// --manage: no policies.
+	m = Build(snap, BuildOptions{AppConnection: "app", Manage: true})
+	if c := m.Calendars[0].Spec; c.ManagementPolicies != nil || c.DeletionPolicy != "" {
+		t.Errorf("--manage writes no policies: %+v", c.DeletableSpec)
 	}
 }

@@ -146,7 +146,7 @@ Flags:
 	fs.StringVar(&f.appConnName, "app-connection-name", "", "the WeComConnection contact ways, schedules, chats and the app reference (default: --app-connection, or wecom-app)")
 	fs.Int64Var(&f.agentID, "agent-id", 0, "with --corp-id: the agentid of the app whose secret is $"+EnvAppSecret+", to import its settings and menu as a WeComApp (a connection has its own spec.agentID)")
 	fs.Var(&f.chats, "chat", "an app chat to import, by chat id (repeatable; WeCom cannot list chats)")
-	fs.Var(&f.calendars, "calendar", "also import the schedules of this calendar (cal_id; repeatable); the app connection's own calendar is always read")
+	fs.Var(&f.calendars, "calendar", "also import this calendar of the app (cal_id; repeatable) as a WeComCalendar, and its schedules; the app connection's own calendar's schedules are always read")
 	fs.BoolVar(&f.manage, "manage", false, "write fully managed objects (the operator will change WeCom to match them) instead of observe-only ones")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "read WeCom and print what would be written, without writing")
 	fs.StringVar(&f.outputDir, "output-dir", "./wecom-import", "the directory to write the manifests and kustomization.yaml to")

@@ -35,13 +35,14 @@ type Config struct {
 	// Org reads departments, members and tags: the contacts-sync (通讯录同步) secret. nil:
 	// none.
 	Org *Source
-	// App reads contact ways, schedules, app chats and the app itself: a self-built app's
-	// secret; it also reads the tags when Org is nil. nil: none.
+	// App reads contact ways, calendars, schedules, app chats and the app itself: a
+	// self-built app's secret; it also reads the tags when Org is nil. nil: none.
 	App *Source
 	// Namespace goes into kustomization.yaml; empty leaves the objects' namespace to whoever
 	// applies them.
 	Namespace string
-	// Calendars whose schedules are imported.
+	// Calendars whose schedules are imported; the pinned ones (--calendar) are also imported
+	// as WeComCalendars.
 	Calendars []Calendar
 	// ChatIDs are the app chats to import (WeCom cannot list chats).
 	ChatIDs []string
@@ -166,6 +167,7 @@ func (r *Report) Print(w io.Writer) {
 		FileUsers:       fmt.Sprintf("%d WeComUser", len(m.Users)),
 		FileTags:        fmt.Sprintf("%d WeComTag", len(m.Tags)),
 		FileContactWays: fmt.Sprintf("%d ContactWay", len(m.ContactWays)),
+		FileCalendars:   fmt.Sprintf("%d WeComCalendar", len(m.Calendars)),
 		FileSchedules:   fmt.Sprintf("%d Schedule", len(m.Schedules)),
 		FileAppChats:    fmt.Sprintf("%d WeComAppChat", len(m.AppChats)),
 		FileApps:        fmt.Sprintf("%d WeComApp", len(m.Apps)),

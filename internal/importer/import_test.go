@@ -24,6 +24,7 @@ import (
 type corp struct {
 	sim                    *wecomsim.Server
 	calendar, chatID       string
+	releases, train        string // a calendar named with --calendar, and its schedule
 	single, multi, noState string // config ids
 	weekly                 string // schedule id
 	releaseTag             int    // a tag the app created
@@ -67,6 +68,16 @@ func newCorp(t *testing.T) *corp {
 			IsCustomRepeat: 1, RepeatInterval: 2, RepeatDayOfWeek: []int{3, 1}, Timezone: ptr(8)},
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := app.AddCalendar(ctx, wecom.Calendar{Summary: "Releases 发布", Color: "#1e90ff", Description: "Release trains",
+		Shares: []wecom.CalendarShare{{UserID: "zhangsan", Permission: 1}, {UserID: "lisi", Permission: 3}, {UserID: "Wang.Wu2"}}, Admins: []string{"zhangsan"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.releases = rel.CalID
+	if c.train, err = app.AddSchedule(ctx, wecom.Schedule{Summary: "Release train", StartTime: start, EndTime: start + 1800, CalID: c.releases,
+		Attendees: []wecom.Attendee{{UserID: "zhangsan"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := app.AddSchedule(ctx, wecom.Schedule{Summary: "Offsite", StartTime: start, EndTime: start + 86400, IsWholeDay: 1, CalID: c.calendar,
@@ -116,7 +127,7 @@ func (c *corp) config(dir string) Config {
 	return Config{
 		Org:       &Source{Credentials: Credentials{APIURL: c.sim.URL, CorpID: wecomsim.DemoCorpID, Secret: wecomsim.DemoContactsSecret}, Connection: "contacts"},
 		App:       &Source{Credentials: Credentials{APIURL: c.sim.URL, CorpID: wecomsim.DemoCorpID, Secret: wecomsim.DemoAppSecret}, Connection: "app", AgentID: wecomsim.DemoAgentID},
-		Namespace: "team-a", Calendars: []Calendar{{ID: c.calendar}}, ChatIDs: []string{c.chatID, "nosuchchat"},
+		Namespace: "team-a", Calendars: []Calendar{{ID: c.calendar}, {ID: c.releases, Pinned: true}}, ChatIDs: []string{c.chatID, "nosuchchat"},
 		OutputDir: dir, QPS: 1000, Burst: 100,
 	}
 }
@@ -160,7 +171,7 @@ func TestImportIsStableAndWritesNothingToWeCom(t *testing.T) {
 	if got := rep.Calls["user/get"]; got != rep.Members || rep.Members != 7 {
 		t.Errorf("user/get %d for %d members, want one each of 7", got, rep.Members)
 	}
-	for endpoint, want := range map[string]int{"tag/list": 1, "tag/get": 3, "agent/get": 1, "menu/get": 1} {
+	for endpoint, want := range map[string]int{"tag/list": 1, "tag/get": 3, "agent/get": 1, "menu/get": 1, "oa/calendar/get": 1, "oa/schedule/get_by_calendar": 2} {
 		if got := rep.Calls[endpoint]; got != want {
 			t.Errorf("%s: %d calls, want %d", endpoint, got, want)
 		}
@@ -169,11 +180,12 @@ func TestImportIsStableAndWritesNothingToWeCom(t *testing.T) {
 		t.Errorf("counted %d calls, the simulator logged %d", rep.TotalCalls(), len(c.sim.Calls())-since)
 	}
 	first := readDir(t, dir)
-	if want := []string{FileAppChats, FileApps, FileContactWays, FileDepartments, FileKustomization, FileSchedules, FileTags, FileUsers}; !slices.Equal(sortedStrings(mapKeys(first)), want) {
+	if want := []string{FileAppChats, FileApps, FileCalendars, FileContactWays, FileDepartments, FileKustomization, FileSchedules, FileTags, FileUsers}; !slices.Equal(sortedStrings(mapKeys(first)), want) {
 		t.Errorf("files %v, want %v", sortedStrings(mapKeys(first)), want)
 	}
 	if !strings.Contains(progress.String(), "members: 7 members in") || !strings.Contains(progress.String(), "tags: 3 tags with 10 members and departments in") ||
-		!strings.Contains(progress.String(), `app: app 1000002 "operator", a menu of 2 buttons in`) {
+		!strings.Contains(progress.String(), `app: app 1000002 "operator", a menu of 2 buttons in`) ||
+		!strings.Contains(progress.String(), "schedules: 3 schedules in 2 calendars in") || !strings.Contains(progress.String(), "calendars: 1 of 1 calendar named with --calendar in") {
 		t.Errorf("progress:\n%s", progress.String())
 	}
 
@@ -228,7 +240,8 @@ func TestImportIsStableAndWritesNothingToWeCom(t *testing.T) {
 	var out bytes.Buffer
 	rep3.Print(&out)
 	if !strings.Contains(out.String(), "would write") || !strings.Contains(out.String(), "users.yaml") ||
-		!regexp.MustCompile(`tags\.yaml +3 WeComTag +new`).MatchString(out.String()) || !regexp.MustCompile(`apps\.yaml +1 WeComApp +new`).MatchString(out.String()) {
+		!regexp.MustCompile(`tags\.yaml +3 WeComTag +new`).MatchString(out.String()) || !regexp.MustCompile(`apps\.yaml +1 WeComApp +new`).MatchString(out.String()) ||
+		!regexp.MustCompile(`calendars\.yaml +1 WeComCalendar +new`).MatchString(out.String()) || !strings.Contains(out.String(), "oa/calendar/get 1") {
 		t.Errorf("dry-run summary:\n%s", out.String())
 	}
 
@@ -247,6 +260,9 @@ func TestImportIsStableAndWritesNothingToWeCom(t *testing.T) {
 	}
 	if _, ok := after[FileApps]; ok {
 		t.Error("apps.yaml of the earlier import is still there")
+	}
+	if _, ok := after[FileCalendars]; ok {
+		t.Error("calendars.yaml of the earlier import is still there")
 	}
 	if !bytes.Equal(after[FileTags], first[FileTags]) {
 		t.Error("the contacts-sync secret reads the same tags as before")
@@ -358,14 +374,40 @@ func TestImportedObjects(t *testing.T) {
 		t.Error("a way without state is still imported")
 	}
 
-	if len(m.Schedules) != 2 {
+	// The calendar named with --calendar; the connection's own calendar is not an object.
+	if len(m.Calendars) != 1 {
+		t.Fatalf("calendars %d, want the one named with --calendar", len(m.Calendars))
+	}
+	cal := m.Calendars[0]
+	if cal.Name != CalendarName(c.releases, "Releases 发布") || !strings.HasPrefix(cal.Name, "calendar-releases-") || cal.Annotations[v1.AnnotationExternalName] != c.releases {
+		t.Errorf("calendar %s %v", cal.Name, cal.Annotations)
+	}
+	wantCal := v1.WeComCalendarSpec{
+		DeletableSpec: v1.DeletableSpec{ManagedSpec: v1.ManagedSpec{ConnectionRef: v1.ConnectionReference{Name: "app"}, ManagementPolicies: observe}, DeletionPolicy: v1.DeletionOrphan},
+		Summary:       "Releases 发布", Color: "#1e90ff", Description: "Release trains",
+		Shares: []v1.CalendarShare{{UserID: "lisi", Permission: v1.CalendarFreeBusy}, {UserID: "Wang.Wu2", Permission: v1.CalendarView},
+			{UserID: "zhangsan", Permission: v1.CalendarView}},
+		Admins: []string{"zhangsan"},
+	}
+	if diff := cmp.Diff(wantCal, cal.Spec); diff != "" {
+		t.Errorf("calendar (-want +got):\n%s", diff)
+	}
+
+	if len(m.Schedules) != 3 {
 		t.Fatalf("schedules %d", len(m.Schedules))
 	}
 	for _, sc := range m.Schedules {
 		if sc.Spec.CalendarID != "" {
-			t.Errorf("%s: the connection's calendar is written to the spec", sc.Name)
+			t.Errorf("%s: a calendar id is written to the spec", sc.Name)
+		}
+		if ref := sc.Spec.CalendarRef; (ref != nil) != (sc.Spec.Summary == "Release train") || (ref != nil && ref.Name != cal.Name) {
+			t.Errorf("%s: calendarRef %v", sc.Name, ref)
 		}
 		switch sc.Spec.Summary {
+		case "Release train":
+			if sc.Annotations[v1.AnnotationExternalName] != c.train {
+				t.Errorf("release train external name %v", sc.Annotations)
+			}
 		case "Weekly sync":
 			sp := sc.Spec
 			if sp.Description != "周会" || sp.Location != "Room 1" || !slices.Equal(sp.Attendees, []string{"lisi", "zhangsan"}) || !slices.Equal(sp.Admins, []string{"zhangsan"}) ||

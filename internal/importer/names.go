@@ -137,6 +137,14 @@ func ScheduleName(scheduleID, summary string) string {
 	return withHash(name, scheduleID, hashLen)
 }
 
+// CalendarName is the object name of the calendar calID: calendar-<slug of its
+// summary>-<hash of the cal_id> (cal_ids are long opaque strings; the hash keeps two calendars
+// of one summary apart).
+func CalendarName(calID, summary string) string {
+	name, _ := fit("calendar", slug(summary), true)
+	return withHash(name, calID, hashLen)
+}
+
 // uniqueNames makes the names of one kind unique: names[i] belongs to keys[i] (the WeCom id).
 // Every name that more than one key shares gets a longer hash of its key appended, so the
 // result depends only on the set of keys, not on their order.

@@ -103,6 +103,29 @@ func TestChatWayScheduleNames(t *testing.T) {
 	}
 }
 
+func TestCalendarName(t *testing.T) {
+	const id = "wcjgewCwAAqeJcPI1d8Pwbjt7nttzAAA"
+	for _, tc := range []struct{ got, prefix string }{
+		{CalendarName(id, "Releases 发布"), "calendar-releases-"},
+		{CalendarName(id, "值班表"), "calendar-"},
+		{CalendarName(id, strings.Repeat("On-call Rotation ", 8)), "calendar-on-call-rotation-"},
+	} {
+		validName(t, tc.got)
+		if !strings.HasPrefix(tc.got, tc.prefix) || !strings.HasSuffix(tc.got, "-"+shortHash(id, hashLen)) {
+			t.Errorf("%q: want %s…-<hash of the cal_id>", tc.got, tc.prefix)
+		}
+	}
+	if got := CalendarName(id, "值班表"); got != "calendar-"+shortHash(id, hashLen) {
+		t.Errorf("a summary without a slug: %q", got)
+	}
+	if CalendarName(id, "Team") == CalendarName(id+"B", "Team") {
+		t.Error("two calendars of one summary share a name")
+	}
+	if got := CalendarName("wcjgewCwAAqeJcPI1d8Pwbjt7nttzAAA", "Releases 发布"); got != "calendar-releases-"+shortHash(id, hashLen) {
+		t.Errorf("the name depends on the summary and the cal_id only: %q", got)
+	}
+}
+
 func TestTagAndAppNames(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
 		{TagName(1, "oncall"), "tag-1-oncall"},

@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -25,6 +26,8 @@ type AppReader interface {
 	ListContactWays(ctx context.Context, req wecom.ListContactWayRequest) (*wecom.ContactWayPage, error)
 	GetContactWay(ctx context.Context, configID string) (*wecom.ContactWay, error)
 	GetSchedulesByCalendar(ctx context.Context, calID string, offset, limit int) ([]wecom.Schedule, error)
+	// GetCalendars reads calendars by id (up to 1000 a call): WeCom cannot list them.
+	GetCalendars(ctx context.Context, calIDs []string) ([]wecom.Calendar, error)
 	GetAppChat(ctx context.Context, chatID string) (*wecom.AppChat, error)
 	// GetAgent and GetMenu read the app's own settings and menu: an app reaches only itself.
 	GetAgent(ctx context.Context, agentID int64) (*wecom.Agent, error)
@@ -48,17 +51,37 @@ var (
 // Calendar is a calendar whose schedules are imported.
 type Calendar struct {
 	ID string
-	// Pinned writes the id to spec.calendarID (a calendar named with --calendar). The
-	// connection's own calendar (its status.calendarID) is left out of the spec, as for
-	// Schedules made in the cluster: the operator puts those there.
+	// Pinned is a calendar named with --calendar: it is read with oa/calendar/get and
+	// imported as a WeComCalendar that its Schedules name in spec.calendarRef (spec.calendarID
+	// when WeCom does not return it). The connection's own calendar (its status.calendarID) is
+	// neither: the connection's reconciler owns it, and its Schedules name no calendar, as
+	// Schedules made in the cluster do not.
 	Pinned bool
+}
+
+// uniqueCalendars drops repeated ids, keeping the first; a pinned id that is also the
+// connection's calendar stays the connection's, and is returned in dropped.
+func uniqueCalendars(cals []Calendar) (out []Calendar, dropped []string) {
+	at := map[string]int{}
+	for _, c := range cals {
+		i, seen := at[c.ID]
+		switch {
+		case !seen:
+			at[c.ID] = len(out)
+			out = append(out, c)
+		case out[i].Pinned != c.Pinned:
+			out[i].Pinned = false
+			dropped = append(dropped, c.ID)
+		}
+	}
+	return out, dropped
 }
 
 // ReadOptions says what to read from WeCom.
 type ReadOptions struct {
 	// Org reads departments and members; nil reads none.
 	Org OrgReader
-	// App reads contact ways, schedules and chats; nil reads none.
+	// App reads contact ways, calendars, schedules and chats; nil reads none.
 	App AppReader
 	// AgentID is App's agentid: its settings and menu are read (needs App). 0 reads none.
 	AgentID int64
@@ -66,7 +89,8 @@ type ReadOptions struct {
 	Tags TagReader
 	// ContactWays lists the app's contact ways (needs App).
 	ContactWays bool
-	// Calendars whose schedules are read (needs App).
+	// Calendars whose schedules are read (needs App); the pinned ones are also read with
+	// oa/calendar/get.
 	Calendars []Calendar
 	// ChatIDs are the app chats to read: WeCom cannot list chats.
 	ChatIDs []string
@@ -104,6 +128,7 @@ type Snapshot struct {
 	App         *AppSnapshot       // nil: not read
 	ContactWays []wecom.ContactWay // by config_id
 	Schedules   []CalendarSchedule // by schedule_id
+	Calendars   []wecom.Calendar   // the pinned ones oa/calendar/get returned, by cal_id
 	Chats       []wecom.AppChat    // by chat id
 	// Warnings are what could not be read or will not be imported, sorted.
 	Warnings []string
@@ -114,9 +139,10 @@ type Snapshot struct {
 const wayListSince int64 = 1625846400
 
 const (
-	listIDPage   = 10000 // user/list_id's largest page
-	wayListPage  = 1000  // list_contact_way's largest page
-	schedulePage = wecom.ScheduleByCalendarPageMax
+	listIDPage       = 10000 // user/list_id's largest page
+	wayListPage      = 1000  // list_contact_way's largest page
+	schedulePage     = wecom.ScheduleByCalendarPageMax
+	calendarGetBatch = 1000 // oa/calendar/get's most ids per call
 )
 
 // Read reads the corp as opts say.
@@ -129,6 +155,11 @@ func Read(ctx context.Context, opts ReadOptions) (*Snapshot, error) {
 		msg := fmt.Sprintf(format, args...)
 		snap.Warnings = append(snap.Warnings, msg)
 		opts.Progress.Note("warning: %s", msg)
+	}
+	cals, dropped := uniqueCalendars(opts.Calendars)
+	opts.Calendars = cals
+	for _, id := range dropped {
+		warn("calendar %s (--calendar) is the app connection's own calendar (its status.calendarID): its Schedules name no calendar and it is not imported as a WeComCalendar", id)
 	}
 	if opts.Org != nil {
 		if err := readOrg(ctx, opts, snap, warn); err != nil {
@@ -152,6 +183,9 @@ func Read(ctx context.Context, opts ReadOptions) (*Snapshot, error) {
 			}
 		}
 		if err := readSchedules(ctx, opts, snap); err != nil {
+			return nil, err
+		}
+		if err := readCalendars(ctx, opts, snap, warn); err != nil {
 			return nil, err
 		}
 		if err := readChats(ctx, opts, snap, warn); err != nil {
@@ -396,6 +430,70 @@ func readSchedules(ctx context.Context, opts ReadOptions, snap *Snapshot) error 
 		return snap.Schedules[i].Schedule.ScheduleID < snap.Schedules[j].Schedule.ScheduleID
 	})
 	p.Done(fmt.Sprintf("%d schedules in %s", len(snap.Schedules), plural(len(opts.Calendars), "calendar")))
+	return nil
+}
+
+// readCalendars reads the pinned calendars with oa/calendar/get: one call per 1000 ids. WeCom
+// refuses the whole call for one id it will not return (unknown, deleted, another app's), so
+// then it reads that batch one id at a time and leaves those out with a warning: their
+// Schedules keep spec.calendarID.
+func readCalendars(ctx context.Context, opts ReadOptions, snap *Snapshot, warn func(string, ...any)) error {
+	var ids []string
+	for _, c := range opts.Calendars {
+		if c.Pinned {
+			ids = append(ids, c.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	p := opts.Progress
+	p.Start("calendars", len(ids))
+	got, refused := map[string]wecom.Calendar{}, map[string]bool{}
+	keep := func(list []wecom.Calendar) {
+		for _, c := range list {
+			got[c.CalID] = c
+		}
+	}
+	refuse := func(id string, err error) {
+		refused[id] = true
+		warn("calendar %s: oa/calendar/get refused it (%v); not imported as a WeComCalendar, its Schedules keep spec.calendarID", id, err)
+	}
+	for chunk := range slices.Chunk(ids, calendarGetBatch) {
+		list, err := opts.App.GetCalendars(ctx, chunk)
+		switch {
+		case err == nil:
+			keep(list)
+		case wecom.IsTerminal(err) && len(chunk) > 1:
+			for _, id := range chunk {
+				one, err := opts.App.GetCalendars(ctx, []string{id})
+				if err != nil && !wecom.IsTerminal(err) {
+					return fmt.Errorf("reading calendar %s (oa/calendar/get): %w", id, err)
+				}
+				if err != nil {
+					refuse(id, err)
+				}
+				keep(one)
+			}
+		case wecom.IsTerminal(err):
+			refuse(chunk[0], err)
+		default:
+			return fmt.Errorf("reading %s (oa/calendar/get): %w", plural(len(chunk), "calendar"), err)
+		}
+		p.Add(len(chunk))
+	}
+	for _, id := range ids {
+		c, ok := got[id]
+		if !ok {
+			if !refused[id] {
+				warn("calendar %s: oa/calendar/get did not return it; not imported as a WeComCalendar, its Schedules keep spec.calendarID", id)
+			}
+			continue
+		}
+		snap.Calendars = append(snap.Calendars, c)
+	}
+	sort.Slice(snap.Calendars, func(i, j int) bool { return snap.Calendars[i].CalID < snap.Calendars[j].CalID })
+	p.Done(fmt.Sprintf("%d of %s named with --calendar", len(snap.Calendars), plural(len(ids), "calendar")))
 	return nil
 }
 

@@ -1,6 +1,6 @@
 // Package importer tests `kubectl wecom import` end to end: a corp of 504 members in 57
 // departments (four levels below the root) with leaders and direct leaders, tags, contact
-// ways, schedules, an app chat and the app's settings and menu in the WeCom simulator over
+// ways, two calendars and their schedules, an app chat and the app's settings and menu in the WeCom simulator over
 // HTTP; the import read through the operator's client; its manifests applied to a real API
 // server where the operator's manager observes them until every object is Ready; and,
 // throughout, not one write to WeCom.
@@ -164,7 +164,8 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 
 	// What an app made over the years: a calendar the connection is bound to, schedules in it,
-	// contact ways and a chat. These writes come before the import.
+	// a team calendar shared with members (named with --calendar) and its schedule, contact
+	// ways and a chat. These writes come before the import.
 	app, err := wecom.New(wecom.Config{BaseURL: env.Sim.URL, CorpID: env.Creds.CorpID, Secret: env.Creds.AppSecret,
 		Tokens: wecom.NewTokenCache(wecom.TokenCacheOptions{}), Limiters: wecom.NewLimiters(wecom.LimitersOptions{})})
 	g.Expect(err).NotTo(HaveOccurred())
@@ -181,6 +182,13 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 		_, err := app.AddSchedule(ctx, s)
 		g.Expect(err).NotTo(HaveOccurred())
 	}
+	releases, err := app.AddCalendar(ctx, wecom.Calendar{Summary: "Releases 发布", Color: "#1E90FF", Description: "Release trains of the platform",
+		Shares: []wecom.CalendarShare{{UserID: "m0004", Permission: 1}, {UserID: "Li.Ming_1", Permission: 3}, {UserID: "m0003"}}, Admins: []string{"m0003"}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(releases.FailResult).To(BeNil())
+	train, err := app.AddSchedule(ctx, wecom.Schedule{Summary: "Release train", StartTime: start + 7200, EndTime: start + 9000, CalID: releases.CalID,
+		Attendees: []wecom.Attendee{{UserID: "m0003"}, {UserID: "m0004"}}, Admins: []string{"m0004"}})
+	g.Expect(err).NotTo(HaveOccurred())
 	for _, w := range []wecom.AddContactWayRequest{
 		{Type: wecom.ContactWaySingle, Scene: wecom.ContactWaySceneQRCode, State: "front-desk", Remark: "Front desk", User: []string{"m0010"}},
 		{Type: wecom.ContactWayMulti, Scene: wecom.ContactWaySceneButton, Style: 1, State: "support", User: []string{"m0011", "m0012"}, Party: []int{119}},
@@ -233,7 +241,7 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	rep, err := importer.Run(ctx, importer.Config{
 		Org:       &importer.Source{Credentials: contacts.Credentials, Connection: contacts.Name},
 		App:       &importer.Source{Credentials: appConn.Credentials, Connection: appConn.Name, AgentID: appConn.AgentID},
-		Namespace: ns, Calendars: []importer.Calendar{{ID: appConn.CalendarID}}, ChatIDs: []string{chatID},
+		Namespace: ns, Calendars: []importer.Calendar{{ID: appConn.CalendarID}, {ID: releases.CalID, Pinned: true}}, ChatIDs: []string{chatID},
 		OutputDir: dir, Progress: importer.NewProgress(&progress, false),
 	})
 	g.Expect(err).NotTo(HaveOccurred(), progress.String())
@@ -244,14 +252,15 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	g.Expect(m.Departments).To(HaveLen(depts), "every department but the root")
 	g.Expect(m.Users).To(HaveLen(members + 4))
 	g.Expect(m.ContactWays).To(HaveLen(3))
-	g.Expect(m.Schedules).To(HaveLen(2))
+	g.Expect(m.Schedules).To(HaveLen(3))
+	g.Expect(m.Calendars).To(HaveLen(1), "the calendar named with --calendar; the connection's own stays implicit")
 	g.Expect(m.AppChats).To(HaveLen(1))
 	g.Expect(m.Tags).To(HaveLen(4))
 	g.Expect(m.Apps).To(HaveLen(1))
 	g.Expect(m.Warnings).To(BeEmpty())
 	g.Expect(rep.Calls["user/get"]).To(Equal(rep.Members), "one user/get per member")
 	g.Expect(rep.Calls["tag/get"]).To(Equal(len(m.Tags)), "one tag/get per tag")
-	for _, e := range []string{"tag/list", "agent/get", "menu/get"} {
+	for _, e := range []string{"tag/list", "agent/get", "menu/get", "oa/calendar/get"} {
 		g.Expect(rep.Calls[e]).To(Equal(1), e)
 	}
 	tags := map[string]v1.WeComTag{}
@@ -270,6 +279,23 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	g.Expect(m.Apps[0].Spec.Menu).NotTo(BeNil())
 	g.Expect(m.Apps[0].Spec.Menu.Buttons).To(HaveLen(2))
 	g.Expect(m.Apps[0].Spec.Description).To(HaveValue(Equal("运维助手 for on-call")))
+	calName := m.Calendars[0].Name
+	g.Expect(calName).To(Equal(importer.CalendarName(releases.CalID, "Releases 发布")))
+	g.Expect(m.Calendars[0].Annotations).To(HaveKeyWithValue(v1.AnnotationExternalName, releases.CalID))
+	g.Expect(m.Calendars[0].Spec).To(SatisfyAll(
+		HaveField("Summary", "Releases 发布"), HaveField("Color", "#1E90FF"), HaveField("Description", "Release trains of the platform"),
+		HaveField("Shares", Equal([]v1.CalendarShare{{UserID: "Li.Ming_1", Permission: v1.CalendarFreeBusy},
+			{UserID: "m0003", Permission: v1.CalendarView}, {UserID: "m0004", Permission: v1.CalendarView}})),
+		HaveField("Admins", Equal([]string{"m0003"})),
+		HaveField("ManagementPolicies", Equal([]v1.ManagementPolicy{v1.ManagementObserve})), HaveField("DeletionPolicy", v1.DeletionOrphan)))
+	for _, sc := range m.Schedules {
+		g.Expect(sc.Spec.CalendarID).To(BeEmpty(), sc.Name)
+		if sc.Annotations[v1.AnnotationExternalName] == train {
+			g.Expect(sc.Spec.CalendarRef).To(Equal(&v1.LocalObjectReference{Name: calName}))
+		} else {
+			g.Expect(sc.Spec.CalendarRef).To(BeNil(), "a schedule of the connection's calendar names no calendar")
+		}
+	}
 	importCalls := callsSince(env.Sim, importStart, func(c wecomsim.Call) bool { return c.App != "" || c.Endpoint == "/cgi-bin/gettoken" })
 	t.Logf("MEASURED import (package, --qps 40): %d members, %d departments; %d WeCom calls (%s): %.3f calls per member; wall time %s",
 		rep.Members, len(m.Departments), rep.TotalCalls(), callList(rep.Calls), rep.CallsPerMember(), rep.Elapsed.Round(time.Millisecond))
@@ -298,6 +324,24 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	g.Expect(wapp.Status.AgentID).To(Equal(env.Creds.AgentID))
 	g.Expect(wapp.Status.MenuButtons).To(BeEquivalentTo(2))
 
+	// The calendar observed its cal_id, and its schedule, bound by calendarRef, is Ready in it.
+	wcal := &v1.WeComCalendar{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: calName}, wcal)).To(Succeed())
+	g.Expect(wcal.Status.CalendarID).To(Equal(releases.CalID))
+	g.Expect(wcal.Status.InvalidShares).To(BeEmpty())
+	scheds := &v1.ScheduleList{}
+	g.Expect(env.Client.List(ctx, scheds, client.InNamespace(ns))).To(Succeed())
+	inCal := 0
+	for _, sc := range scheds.Items {
+		if sc.Spec.CalendarRef != nil {
+			inCal++
+			g.Expect(sc.Spec.CalendarRef.Name).To(Equal(calName))
+			g.Expect(sc.Status.ScheduleID).To(Equal(train))
+			g.Expect(sc.Status.CalendarID).To(Equal(releases.CalID))
+		}
+	}
+	g.Expect(inCal).To(Equal(1))
+
 	// Nothing was written to WeCom, and nothing drifted.
 	g.Expect(writesSince(env.Sim, mark)).To(BeEmpty())
 	rows, err := importer.ListDrift(ctx, env.Client, ns)
@@ -315,16 +359,17 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	cliStart := time.Now()
 	code := importer.Main(ctx, []string{"import", "--kubeconfig", kubeconfig, "--connection", testenv.ContactsConnection,
-		"--app-connection", testenv.AppConnection, "--chat", chatID, "--output-dir", dir, "--qps", "150", "--burst", "50"},
+		"--app-connection", testenv.AppConnection, "--chat", chatID, "--calendar", releases.CalID, "--output-dir", dir, "--qps", "150", "--burst", "50"},
 		importer.IO{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }})
 	cliElapsed := time.Since(cliStart)
 	g.Expect(code).To(Equal(0), stdout.String()+stderr.String())
 	t.Logf("second import (CLI, --qps 150):\n%s", stdout.String())
 	t.Logf("MEASURED import (CLI, --qps 150): wall time %s", cliElapsed.Round(time.Millisecond))
-	for _, f := range []string{importer.FileDepartments, importer.FileUsers, importer.FileTags, importer.FileContactWays, importer.FileSchedules,
-		importer.FileAppChats, importer.FileApps, importer.FileKustomization} {
+	for _, f := range []string{importer.FileDepartments, importer.FileUsers, importer.FileTags, importer.FileContactWays, importer.FileCalendars,
+		importer.FileSchedules, importer.FileAppChats, importer.FileApps, importer.FileKustomization} {
 		g.Expect(stdout.String()).To(MatchRegexp(`(?m)^  %s\s.*unchanged$`, strings.ReplaceAll(f, ".", `\.`)))
 	}
+	g.Expect(stdout.String()).To(ContainSubstring("oa/calendar/get 1,"), "one oa/calendar/get for the calendars")
 	second := readDir(t, dir)
 	g.Expect(second).To(HaveLen(len(first)))
 	for name, b := range first {
@@ -406,7 +451,7 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	// 6. Delete every object: WeCom keeps everything (the handed-over ones keep deletionPolicy
 	// Orphan).
 	before := env.Sim.State()
-	for _, o := range []client.Object{&v1.WeComUser{}, &v1.WeComDepartment{}, &v1.WeComTag{}, &v1.ContactWay{}, &v1.Schedule{}, &v1.WeComAppChat{}, &v1.WeComApp{}} {
+	for _, o := range []client.Object{&v1.WeComUser{}, &v1.WeComDepartment{}, &v1.WeComTag{}, &v1.ContactWay{}, &v1.Schedule{}, &v1.WeComCalendar{}, &v1.WeComAppChat{}, &v1.WeComApp{}} {
 		g.Expect(env.Client.DeleteAllOf(ctx, o, client.InNamespace(ns))).To(Succeed())
 	}
 	g.Eventually(func(g Gomega) {
@@ -424,6 +469,7 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	for _, s := range after.Schedules {
 		g.Expect(s.Status).To(BeZero(), "no schedule was cancelled")
 	}
+	g.Expect(after.Calendars).To(ConsistOf(before.Calendars), "the calendars stay, with their shares")
 
 	// 7. Late initialisation: the manifests again, without the fields that late-initialise
 	// (departments' nameEn and order, members' bizMail). The departments observe with
@@ -527,7 +573,7 @@ func writesSince(sim *wecomsim.Server, seq int64) []string {
 func callList(m map[string]int) string {
 	var parts []string
 	for _, k := range []string{"gettoken", "department/list", "user/list_id", "user/get", "tag/list", "tag/get", "agent/get", "menu/get", "externalcontact/list_contact_way",
-		"externalcontact/get_contact_way", "oa/schedule/get_by_calendar", "appchat/get"} {
+		"externalcontact/get_contact_way", "oa/schedule/get_by_calendar", "oa/calendar/get", "appchat/get"} {
 		if m[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 		}
@@ -591,7 +637,8 @@ func loadKustomization(t *testing.T, dir string) []*unstructured.Unstructured {
 // notReady lists the objects of ns that are not Ready, with their Ready reason.
 func notReady(ctx context.Context, c client.Client, ns string) ([]string, error) {
 	var out []string
-	lists := []client.ObjectList{&v1.WeComDepartmentList{}, &v1.WeComUserList{}, &v1.WeComTagList{}, &v1.ContactWayList{}, &v1.ScheduleList{}, &v1.WeComAppChatList{}, &v1.WeComAppList{}}
+	lists := []client.ObjectList{&v1.WeComDepartmentList{}, &v1.WeComUserList{}, &v1.WeComTagList{}, &v1.ContactWayList{}, &v1.WeComCalendarList{}, &v1.ScheduleList{},
+		&v1.WeComAppChatList{}, &v1.WeComAppList{}}
 	for _, l := range lists {
 		if err := c.List(ctx, l, client.InNamespace(ns)); err != nil {
 			return nil, err
@@ -620,7 +667,8 @@ func notReady(ctx context.Context, c client.Client, ns string) ([]string, error)
 
 func countManaged(ctx context.Context, c client.Client, ns string) (int, error) {
 	n := 0
-	for _, l := range []client.ObjectList{&v1.WeComDepartmentList{}, &v1.WeComUserList{}, &v1.WeComTagList{}, &v1.ContactWayList{}, &v1.ScheduleList{}, &v1.WeComAppChatList{}, &v1.WeComAppList{}} {
+	for _, l := range []client.ObjectList{&v1.WeComDepartmentList{}, &v1.WeComUserList{}, &v1.WeComTagList{}, &v1.ContactWayList{}, &v1.WeComCalendarList{}, &v1.ScheduleList{},
+		&v1.WeComAppChatList{}, &v1.WeComAppList{}} {
 		if err := c.List(ctx, l, client.InNamespace(ns)); err != nil {
 			return 0, err
 		}
