@@ -12,6 +12,8 @@ import (
 // access_token, corpsecret and key are removed from the query and from a
 // top-level JSON body field of the same name.
 type Call struct {
+	// Seq is the call's place in the log: calls are logged, and numbered, in the order the
+	// simulator answered them, each before its reply was written.
 	Seq  int64     `json:"seq"`
 	Time time.Time `json:"time"` // simulator clock
 	// Endpoint is the URL path without the query, e.g. "/cgi-bin/user/get".
@@ -38,7 +40,6 @@ var secretParams = []string{"access_token", "corpsecret", "key"}
 
 func (s *Sim) finishCall(c *call, rep reply, status int, fault string) {
 	entry := Call{
-		Seq:        c.seq,
 		Time:       c.now,
 		Endpoint:   c.req.URL.Path,
 		Method:     c.req.Method,
@@ -52,6 +53,11 @@ func (s *Sim) finishCall(c *call, rep reply, status int, fault string) {
 		Detail:     rep.detail,
 	}
 	s.mu.Lock()
+	// Seq is the call's place in the log, given when it is answered (before the reply is
+	// written), not when it arrived: calls that overlap are answered in another order than
+	// they came, and "the calls after this one" must not include one answered before it.
+	s.logSeq++
+	entry.Seq = s.logSeq
 	s.calls = append(s.calls, entry)
 	// Trim in chunks (a quarter of the cap) so a full log does not cost a
 	// copy of the whole log on every call.

@@ -2,6 +2,7 @@ package wecomsim
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -197,4 +198,45 @@ func inProcess(t *testing.T, h http.Handler, method, path, body string) int {
 	var m map[string]any
 	decodeJSON(t, rec.Result(), &m)
 	return code(m)
+}
+
+// The call log is in the order calls were answered, and numbered so: a call that arrived
+// first but was answered last comes after, and "the calls after the last one logged" never
+// includes a call answered before that point (tests mark the log and count the calls since).
+func TestCallLogIsInTheOrderCallsWereAnswered(t *testing.T) {
+	e := newEnv(t)
+	e.srv.SetFaults(Faults{Endpoints: []string{"message/send"}, ReplyDelay: 300 * time.Millisecond})
+	replied := make(chan struct{})
+	go func() {
+		defer close(replied)
+		e.post(e.app, "message/send", msg(""))
+	}()
+	g := gomega.NewWithT(t)
+	// The slow call has arrived and been handled; its reply is held.
+	g.Eventually(func() int { return len(e.srv.Inbox("lisi")) }, 10*time.Second).Should(gomega.Equal(1))
+	e.wantCode(e.get(e.app, "department/list", ""), 0) // arrives second, answered first
+	<-replied
+	calls := e.srv.Calls()
+	last := calls[len(calls)-1]
+	if last.Endpoint != "/cgi-bin/message/send" {
+		t.Fatalf("last logged call %s, want the held message/send", last.Endpoint)
+	}
+	for i := 1; i < len(calls); i++ {
+		if calls[i].Seq <= calls[i-1].Seq {
+			t.Fatalf("seq %d logged after %d", calls[i].Seq, calls[i-1].Seq)
+		}
+	}
+	// /sim/calls?since=<the last seq> (what the e2e tests read) lists nothing.
+	var since struct{ Calls []Call }
+	resp, err := e.client.Get(fmt.Sprintf("%s/sim/calls?since=%d", e.srv.URL, last.Seq))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&since); err != nil {
+		t.Fatal(err)
+	}
+	if len(since.Calls) != 0 {
+		t.Fatalf("answered before the mark, listed after it: %+v", since.Calls)
+	}
 }

@@ -106,6 +106,7 @@ type Sim struct {
 
 	calls   []Call
 	callSeq int64
+	logSeq  int64 // the last Call.Seq
 
 	faults  faultConfig
 	blocked map[string]time.Time // endpoint → end of a 45009 window
