@@ -8,9 +8,7 @@ import (
 
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
@@ -423,10 +421,6 @@ func setupContactWays(mgr ctrl.Manager, o Options, connector *Connector, recorde
 		External: &contactWays{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval),
 			deepEvery: o.DeepDriftInterval(), window: driftWindow(o.DriftInterval)},
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.ContactWay{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.ContactWayList{} }), builder.WithPredicates(readyChanged)).
-		WithOptions(controllerOptions(o)).
-		Named("contactway").
+	return managedController(mgr, o, "contactway", &v1.ContactWay{}, func() client.ObjectList { return &v1.ContactWayList{} }).
 		Complete(r)
 }

@@ -244,6 +244,33 @@ var _ = Describe("ContactWay", func() {
 		Expect(simWays(way.Status.State)).To(BeEmpty())
 	})
 
+	It("stops with CreateIncomplete when a temporary way's create reply was lost, and acts at once on a person's binding", func() {
+		loseReplies("externalcontact/add_contact_way", 1)
+		way := newWay(ns, "lost-temp", v1.ContactWaySpec{Type: v1.ContactWaySingle, Scene: v1.ContactWayQRCode,
+			Remark: "Temp lost " + ns, Users: []string{"zhangsan"}, Temporary: &v1.ContactWayTemporary{}})
+		create(way)
+		Eventually(notSynced(way, v1.ReasonCreateIncomplete, "temporary", v1.AnnotationExternalName), timeout).Should(Succeed())
+		Eventually(events(way, controller.EventCreateIncomplete), timeout).ShouldNot(BeEmpty())
+		var made []string
+		for _, w := range env.Sim.State().ContactWays {
+			if w.Remark == "Temp lost "+ns {
+				made = append(made, w.ConfigID)
+			}
+		}
+		Expect(made).To(HaveLen(1), "the lost create made one way")
+		Expect(callsWith("externalcontact/add_contact_way", "Temp lost "+ns)).To(HaveLen(1))
+
+		By("a person binds the object to that way: the annotation alone wakes it, well before any requeue")
+		change(way, func(w *v1.ContactWay) { w.Annotations[v1.AnnotationExternalName] = made[0] })
+		// CreateIncomplete is terminal (no requeue) and the cache never resyncs in a test, so
+		// only a watch on the annotation can make it Ready; drift bounds how long that may take.
+		Eventually(ready(way), drift).Should(Succeed())
+		Expect(way.Status.ConfigID).To(Equal(made[0]))
+		Expect(way.Annotations).NotTo(HaveKey(v1.AnnotationCreatePending))
+		Expect(callsWith("externalcontact/add_contact_way", "Temp lost "+ns)).To(HaveLen(1), "nothing created twice")
+		deleteAndWait(way)
+	})
+
 	It("leaves exactly one way when every reply of a create was lost", func() {
 		start := lastSeq()
 		env.Sim.SetFaults(wecomsim.Faults{Endpoints: []string{"externalcontact/add_contact_way"}, LostReplyRate: 1})

@@ -216,9 +216,13 @@ var _ = Describe("GroupWelcomeTemplate", func() {
 			Expect(err).NotTo(HaveOccurred())
 			filler = append(filler, id)
 		}
+		m := mark()
 		full := welcome(ns, "full", "no room")
 		create(full)
 		Eventually(hasCondition(full, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonWeComRejected, "41055", "at most 100")).Should(Succeed())
+		// The refused add set and removed the create-pending mark: that must not wake the
+		// object again (the next try is the drift interval's, 3s away).
+		Consistently(func() []wecomsim.Call { return callsSince(m, "externalcontact/group_welcome_template/add") }, interval/3).Should(HaveLen(1))
 		Expect(env.Sim.State().WelcomeTemplates).To(HaveLen(wecom.MaxGroupWelcomeTemplates), "WeCom refused: nothing was made")
 		for _, id := range filler {
 			Expect(byHand(otherApp.Secret).DeleteGroupWelcomeTemplate(ctx, id)).To(Succeed())
