@@ -251,6 +251,13 @@ func TestManagedReconcilerBranches(t *testing.T) {
 				ready: "False/WeComRejected", synced: "False/WeComRejected", events: []string{"Warning CreateFailed"}},
 		},
 		{
+			name: "a create that waits for something WeCom lacks: the pending mark goes, waits with a requeue",
+			obj:  department(withFinalizer),
+			ext:  fakeExternal{createErr: waitFor(v1.ReasonDependencyNotReady, "waiting for the member")},
+			want: want{calls: []string{"observe", "create"}, annotations: map[string]string{}, requeue: 10 * time.Second,
+				ready: "False/DependencyNotReady", synced: "False/DependencyNotReady"},
+		},
+		{
 			name: "a create whose reply was lost: the pending mark stays for the next Observe",
 			obj:  department(withFinalizer),
 			ext:  fakeExternal{createErr: ambiguousErr()},
@@ -287,6 +294,14 @@ func TestManagedReconcilerBranches(t *testing.T) {
 				updateErr: apiErr(wecom.ErrCodeDeptNameIllegal)},
 			want: want{calls: []string{"observe", "update"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
 				ready: "False/WeComRejected", synced: "False/WeComRejected", events: []string{"Warning UpdateFailed"}},
+		},
+		{
+			name: "an update that waits for something WeCom lacks: Ready False with the wait, not a refusal",
+			obj:  department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3")),
+			ext: fakeExternal{observes: []fakeObservation{{obs: Observation{Exists: true}, id: 3}},
+				updateErr: waitFor(v1.ReasonDependencyNotReady, "waiting for the member")},
+			want: want{calls: []string{"observe", "update"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				requeue: 10 * time.Second, ready: "False/DependencyNotReady", synced: "False/DependencyNotReady"},
 		},
 		{
 			name: "upgrade: an id in status only gets its annotation, with no write to WeCom",

@@ -360,7 +360,8 @@ func (t *tagClient) Delete(ctx context.Context, obj *v1.WeComTag) error {
 	return err
 }
 
-// userIDChanged passes WeComUser updates whose WeCom userid changed: what tags wait for.
+// userIDChanged passes WeComUser updates whose WeCom userid changed: what tags and contact
+// ways wait for.
 var userIDChanged = predicate.Funcs{
 	CreateFunc: func(event.CreateEvent) bool { return false },
 	UpdateFunc: func(e event.UpdateEvent) bool {

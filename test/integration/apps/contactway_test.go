@@ -2,6 +2,7 @@ package apps
 
 import (
 	"fmt"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -10,6 +11,7 @@ import (
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/controller"
+	"github.com/wecom-dev/wecom-operator/internal/testenv"
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
 	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
 )
@@ -199,12 +201,36 @@ var _ = Describe("ContactWay", func() {
 		deleteAndWait(way)
 	})
 
-	It("reports WeCom's refusals as WeComRejected with the errcode and leaves nothing behind", func() {
-		ghost := newWay(ns, "ghost", v1.ContactWaySpec{Type: v1.ContactWaySingle, Scene: v1.ContactWayQRCode, Users: []string{"ghost"}})
-		create(ghost)
-		Eventually(notSynced(ghost, v1.ReasonWeComRejected, "errcode 60111"), timeout).Should(Succeed())
-		Expect(condition(ghost, v1.ConditionReady).Status).To(Equal(metav1.ConditionFalse))
+	It("waits for a member that is not in WeCom yet (60111), and makes the way once a WeComUser made the member", func() {
+		userID := "later-" + ns
+		way := newWay(ns, "later", v1.ContactWaySpec{Type: v1.ContactWaySingle, Scene: v1.ContactWayQRCode, Users: []string{userID}})
+		create(way)
+		Eventually(notSynced(way, v1.ReasonDependencyNotReady, "errcode 60111", "spec.users"), timeout).Should(Succeed())
+		Expect(condition(way, v1.ConditionReady).Reason).To(Equal(v1.ReasonDependencyNotReady))
+		Expect(simWays(way.Status.State)).To(BeEmpty())
 
+		By("the member's WeComUser, applied after the way")
+		u := &v1.WeComUser{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "later"}}
+		u.Spec.ConnectionRef = connRef(testenv.ContactsConnection)
+		u.Spec.UserID, u.Spec.Name, u.Spec.Email = userID, "Later", userID+"@example.com"
+		u.Spec.ToInvite = ptr.To(false)
+		u.Spec.Departments = []v1.UserDepartment{{ID: ptr.To(int64(1))}}
+		create(u)
+		Eventually(ready(u), timeout).Should(Succeed())
+		// The member's userid wakes the way: well before the 10s requeue of a wait.
+		Eventually(ready(way), 5*time.Second).Should(Succeed())
+		adds := callsWith("externalcontact/add_contact_way", way.Status.State)
+		Expect(testenv.Succeeded(adds)).To(HaveLen(1), "one way made: %v", testenv.CountByEndpoint(adds))
+		for _, a := range adds[:len(adds)-1] {
+			Expect(a.ErrCode).To(Equal(60111))
+		}
+		Expect(simWays(way.Status.State)).To(HaveLen(1))
+		Expect(condition(way, v1.ConditionReady).Reason).To(Equal(v1.ReasonAvailable))
+		deleteAndWait(way)
+		deleteAndWait(u)
+	})
+
+	It("reports WeCom's refusals as WeComRejected with the errcode and leaves nothing behind", func() {
 		newbie := newWay(ns, "newbie", v1.ContactWaySpec{Type: v1.ContactWaySingle, Scene: v1.ContactWayQRCode, Users: []string{"newbie"}})
 		create(newbie)
 		Eventually(notSynced(newbie, v1.ReasonWeComRejected, "errcode 41054", "not activated"), timeout).Should(Succeed())
@@ -216,7 +242,6 @@ var _ = Describe("ContactWay", func() {
 		change(newbie, func(w *v1.ContactWay) { w.Spec.Remark = "activated" })
 		Eventually(ready(newbie), timeout).Should(Succeed())
 		Expect(simWays(newbie.Status.State)).To(HaveLen(1))
-		deleteAndWait(ghost)
 		deleteAndWait(newbie)
 	})
 
