@@ -114,6 +114,16 @@ func main() {
 		setupLog.Error(err, "unable to set up the receiver")
 		os.Exit(1)
 	}
+	if ns, account := leaseNamespace(leaderNS), os.Getenv(serviceAccountEnv); leaderElect && ns != "" && account != "" {
+		c, err := client.New(mgr.GetConfig(), client.Options{Scheme: scheme})
+		if err == nil {
+			err = mgr.Add(leaseOwner{c: c, namespace: ns, name: leaderElectionID, account: account, attempts: 10, interval: 2 * time.Second})
+		}
+		if err != nil {
+			setupLog.Error(err, "unable to set up the leader election Lease's owner")
+			os.Exit(1)
+		}
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		setupLog.Error(err, "unable to set up health check")
 		os.Exit(1)

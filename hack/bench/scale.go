@@ -20,6 +20,7 @@ package main
 // the same limit, so runs with and without it sit side by side in scale.md.
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -87,6 +88,10 @@ type ScaleRun struct {
 	// FullManager is the manager's usage in the full-management phase (Convergence keeps
 	// it out of its JSON).
 	FullManager *scaletest.Usage `json:"fullManagementManager,omitempty"`
+	// AdoptDate and FullDate are when the import and observe phases, and the full-management
+	// phase, ran, when a run that skipped one kept the earlier run's results for it.
+	AdoptDate string `json:"adoptDate,omitempty"`
+	FullDate  string `json:"fullDate,omitempty"`
 }
 
 // ScaleConfig is the large run's scale and knobs.
@@ -468,6 +473,21 @@ func writeScale(dir string, run *ScaleRun) error {
 			return fmt.Errorf("%s/scale.json: %w", dir, err)
 		}
 	}
+	for _, old := range r.Runs {
+		if old.Config.GoMemLimit != run.Config.GoMemLimit {
+			continue
+		}
+		// A run that skipped phases (-scale-skip-adopt, -scale-skip-full) keeps the earlier
+		// results of those phases, dated.
+		if run.Import == nil && run.Observe == nil && (old.Import != nil || old.Observe != nil) {
+			run.Import, run.Observe = old.Import, old.Observe
+			run.AdoptDate = cmp.Or(old.AdoptDate, old.Date)
+		}
+		if run.Full == nil && run.FullError == "" && (old.Full != nil || old.FullError != "") {
+			run.Full, run.FullError, run.FullManager = old.Full, old.FullError, old.FullManager
+			run.FullDate = cmp.Or(old.FullDate, old.Date)
+		}
+	}
 	r.Runs = slices.DeleteFunc(r.Runs, func(old ScaleRun) bool { return old.Config.GoMemLimit == run.Config.GoMemLimit })
 	r.Runs = append(r.Runs, *run)
 	slices.SortFunc(r.Runs, func(a, b ScaleRun) int { return strings.Compare(a.Config.GoMemLimit, b.Config.GoMemLimit) })
@@ -506,6 +526,14 @@ func (r *ScaleRun) markdown() string {
 	p("`--concurrency=%d --wecom-qps=%g --wecom-burst=%d --deep-drift-every=%d` and GOMEMLIMIT %s.",
 		cfg.Concurrency, cfg.WeComQPS, cfg.WeComBurst, cfg.DeepDriftEvery, limitName(cfg.GoMemLimit))
 	p("")
+	if r.AdoptDate != "" {
+		p("The import and observe phases below are from the run on %s (this run skipped them).", r.AdoptDate)
+		p("")
+	}
+	if r.FullDate != "" {
+		p("The full-management phase below is from the run on %s (this run skipped it).", r.FullDate)
+		p("")
+	}
 	if i := r.Import; i != nil {
 		p("### Import: %d members in %d departments (four levels below the root)", i.Members, i.Departments)
 		p("")

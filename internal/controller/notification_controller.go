@@ -376,6 +376,8 @@ func (r *NotificationReconciler) sendOnce(ctx context.Context, n, before *v1.Not
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	claimed := n.DeepCopy()
+	ctx, stop := finishing(ctx)
+	defer stop()
 
 	sendCtx, cancel := context.WithTimeout(ctx, min(sendTimeout, untilDeadline))
 	result, sendErr := d.send(sendCtx)
@@ -402,6 +404,15 @@ func (r *NotificationReconciler) sendOnce(ctx context.Context, n, before *v1.Not
 		return r.writeFinal(ctx, n, claimed, d.channel)
 	}
 	return res, r.patchStatus(ctx, n, claimed)
+}
+
+// finishing keeps what follows a claim going when the manager stops (a deleted pod, a
+// rollout): the call to WeCom and the record of its outcome, or of a fold plan's members.
+// Cancelled in between, the outcome would be unknown and the next leader would have to
+// resend (WeCom's duplicate check usually drops the copy) or to repair a half-written plan.
+// It is bounded by the send timeout plus the status writes, within the pod's grace period.
+func finishing(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), sendTimeout+5*time.Second)
 }
 
 // outcome records the result of one call in the status and says when to try again.

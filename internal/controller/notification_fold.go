@@ -170,6 +170,8 @@ func (r *NotificationReconciler) maybeFold(ctx context.Context, n, before *v1.No
 		return true, ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	planned := n.DeepCopy()
+	ctx, stop := finishing(ctx)
+	defer stop()
 
 	// 2. Each member's deliveredIn.
 	byName := map[string]*v1.Notification{}
@@ -217,6 +219,9 @@ func (r *NotificationReconciler) markMember(ctx context.Context, m *v1.Notificat
 		if try > 0 {
 			if err := r.reader().Get(ctx, client.ObjectKeyFromObject(m), m); err != nil {
 				return false, client.IgnoreNotFound(err)
+			}
+			if in := m.Status.DeliveredIn; in != nil && in.Notification == leader && !finished(m) {
+				return true, nil // marked already (a resumed plan, or a write this cache has not seen)
 			}
 			if finished(m) || !m.DeletionTimestamp.IsZero() || m.Status.Attempts > 0 || m.Status.DeliveredIn != nil ||
 				m.Status.Fold != nil || !foldable(m) || foldKey(m) != key {
@@ -363,6 +368,39 @@ func (r *NotificationReconciler) sendDigest(ctx context.Context, n *v1.Notificat
 		}
 		members = append(members, m)
 	}
+	if plan.Digests[i].Attempts == 0 {
+		// Never tried: its members may not all be marked yet (the process that wrote the
+		// plan stopped while marking them, or could not drop the ones it could not mark).
+		// Those that cannot be marked now (sent on their own, folded elsewhere) leave the
+		// plan before anything is sent, or they would be delivered twice.
+		var dropped []string
+		for _, m := range members {
+			if m == n || m.CreationTimestamp.IsZero() {
+				continue
+			}
+			if in := m.Status.DeliveredIn; in != nil && in.Notification == n.Name && !finished(m) {
+				continue
+			}
+			ok := false
+			if !finished(m) && m.DeletionTimestamp.IsZero() && m.Status.Attempts == 0 && m.Status.DeliveredIn == nil &&
+				m.Status.Fold == nil && foldable(m) && foldKey(m) == foldKey(n) {
+				if ok, err = r.markMember(ctx, m, n.Name, foldKey(n)); err != nil {
+					grant.Requeue()
+					return ctrl.Result{}, false, err
+				}
+			}
+			if !ok {
+				dropped = append(dropped, m.Name)
+			}
+		}
+		if len(dropped) > 0 {
+			grant.Requeue()
+			if r.dropMembers(ctx, n, dropped) == nil {
+				return ctrl.Result{RequeueAfter: 100 * time.Millisecond}, false, nil
+			}
+			return ctrl.Result{RequeueAfter: goOnAlone}, false, nil // the plan changed: start over
+		}
+	}
 	markdown := n.Spec.Message.Text == nil
 	entries := make([]notify.FoldEntry, len(members))
 	for j, m := range members {
@@ -398,6 +436,8 @@ func (r *NotificationReconciler) sendDigest(ctx context.Context, n *v1.Notificat
 		return ctrl.Result{}, false, client.IgnoreNotFound(err)
 	}
 	claimed := n.DeepCopy()
+	ctx, stop := finishing(ctx)
+	defer stop()
 
 	sendCtx, cancel := context.WithTimeout(ctx, min(sendTimeout, untilDeadline))
 	result, sendErr := dd.send(sendCtx)

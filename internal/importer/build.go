@@ -25,9 +25,12 @@ const LabelMainDepartment = "import.wecom.dev/main-department"
 type BuildOptions struct {
 	// Connection is the WeComConnection departments and members name (the contacts-sync one).
 	Connection string
-	// AppConnection is the WeComConnection contact ways, schedules and chats name (a
-	// self-built app's).
+	// AppConnection is the WeComConnection contact ways, calendars, schedules, chats and the app
+	// name (a self-built app's).
 	AppConnection string
+	// TagConnection is the WeComConnection tags name: the one whose secret read them, so that
+	// the operator's tag/get sees the members the import saw.
+	TagConnection string
 	// Manage writes fully managed objects (no managementPolicies, deletionPolicy Delete by
 	// default). Otherwise every object only observes: managementPolicies [Observe] and
 	// deletionPolicy Orphan.
@@ -38,16 +41,19 @@ type BuildOptions struct {
 type Manifests struct {
 	Departments []v1.WeComDepartment
 	Users       []v1.WeComUser
+	Tags        []v1.WeComTag
 	ContactWays []v1.ContactWay
+	Calendars   []v1.WeComCalendar // the calendars named with --calendar that WeCom returned
 	Schedules   []v1.Schedule
 	AppChats    []v1.WeComAppChat
+	Apps        []v1.WeComApp // the app of the connection's agentID, when read
 	// Warnings say what was left out or changed to fit the API's validation, sorted.
 	Warnings []string
 }
 
 // Count is the number of objects.
 func (m *Manifests) Count() int {
-	return len(m.Departments) + len(m.Users) + len(m.ContactWays) + len(m.Schedules) + len(m.AppChats)
+	return len(m.Departments) + len(m.Users) + len(m.Tags) + len(m.ContactWays) + len(m.Calendars) + len(m.Schedules) + len(m.AppChats) + len(m.Apps)
 }
 
 // The API's validation of the fields that WeCom may hold in another form (the patterns of the
@@ -58,21 +64,29 @@ var (
 	telephonePattern = regexp.MustCompile(`^[0-9+,-]+$`)
 	userIDPattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_@.-]*$`)
 	chatIDPattern    = regexp.MustCompile(`^[0-9a-zA-Z]{1,32}$`)
+	httpURLPattern   = regexp.MustCompile(`^https?://.+`)
+	domainPattern    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$`)
+	colorPattern     = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
 	deptNameBad      = regexp.MustCompile(`[\\:*?"<>|：＊？＂“”＜＞｜＼]`)
 )
 
 // Build turns what was read into objects.
 func Build(snap *Snapshot, opts BuildOptions) *Manifests {
-	b := &builder{opts: opts, m: &Manifests{}, deptNames: map[int]string{}}
+	b := &builder{opts: opts, m: &Manifests{}, deptNames: map[int]string{}, userNames: map[string]string{}, calNames: map[string]string{}}
 	b.departments(snap.Departments)
 	b.users(snap.Users)
+	b.tags(snap.Tags)
+	b.app(snap.App)
 	b.contactWays(snap.ContactWays)
+	b.calendars(snap.Calendars)
 	b.schedules(snap.Schedules)
 	b.chats(snap.Chats)
 	m := b.m
 	sort.Slice(m.Departments, func(i, j int) bool { return m.Departments[i].Name < m.Departments[j].Name })
 	sort.Slice(m.Users, func(i, j int) bool { return m.Users[i].Name < m.Users[j].Name })
+	sort.Slice(m.Tags, func(i, j int) bool { return m.Tags[i].Name < m.Tags[j].Name })
 	sort.Slice(m.ContactWays, func(i, j int) bool { return m.ContactWays[i].Name < m.ContactWays[j].Name })
+	sort.Slice(m.Calendars, func(i, j int) bool { return m.Calendars[i].Name < m.Calendars[j].Name })
 	sort.Slice(m.Schedules, func(i, j int) bool { return m.Schedules[i].Name < m.Schedules[j].Name })
 	sort.Slice(m.AppChats, func(i, j int) bool { return m.AppChats[i].Name < m.AppChats[j].Name })
 	m.Warnings = append(m.Warnings, snap.Warnings...)
@@ -86,6 +100,10 @@ type builder struct {
 	m    *Manifests
 	// deptNames maps an imported department's WeCom id to its object name.
 	deptNames map[int]string
+	// userNames maps an imported member's lower-cased userid to its object name.
+	userNames map[string]string
+	// calNames maps an imported calendar's cal_id to its object name.
+	calNames map[string]string
 }
 
 func (b *builder) warn(format string, args ...any) {
@@ -191,6 +209,7 @@ func (b *builder) users(users []wecom.User) {
 	for i, m := range keep {
 		if obj, ok := b.user(m.u, names[i]); ok {
 			b.m.Users = append(b.m.Users, obj)
+			b.userNames[keys[i]] = names[i]
 		}
 	}
 }
@@ -289,6 +308,194 @@ func (b *builder) mail(who, field, v string) string {
 	return b.text(who, field, v, 64, emailPattern)
 }
 
+func (b *builder) tags(tags []TagSnapshot) {
+	var keep []TagSnapshot
+	for _, t := range tags {
+		who := fmt.Sprintf("tag %d (%q)", t.ID, t.Tag.Name)
+		switch n := utf8.RuneCountInString(t.Tag.Name); {
+		case t.ID < 1:
+			b.warn("%s: not a valid tag id for spec.id; not imported", who)
+			continue
+		case n < 1 || n > 32:
+			b.warn("%s: the name is not 1-32 characters; not imported", who)
+			continue
+		}
+		keep = append(keep, t)
+	}
+	keys, names := make([]string, len(keep)), make([]string, len(keep))
+	for i, t := range keep {
+		keys[i], names[i] = strconv.Itoa(t.ID), TagName(t.ID, t.Tag.Name)
+	}
+	names = uniqueNames(keys, names)
+	for i, t := range keep {
+		if obj, ok := b.tag(t, keys[i], names[i]); ok {
+			b.m.Tags = append(b.m.Tags, obj)
+		}
+	}
+}
+
+// tag is the WeComTag of t: its name, its id in spec.id, and its members as refs to the
+// imported WeComUsers and WeComDepartments (userids and department ids for the others),
+// users by lower-cased userid and departments by id. tag/get lists only the members in the
+// visible range of the secret that read it, and the object's connection is that secret's:
+// the operator compares what the same secret sees.
+func (b *builder) tag(t TagSnapshot, key, name string) (v1.WeComTag, bool) {
+	who := fmt.Sprintf("tag %d (%q)", t.ID, t.Tag.Name)
+	tm, om := objectMeta("WeComTag", name, key)
+	obj := v1.WeComTag{TypeMeta: tm, ObjectMeta: om}
+	s := &obj.Spec
+	s.DeletableSpec = b.deletable(b.opts.TagConnection)
+	s.Name = t.Tag.Name
+	s.ID = ptr(int64(t.ID))
+	var userIDs []string
+	seen := map[string]bool{}
+	for _, u := range t.Tag.UserList {
+		if k := strings.ToLower(u.UserID); k != "" && !seen[k] {
+			seen[k] = true
+			userIDs = append(userIDs, u.UserID)
+		}
+	}
+	slices.SortFunc(userIDs, func(x, y string) int { return strings.Compare(strings.ToLower(x), strings.ToLower(y)) })
+	parties := sortedUnique(t.Tag.PartyList)
+	switch {
+	case len(userIDs) > v1.MaxTagUsers:
+		b.warn("%s: %d members, more than the spec's %d; not imported", who, len(userIDs), v1.MaxTagUsers)
+		return obj, false
+	case len(parties) > v1.MaxTagDepartments:
+		b.warn("%s: %d departments, more than the spec's %d; not imported", who, len(parties), v1.MaxTagDepartments)
+		return obj, false
+	}
+	for _, id := range userIDs {
+		if len(id) > 64 {
+			b.warn("%s: member %q is not a valid userid for spec.users; not imported", who, id)
+			return obj, false
+		}
+		if ref, ok := b.userNames[strings.ToLower(id)]; ok {
+			s.Users = append(s.Users, v1.TagUser{Ref: &v1.LocalObjectReference{Name: ref}})
+		} else {
+			s.Users = append(s.Users, v1.TagUser{UserID: id})
+		}
+	}
+	for _, id := range parties {
+		if id < 1 {
+			b.warn("%s: department %d is not a valid department id for spec.departments; not imported", who, id)
+			return obj, false
+		}
+		if ref, ok := b.deptNames[id]; ok {
+			s.Departments = append(s.Departments, v1.TagDepartment{Ref: &v1.LocalObjectReference{Name: ref}})
+		} else {
+			s.Departments = append(s.Departments, v1.TagDepartment{ID: ptr(int64(id))})
+		}
+	}
+	return obj, true
+}
+
+// app is the WeComApp of the app read: every setting agent/get returned that the spec has
+// and the menu, if the app has one. A setting WeCom holds empty (no description, no home
+// page) is left out, which the kind reads as "not managed": the spec cannot say "empty".
+func (b *builder) app(a *AppSnapshot) {
+	if a == nil {
+		return
+	}
+	who := fmt.Sprintf("app %d", a.AgentID)
+	id := strconv.FormatInt(a.AgentID, 10)
+	tm, om := objectMeta("WeComApp", AppName(a.AgentID, a.Agent.Name), id)
+	obj := v1.WeComApp{TypeMeta: tm, ObjectMeta: om}
+	s := &obj.Spec
+	s.ManagedSpec = b.managed(b.opts.AppConnection)
+	g := a.Agent
+	s.Name = b.setting(who, "name", g.Name, 1, 32, nil)
+	s.Description = b.setting(who, "description", g.Description, 4, 120, nil)
+	s.HomeURL = b.setting(who, "homeURL", g.HomeURL, 1, 1024, httpURLPattern)
+	s.RedirectDomain = b.setting(who, "redirectDomain", g.RedirectDomain, 1, 253, domainPattern)
+	s.ReportLocation = ptr(g.ReportLocationFlag == 1)
+	s.ReportEnter = ptr(g.IsReportEnter == 1)
+	if len(a.Menu) > 0 {
+		buttons, err := specMenu(a.Menu)
+		if err != nil {
+			b.warn("%s: the menu is not one the spec can hold (%v); left out (not managed)", who, err)
+		} else {
+			s.Menu = &v1.AppMenu{Buttons: buttons}
+		}
+	}
+	b.m.Apps = append(b.m.Apps, obj)
+}
+
+// setting returns v for an optional WeComApp field when it fits the field's limits (characters,
+// pattern); nil when it is empty, and nil with a warning when it does not fit. Either way the
+// field is then not managed.
+func (b *builder) setting(who, field, v string, minLen, maxLen int, pattern *regexp.Regexp) *string {
+	if v == "" {
+		return nil
+	}
+	if n := utf8.RuneCountInString(v); n < minLen || n > maxLen || (pattern != nil && !pattern.MatchString(v)) {
+		b.warn("%s: %s %q is not valid for spec.%s; left out (not managed)", who, field, v, field)
+		return nil
+	}
+	return &v
+}
+
+// keyTypes are the button types that carry a key (view carries a url, view_miniprogram an
+// appid and a pagepath).
+var keyTypes = map[v1.MenuButtonType]bool{
+	v1.MenuClick: true, v1.MenuScanCodePush: true, v1.MenuScanCodeWaitMsg: true, v1.MenuPicSysPhoto: true,
+	v1.MenuPicPhotoOrAlbum: true, v1.MenuPicWeixin: true, v1.MenuLocationSelect: true,
+}
+
+// specMenu is the menu menu/get returned as spec.menu.buttons, or why the CRD's validation
+// would refuse it. It is the inverse of what the operator sends to menu/create, so that the
+// object compares equal to the menu it came from.
+func specMenu(menu []wecom.MenuButton) ([]v1.MenuButton, error) {
+	if len(menu) > wecom.MaxMenuButtons {
+		return nil, fmt.Errorf("%d buttons, more than %d", len(menu), wecom.MaxMenuButtons)
+	}
+	var out []v1.MenuButton
+	for i, w := range menu {
+		if err := checkButton(w, wecom.MaxMenuNameBytes, len(w.SubButtons) > 0); err != nil {
+			return nil, fmt.Errorf("button %d: %w", i+1, err)
+		}
+		b := v1.MenuButton{Name: w.Name, Type: v1.MenuButtonType(w.Type), Key: w.Key, URL: w.URL, PagePath: w.PagePath, AppID: w.AppID}
+		if len(w.SubButtons) > wecom.MaxMenuSubButtons {
+			return nil, fmt.Errorf("button %d: %d sub-buttons, more than %d", i+1, len(w.SubButtons), wecom.MaxMenuSubButtons)
+		}
+		for j, sw := range w.SubButtons {
+			if len(sw.SubButtons) > 0 {
+				return nil, fmt.Errorf("button %d.%d: a third level of buttons", i+1, j+1)
+			}
+			if err := checkButton(sw, wecom.MaxMenuSubNameBytes, false); err != nil {
+				return nil, fmt.Errorf("button %d.%d: %w", i+1, j+1, err)
+			}
+			b.SubButtons = append(b.SubButtons, v1.MenuSubButton{Name: sw.Name, Type: v1.MenuButtonType(sw.Type), Key: sw.Key, URL: sw.URL, PagePath: sw.PagePath, AppID: sw.AppID})
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// checkButton applies the CRD's rules for one button: a name of 1 to maxName bytes, then
+// either only sub-buttons (subMenu) or a type with exactly the fields it needs.
+func checkButton(w wecom.MenuButton, maxName int, subMenu bool) error {
+	switch {
+	case w.Name == "" || len(w.Name) > maxName:
+		return fmt.Errorf("name %q is not 1-%d bytes", w.Name, maxName)
+	case subMenu:
+		if w.Type != "" || w.Key != "" || w.URL != "" || w.PagePath != "" || w.AppID != "" {
+			return fmt.Errorf("%q has sub-buttons and a type or its fields", w.Name)
+		}
+		return nil
+	case !keyTypes[v1.MenuButtonType(w.Type)] && w.Type != string(v1.MenuView) && w.Type != string(v1.MenuViewMiniProgram):
+		return fmt.Errorf("%q: type %q", w.Name, w.Type)
+	case (w.Key != "") != keyTypes[v1.MenuButtonType(w.Type)] || len(w.Key) > wecom.MaxMenuKeyBytes:
+		return fmt.Errorf("%q: key %q for type %s", w.Name, w.Key, w.Type)
+	case (w.URL != "") != (w.Type == string(v1.MenuView)) || len(w.URL) > wecom.MaxMenuURLBytes || (w.URL != "" && !httpURLPattern.MatchString(w.URL)):
+		return fmt.Errorf("%q: url %q for type %s", w.Name, w.URL, w.Type)
+	case (w.AppID != "" && w.PagePath != "") != (w.Type == string(v1.MenuViewMiniProgram)) || (w.AppID == "") != (w.PagePath == "") ||
+		len(w.AppID) > 64 || utf8.RuneCountInString(w.PagePath) > 1024:
+		return fmt.Errorf("%q: appid %q and pagepath %q for type %s", w.Name, w.AppID, w.PagePath, w.Type)
+	}
+	return nil
+}
+
 func (b *builder) contactWays(ways []wecom.ContactWay) {
 	var keep []wecom.ContactWay
 	for _, w := range ways {
@@ -356,6 +563,127 @@ func (b *builder) contactWays(ways []wecom.ContactWay) {
 	}
 }
 
+// calendarPermissions maps WeCom's shares[].permission to spec.shares[].permission (0 is
+// WeCom's default, view).
+var calendarPermissions = map[int]v1.CalendarPermission{0: v1.CalendarView, 1: v1.CalendarView, 3: v1.CalendarFreeBusy}
+
+func (b *builder) calendars(cals []wecom.Calendar) {
+	keys, names := make([]string, len(cals)), make([]string, len(cals))
+	for i, c := range cals {
+		keys[i], names[i] = c.CalID, CalendarName(c.CalID, c.Summary)
+	}
+	names = uniqueNames(keys, names)
+	for i, c := range cals {
+		if obj, ok := b.calendar(c, names[i]); ok {
+			b.m.Calendars = append(b.m.Calendars, obj)
+			b.calNames[c.CalID] = names[i]
+		}
+	}
+}
+
+// calendar is the WeComCalendar of c: every field oa/calendar/get returned that the spec has.
+// Shares and admins are userids (the kind has no refs), sorted without case. setAsDefault
+// stays false: WeCom does not say which calendar is the default, and the operator never
+// compares it. A calendar the spec cannot hold is left out, and its Schedules keep
+// spec.calendarID.
+func (b *builder) calendar(c wecom.Calendar, name string) (v1.WeComCalendar, bool) {
+	who := fmt.Sprintf("calendar %s (%q)", c.CalID, c.Summary)
+	const notImported = "; not imported as a WeComCalendar, its Schedules keep spec.calendarID"
+	tm, om := objectMeta("WeComCalendar", name, c.CalID)
+	obj := v1.WeComCalendar{TypeMeta: tm, ObjectMeta: om}
+	s := &obj.Spec
+	s.DeletableSpec = b.deletable(b.opts.AppConnection)
+	switch n := utf8.RuneCountInString(c.Summary); {
+	case c.IsCorpCalendar == 1:
+		b.warn("%s: a corp calendar (is_corp_calendar), which a WeComCalendar does not hold%s", who, notImported)
+		return obj, false
+	case n < 1 || n > 128:
+		b.warn("%s: the summary is not 1-128 characters%s", who, notImported)
+		return obj, false
+	case !colorPattern.MatchString(c.Color):
+		b.warn("%s: color %q is not #RRGGBB%s", who, c.Color, notImported)
+		return obj, false
+	}
+	s.Summary, s.Color = c.Summary, c.Color
+	s.Description = b.text(who, "description", c.Description, 512, nil)
+
+	seen := map[string]bool{}
+	for _, sh := range c.Shares {
+		k := strings.ToLower(sh.UserID)
+		if k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		p, ok := calendarPermissions[sh.Permission]
+		switch {
+		case len(sh.UserID) > 64:
+			b.warn("%s: share %q is not a valid userid for spec.shares; left out (the object will show it as drift)", who, sh.UserID)
+			continue
+		case !ok:
+			b.warn("%s: share %q has permission %d, which the spec cannot hold; left out (the object will show it as drift)", who, sh.UserID, sh.Permission)
+			continue
+		}
+		s.Shares = append(s.Shares, v1.CalendarShare{UserID: sh.UserID, Permission: p})
+	}
+	if len(s.Shares) > v1.MaxCalendarShares {
+		b.warn("%s: %d shares, more than the spec's %d%s", who, len(s.Shares), v1.MaxCalendarShares, notImported)
+		return obj, false
+	}
+	slices.SortFunc(s.Shares, func(x, y v1.CalendarShare) int { return compareFold(x.UserID, y.UserID) })
+	for _, a := range uniqueFold(c.Admins) {
+		i := slices.IndexFunc(s.Shares, func(sh v1.CalendarShare) bool { return strings.EqualFold(sh.UserID, a) })
+		if i < 0 {
+			b.warn("%s: admin %q is not among the shares, as the spec requires; left out (the object will show it as drift)", who, a)
+			continue
+		}
+		s.Admins = append(s.Admins, s.Shares[i].UserID) // spelt as among the shares
+	}
+	if len(s.Admins) > v1.MaxCalendarAdmins {
+		b.warn("%s: %d admins, more than the spec's %d; the first %d are kept", who, len(s.Admins), v1.MaxCalendarAdmins, v1.MaxCalendarAdmins)
+		s.Admins = s.Admins[:v1.MaxCalendarAdmins]
+	}
+
+	if c.IsPublic == 1 {
+		s.Public = true
+		r := &v1.CalendarPublicRange{}
+		if pr := c.PublicRange; pr != nil {
+			r.UserIDs = uniqueFold(pr.UserIDs)
+			for _, p := range sortedUnique(pr.PartyIDs) {
+				r.DepartmentIDs = append(r.DepartmentIDs, int64(p))
+			}
+		}
+		switch {
+		case len(r.UserIDs) > v1.MaxCalendarPublicUsers || len(r.DepartmentIDs) > v1.MaxCalendarPublicParties:
+			b.warn("%s: a public range of %d members and %d departments, more than the spec's %d and %d%s",
+				who, len(r.UserIDs), len(r.DepartmentIDs), v1.MaxCalendarPublicUsers, v1.MaxCalendarPublicParties, notImported)
+			return obj, false
+		case slices.ContainsFunc(r.UserIDs, func(u string) bool { return len(u) > 64 }) || slices.ContainsFunc(r.DepartmentIDs, func(d int64) bool { return d < 1 }):
+			b.warn("%s: the public range holds a userid or department id the spec cannot hold%s", who, notImported)
+			return obj, false
+		}
+		s.PublicRange = r
+	}
+	return obj, true
+}
+
+// compareFold orders userids without case, as WeCom compares them.
+func compareFold(x, y string) int { return strings.Compare(strings.ToLower(x), strings.ToLower(y)) }
+
+// uniqueFold is in without empty strings and without repeats in another case (the first
+// spelling stays), sorted without case.
+func uniqueFold(in []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range in {
+		if k := strings.ToLower(s); s != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, compareFold)
+	return out
+}
+
 // remindBefore maps remind_time_diffs back to spec.reminders.before.
 var remindBefore = map[int]v1.RemindBefore{
 	0: "0s", -300: "5m", -900: "15m", -3600: "1h", -86400: "24h", -172800: "48h", -604800: "168h", 32400: "OnTheDayAt9",
@@ -390,7 +718,11 @@ func (b *builder) schedule(cs CalendarSchedule, name string) (v1.Schedule, bool)
 	s := &obj.Spec
 	s.DeletableSpec = b.deletable(b.opts.AppConnection)
 	if cs.Calendar.Pinned {
-		s.CalendarID = cs.Calendar.ID
+		if ref, ok := b.calNames[cs.Calendar.ID]; ok {
+			s.CalendarRef = &v1.LocalObjectReference{Name: ref}
+		} else {
+			s.CalendarID = cs.Calendar.ID // not imported as a WeComCalendar: see the warnings
+		}
 	}
 	if sc.EndTime <= sc.StartTime {
 		b.warn("%s: ends before it starts; not imported", who)

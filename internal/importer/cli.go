@@ -115,6 +115,7 @@ type importFlags struct {
 	outputDir                   string
 	qps                         float64
 	burst, concurrency          int
+	agentID                     int64
 	secret, appSecret           string // from the environment, never from a flag
 	namespaceGiven, apiURLGiven bool
 }
@@ -138,13 +139,14 @@ Flags:
 	}
 	kubeFlags(fs, &f.kube)
 	fs.StringVar(&f.connection, "connection", "", "WeComConnection (contacts-sync secret) to read departments and members with; its Secret is read through your kubeconfig")
-	fs.StringVar(&f.appConn, "app-connection", "", "WeComConnection of a self-built app to read contact ways, schedules and app chats with (default: --connection when it has an agentID)")
+	fs.StringVar(&f.appConn, "app-connection", "", "WeComConnection of a self-built app to read contact ways, schedules, app chats and the app's settings and menu with (default: --connection when it has an agentID)")
 	fs.StringVar(&f.corpID, "corp-id", "", "a corp not connected yet: its corp ID; the secrets come from $"+EnvSecret+" (contacts sync) and $"+EnvAppSecret+" (app)")
 	fs.StringVar(&f.apiURL, "api-url", wecom.DefaultBaseURL, "with --corp-id: WeCom's API base URL (a proxy, or the simulator)")
 	fs.StringVar(&f.connName, "connection-name", "", "the WeComConnection departments and members reference (default: --connection, or wecom-contacts)")
-	fs.StringVar(&f.appConnName, "app-connection-name", "", "the WeComConnection contact ways, schedules and chats reference (default: --app-connection, or wecom-app)")
+	fs.StringVar(&f.appConnName, "app-connection-name", "", "the WeComConnection contact ways, schedules, chats and the app reference (default: --app-connection, or wecom-app)")
+	fs.Int64Var(&f.agentID, "agent-id", 0, "with --corp-id: the agentid of the app whose secret is $"+EnvAppSecret+", to import its settings and menu as a WeComApp (a connection has its own spec.agentID)")
 	fs.Var(&f.chats, "chat", "an app chat to import, by chat id (repeatable; WeCom cannot list chats)")
-	fs.Var(&f.calendars, "calendar", "also import the schedules of this calendar (cal_id; repeatable); the app connection's own calendar is always read")
+	fs.Var(&f.calendars, "calendar", "also import this calendar of the app (cal_id; repeatable) as a WeComCalendar, and its schedules; the app connection's own calendar's schedules are always read")
 	fs.BoolVar(&f.manage, "manage", false, "write fully managed objects (the operator will change WeCom to match them) instead of observe-only ones")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "read WeCom and print what would be written, without writing")
 	fs.StringVar(&f.outputDir, "output-dir", "./wecom-import", "the directory to write the manifests and kustomization.yaml to")
@@ -182,6 +184,10 @@ Flags:
 		return nil, usagef("say which corp to read: --connection NAME (a WeComConnection in the cluster) or --corp-id ID with $%s", EnvSecret)
 	case cluster && f.apiURLGiven:
 		return nil, usagef("--api-url goes with --corp-id; a connection has its own spec.apiURL")
+	case cluster && f.agentID != 0:
+		return nil, usagef("--agent-id goes with --corp-id; a connection has its own spec.agentID")
+	case f.agentID < 0:
+		return nil, usagef("--agent-id must be positive")
 	case f.qps <= 0 || f.burst < 1 || f.concurrency < 1:
 		return nil, usagef("--qps, --burst and --concurrency must be positive")
 	case f.outputDir == "":
@@ -191,6 +197,9 @@ Flags:
 		f.secret, f.appSecret = getenv(EnvSecret), getenv(EnvAppSecret)
 		if f.secret == "" && f.appSecret == "" {
 			return nil, usagef("--corp-id needs $%s (the contacts-sync secret, for departments and members) and/or $%s (a self-built app's, for contact ways, schedules and chats)", EnvSecret, EnvAppSecret)
+		}
+		if f.agentID != 0 && f.appSecret == "" {
+			return nil, usagef("--agent-id names the app whose secret is $%s, which is not set", EnvAppSecret)
 		}
 		if f.connName == "" {
 			f.connName = "wecom-contacts"
@@ -221,7 +230,7 @@ func (f *importFlags) config(ctx context.Context, stdio IO) (Config, error) {
 			cfg.Org = &Source{Credentials: Credentials{APIURL: f.apiURL, CorpID: f.corpID, Secret: f.secret}, Connection: f.connName}
 		}
 		if f.appSecret != "" {
-			cfg.App = &Source{Credentials: Credentials{APIURL: f.apiURL, CorpID: f.corpID, Secret: f.appSecret}, Connection: f.appConnName}
+			cfg.App = &Source{Credentials: Credentials{APIURL: f.apiURL, CorpID: f.corpID, Secret: f.appSecret}, Connection: f.appConnName, AgentID: f.agentID}
 		}
 		return cfg, nil
 	}
@@ -247,7 +256,7 @@ func (f *importFlags) config(ctx context.Context, stdio IO) (Config, error) {
 		app = org
 	}
 	if app != nil {
-		cfg.App = &Source{Credentials: app.Credentials, Connection: or(f.appConnName, app.Name)}
+		cfg.App = &Source{Credentials: app.Credentials, Connection: or(f.appConnName, app.Name), AgentID: app.AgentID}
 		if app.CalendarID != "" {
 			cfg.Calendars = append([]Calendar{{ID: app.CalendarID}}, cfg.Calendars...)
 		}

@@ -63,6 +63,14 @@ func TestParseImport(t *testing.T) {
 				t.Errorf("connection name %q", f.connName)
 			}
 		}},
+		{name: "corp mode with the app's agentid", args: []string{"--corp-id", "ww1", "--agent-id", "1000002"}, getenv: secrets, check: func(t *testing.T, f *importFlags) {
+			if f.agentID != 1000002 {
+				t.Errorf("agent id %d", f.agentID)
+			}
+		}},
+		{name: "agent-id without the app's secret", args: []string{"--corp-id", "ww1", "--agent-id", "1000002"}, getenv: env(map[string]string{EnvSecret: "s"}), wantErr: EnvAppSecret},
+		{name: "agent-id with a connection", args: []string{"--connection", "c", "--agent-id", "1000002"}, wantErr: "--agent-id goes with --corp-id"},
+		{name: "negative agent-id", args: []string{"--corp-id", "ww1", "--agent-id", "-1"}, getenv: secrets, wantErr: "positive"},
 		{name: "corp mode without a secret", args: []string{"--corp-id", "ww1"}, wantErr: EnvSecret},
 		{name: "a secret as a flag is refused", args: []string{"--corp-id", "ww1", "--secret", "x"}, getenv: secrets, wantErr: "never flags"},
 		{name: "an app secret as a flag is refused", args: []string{"--corp-id", "ww1", "-app-secret=x"}, getenv: secrets, wantErr: "never flags"},
@@ -148,7 +156,7 @@ func TestMainCorpMode(t *testing.T) {
 	getenv := env(map[string]string{EnvSecret: wecomsim.DemoContactsSecret, EnvAppSecret: wecomsim.DemoAppSecret})
 	var stdout, stderr bytes.Buffer
 	code := Main(context.Background(), []string{"import", "--corp-id", wecomsim.DemoCorpID, "--api-url", sim.URL,
-		"--output-dir", dir, "-n", "team-a"}, IO{Stdout: &stdout, Stderr: &stderr, Getenv: getenv})
+		"--agent-id", "1000002", "--output-dir", dir, "-n", "team-a"}, IO{Stdout: &stdout, Stderr: &stderr, Getenv: getenv})
 	if code != 0 {
 		t.Fatalf("code %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
@@ -171,5 +179,15 @@ func TestMainCorpMode(t *testing.T) {
 	}
 	if !strings.Contains(string(users), "name: wecom-contacts") {
 		t.Errorf("users reference the default connection name:\n%s", users)
+	}
+	// Tags are read with the contacts-sync secret, the app with its own.
+	for file, want := range map[string]string{FileTags: "name: wecom-contacts", FileApps: "name: wecom-app"} {
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s does not reference %q:\n%s", file, want, b)
+		}
 	}
 }

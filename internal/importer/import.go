@@ -25,18 +25,24 @@ import (
 type Source struct {
 	Credentials Credentials
 	Connection  string
+	// AgentID is the self-built app's agentid (the connection's spec.agentID). Given for App,
+	// the app's settings and menu are imported as a WeComApp; 0 imports none.
+	AgentID int64
 }
 
 // Config is one import.
 type Config struct {
-	// Org reads departments and members: the contacts-sync (通讯录同步) secret. nil: none.
+	// Org reads departments, members and tags: the contacts-sync (通讯录同步) secret. nil:
+	// none.
 	Org *Source
-	// App reads contact ways, schedules and app chats: a self-built app's secret. nil: none.
+	// App reads contact ways, calendars, schedules, app chats and the app itself: a
+	// self-built app's secret; it also reads the tags when Org is nil. nil: none.
 	App *Source
 	// Namespace goes into kustomization.yaml; empty leaves the objects' namespace to whoever
 	// applies them.
 	Namespace string
-	// Calendars whose schedules are imported.
+	// Calendars whose schedules are imported; the pinned ones (--calendar) are also imported
+	// as WeComCalendars.
 	Calendars []Calendar
 	// ChatIDs are the app chats to import (WeCom cannot list chats).
 	ChatIDs []string
@@ -108,6 +114,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, err
 		}
 		org, ropts.Org, bopts.Connection = c, c, cfg.Org.Connection
+		// The contacts-sync secret sees every member of a tag.
+		ropts.Tags, bopts.TagConnection = c, cfg.Org.Connection
 	}
 	if cfg.App != nil {
 		c := org
@@ -117,7 +125,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				return nil, err
 			}
 		}
-		ropts.App, ropts.ContactWays, bopts.AppConnection = c, true, cfg.App.Connection
+		ropts.App, ropts.ContactWays, ropts.AgentID, bopts.AppConnection = c, true, cfg.App.AgentID, cfg.App.Connection
+		if ropts.Tags == nil {
+			ropts.Tags, bopts.TagConnection = c, cfg.App.Connection
+		}
 	}
 	snap, err := Read(ctx, ropts)
 	if err != nil {
@@ -154,9 +165,12 @@ func (r *Report) Print(w io.Writer) {
 	counts := map[string]string{
 		FileDepartments: fmt.Sprintf("%d WeComDepartment", len(m.Departments)),
 		FileUsers:       fmt.Sprintf("%d WeComUser", len(m.Users)),
+		FileTags:        fmt.Sprintf("%d WeComTag", len(m.Tags)),
 		FileContactWays: fmt.Sprintf("%d ContactWay", len(m.ContactWays)),
+		FileCalendars:   fmt.Sprintf("%d WeComCalendar", len(m.Calendars)),
 		FileSchedules:   fmt.Sprintf("%d Schedule", len(m.Schedules)),
 		FileAppChats:    fmt.Sprintf("%d WeComAppChat", len(m.AppChats)),
+		FileApps:        fmt.Sprintf("%d WeComApp", len(m.Apps)),
 	}
 	for _, c := range r.Changes {
 		fmt.Fprintf(w, "  %-20s %-20s %s\n", c.Name, counts[c.Name], c.Change)

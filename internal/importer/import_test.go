@@ -5,12 +5,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
@@ -22,8 +24,11 @@ import (
 type corp struct {
 	sim                    *wecomsim.Server
 	calendar, chatID       string
+	releases, train        string // a calendar named with --calendar, and its schedule
 	single, multi, noState string // config ids
 	weekly                 string // schedule id
+	releaseTag             int    // a tag the app created
+	menu                   []wecom.MenuButton
 }
 
 func newCorp(t *testing.T) *corp {
@@ -41,6 +46,8 @@ func newCorp(t *testing.T) *corp {
 		// Nothing the spec could hold as a contact: left out with a warning.
 		wecomsim.User{UserID: "ghost", Name: "Ghost", BizMail: "ghost@corp.example.com", Department: []int64{4}},
 	)
+	// Besides the demo's "oncall" (lisi, department 3): a tag made in the admin console.
+	seed.Tags = append(seed.Tags, wecomsim.Tag{ID: 7, Name: "值班", Users: []string{"lisi", "Wang.Wu2"}, Parties: []int64{11}})
 	c := &corp{sim: wecomsim.NewServer(t, wecomsim.Options{Seed: &seed})}
 	ctx := context.Background()
 	app, err := wecom.New(wecom.Config{BaseURL: c.sim.URL, CorpID: wecomsim.DemoCorpID, Secret: wecomsim.DemoAppSecret,
@@ -63,6 +70,16 @@ func newCorp(t *testing.T) *corp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rel, err := app.AddCalendar(ctx, wecom.Calendar{Summary: "Releases 发布", Color: "#1e90ff", Description: "Release trains",
+		Shares: []wecom.CalendarShare{{UserID: "zhangsan", Permission: 1}, {UserID: "lisi", Permission: 3}, {UserID: "Wang.Wu2"}}, Admins: []string{"zhangsan"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.releases = rel.CalID
+	if c.train, err = app.AddSchedule(ctx, wecom.Schedule{Summary: "Release train", StartTime: start, EndTime: start + 1800, CalID: c.releases,
+		Attendees: []wecom.Attendee{{UserID: "zhangsan"}}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := app.AddSchedule(ctx, wecom.Schedule{Summary: "Offsite", StartTime: start, EndTime: start + 86400, IsWholeDay: 1, CalID: c.calendar,
 		Reminders: &wecom.Reminders{Timezone: ptr(0)}}); err != nil {
 		t.Fatal(err)
@@ -81,6 +98,24 @@ func newCorp(t *testing.T) *corp {
 		}
 		*w.id = res.ConfigID
 	}
+	// A tag the app made, with a member who is not imported (ghost) and the root department.
+	if c.releaseTag, err = app.CreateTag(ctx, "Release 发布", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.AddTagUsers(ctx, c.releaseTag, []string{"zhangsan", "ghost", "Wang.Wu2"}, []int{10, 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SetAgent(ctx, wecomsim.DemoAgentID, wecom.AgentSettings{Description: ptr("运维助手 for on-call"), HomeURL: ptr("https://ops.example.com/home"),
+		RedirectDomain: ptr("ops.example.com"), ReportEnter: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	c.menu = []wecom.MenuButton{
+		{Type: "click", Name: "Today", Key: "TODAY"},
+		{Name: "更多", SubButtons: []wecom.MenuButton{{Type: "view", Name: "Runbook", URL: "https://ops.example.com/runbook"}, {Type: "scancode_push", Name: "扫码", Key: "SCAN"}}},
+	}
+	if err := app.CreateMenu(ctx, wecomsim.DemoAgentID, c.menu); err != nil {
+		t.Fatal(err)
+	}
 	c.chatID = "importchat01"
 	if _, err := app.CreateAppChat(ctx, wecom.CreateAppChatRequest{ChatID: c.chatID, Name: "Incidents", Owner: "lisi", UserList: []string{"zhangsan", "lisi", "wangwu"}}); err != nil {
 		t.Fatal(err)
@@ -91,8 +126,8 @@ func newCorp(t *testing.T) *corp {
 func (c *corp) config(dir string) Config {
 	return Config{
 		Org:       &Source{Credentials: Credentials{APIURL: c.sim.URL, CorpID: wecomsim.DemoCorpID, Secret: wecomsim.DemoContactsSecret}, Connection: "contacts"},
-		App:       &Source{Credentials: Credentials{APIURL: c.sim.URL, CorpID: wecomsim.DemoCorpID, Secret: wecomsim.DemoAppSecret}, Connection: "app"},
-		Namespace: "team-a", Calendars: []Calendar{{ID: c.calendar}}, ChatIDs: []string{c.chatID, "nosuchchat"},
+		App:       &Source{Credentials: Credentials{APIURL: c.sim.URL, CorpID: wecomsim.DemoCorpID, Secret: wecomsim.DemoAppSecret}, Connection: "app", AgentID: wecomsim.DemoAgentID},
+		Namespace: "team-a", Calendars: []Calendar{{ID: c.calendar}, {ID: c.releases, Pinned: true}}, ChatIDs: []string{c.chatID, "nosuchchat"},
 		OutputDir: dir, QPS: 1000, Burst: 100,
 	}
 }
@@ -136,14 +171,21 @@ func TestImportIsStableAndWritesNothingToWeCom(t *testing.T) {
 	if got := rep.Calls["user/get"]; got != rep.Members || rep.Members != 7 {
 		t.Errorf("user/get %d for %d members, want one each of 7", got, rep.Members)
 	}
+	for endpoint, want := range map[string]int{"tag/list": 1, "tag/get": 3, "agent/get": 1, "menu/get": 1, "oa/calendar/get": 1, "oa/schedule/get_by_calendar": 2} {
+		if got := rep.Calls[endpoint]; got != want {
+			t.Errorf("%s: %d calls, want %d", endpoint, got, want)
+		}
+	}
 	if rep.TotalCalls() != len(c.sim.Calls())-since {
 		t.Errorf("counted %d calls, the simulator logged %d", rep.TotalCalls(), len(c.sim.Calls())-since)
 	}
 	first := readDir(t, dir)
-	if want := []string{FileAppChats, FileContactWays, FileDepartments, FileKustomization, FileSchedules, FileUsers}; !slices.Equal(sortedStrings(mapKeys(first)), want) {
+	if want := []string{FileAppChats, FileApps, FileCalendars, FileContactWays, FileDepartments, FileKustomization, FileSchedules, FileTags, FileUsers}; !slices.Equal(sortedStrings(mapKeys(first)), want) {
 		t.Errorf("files %v, want %v", sortedStrings(mapKeys(first)), want)
 	}
-	if !strings.Contains(progress.String(), "members: 7 members in") {
+	if !strings.Contains(progress.String(), "members: 7 members in") || !strings.Contains(progress.String(), "tags: 3 tags with 10 members and departments in") ||
+		!strings.Contains(progress.String(), `app: app 1000002 "operator", a menu of 2 buttons in`) ||
+		!strings.Contains(progress.String(), "schedules: 3 schedules in 2 calendars in") || !strings.Contains(progress.String(), "calendars: 1 of 1 calendar named with --calendar in") {
 		t.Errorf("progress:\n%s", progress.String())
 	}
 
@@ -197,7 +239,9 @@ func TestImportIsStableAndWritesNothingToWeCom(t *testing.T) {
 	}
 	var out bytes.Buffer
 	rep3.Print(&out)
-	if !strings.Contains(out.String(), "would write") || !strings.Contains(out.String(), "users.yaml") {
+	if !strings.Contains(out.String(), "would write") || !strings.Contains(out.String(), "users.yaml") ||
+		!regexp.MustCompile(`tags\.yaml +3 WeComTag +new`).MatchString(out.String()) || !regexp.MustCompile(`apps\.yaml +1 WeComApp +new`).MatchString(out.String()) ||
+		!regexp.MustCompile(`calendars\.yaml +1 WeComCalendar +new`).MatchString(out.String()) || !strings.Contains(out.String(), "oa/calendar/get 1") {
 		t.Errorf("dry-run summary:\n%s", out.String())
 	}
 
@@ -213,6 +257,15 @@ func TestImportIsStableAndWritesNothingToWeCom(t *testing.T) {
 	after := readDir(t, dir)
 	if _, ok := after[FileContactWays]; ok {
 		t.Error("contactways.yaml of the earlier import is still there")
+	}
+	if _, ok := after[FileApps]; ok {
+		t.Error("apps.yaml of the earlier import is still there")
+	}
+	if _, ok := after[FileCalendars]; ok {
+		t.Error("calendars.yaml of the earlier import is still there")
+	}
+	if !bytes.Equal(after[FileTags], first[FileTags]) {
+		t.Error("the contacts-sync secret reads the same tags as before")
 	}
 	if string(after["patch.yaml"]) != "mine\n" {
 		t.Error("a file the import does not own was touched")
@@ -321,14 +374,40 @@ func TestImportedObjects(t *testing.T) {
 		t.Error("a way without state is still imported")
 	}
 
-	if len(m.Schedules) != 2 {
+	// The calendar named with --calendar; the connection's own calendar is not an object.
+	if len(m.Calendars) != 1 {
+		t.Fatalf("calendars %d, want the one named with --calendar", len(m.Calendars))
+	}
+	cal := m.Calendars[0]
+	if cal.Name != CalendarName(c.releases, "Releases 发布") || !strings.HasPrefix(cal.Name, "calendar-releases-") || cal.Annotations[v1.AnnotationExternalName] != c.releases {
+		t.Errorf("calendar %s %v", cal.Name, cal.Annotations)
+	}
+	wantCal := v1.WeComCalendarSpec{
+		DeletableSpec: v1.DeletableSpec{ManagedSpec: v1.ManagedSpec{ConnectionRef: v1.ConnectionReference{Name: "app"}, ManagementPolicies: observe}, DeletionPolicy: v1.DeletionOrphan},
+		Summary:       "Releases 发布", Color: "#1e90ff", Description: "Release trains",
+		Shares: []v1.CalendarShare{{UserID: "lisi", Permission: v1.CalendarFreeBusy}, {UserID: "Wang.Wu2", Permission: v1.CalendarView},
+			{UserID: "zhangsan", Permission: v1.CalendarView}},
+		Admins: []string{"zhangsan"},
+	}
+	if diff := cmp.Diff(wantCal, cal.Spec); diff != "" {
+		t.Errorf("calendar (-want +got):\n%s", diff)
+	}
+
+	if len(m.Schedules) != 3 {
 		t.Fatalf("schedules %d", len(m.Schedules))
 	}
 	for _, sc := range m.Schedules {
 		if sc.Spec.CalendarID != "" {
-			t.Errorf("%s: the connection's calendar is written to the spec", sc.Name)
+			t.Errorf("%s: a calendar id is written to the spec", sc.Name)
+		}
+		if ref := sc.Spec.CalendarRef; (ref != nil) != (sc.Spec.Summary == "Release train") || (ref != nil && ref.Name != cal.Name) {
+			t.Errorf("%s: calendarRef %v", sc.Name, ref)
 		}
 		switch sc.Spec.Summary {
+		case "Release train":
+			if sc.Annotations[v1.AnnotationExternalName] != c.train {
+				t.Errorf("release train external name %v", sc.Annotations)
+			}
 		case "Weekly sync":
 			sp := sc.Spec
 			if sp.Description != "周会" || sp.Location != "Room 1" || !slices.Equal(sp.Attendees, []string{"lisi", "zhangsan"}) || !slices.Equal(sp.Admins, []string{"zhangsan"}) ||
@@ -355,6 +434,60 @@ func TestImportedObjects(t *testing.T) {
 	if ch := m.AppChats[0]; ch.Name != "chat-importchat01" || ch.Spec.ChatID != c.chatID || ch.Spec.Name != "Incidents" || ch.Spec.Owner != "lisi" ||
 		!slices.Equal(ch.Spec.Members, []string{"lisi", "wangwu", "zhangsan"}) || !slices.Equal(ch.Spec.ManagementPolicies, observe) {
 		t.Errorf("chat %+v", ch)
+	}
+
+	tags := map[string]v1.WeComTag{}
+	for _, tg := range m.Tags {
+		tags[tg.Name] = tg
+		if !slices.Equal(tg.Spec.ManagementPolicies, observe) || tg.Spec.DeletionPolicy != v1.DeletionOrphan || tg.Spec.ConnectionRef.Name != "contacts" {
+			t.Errorf("%s: policies %v deletion %q connection %q", tg.Name, tg.Spec.ManagementPolicies, tg.Spec.DeletionPolicy, tg.Spec.ConnectionRef.Name)
+		}
+		if tg.Annotations[v1.AnnotationExternalName] != itoa(*tg.Spec.ID) {
+			t.Errorf("%s: external name %q, id %d", tg.Name, tg.Annotations[v1.AnnotationExternalName], *tg.Spec.ID)
+		}
+	}
+	ref := func(name string) v1.TagUser { return v1.TagUser{Ref: &v1.LocalObjectReference{Name: name}} }
+	deptRef := func(name string) v1.TagDepartment { return v1.TagDepartment{Ref: &v1.LocalObjectReference{Name: name}} }
+	release := TagName(c.releaseTag, "Release 发布")
+	for name, want := range map[string]v1.WeComTagSpec{
+		"tag-1-oncall": {Name: "oncall", ID: ptr(int64(1)), Users: []v1.TagUser{ref("user-lisi")}, Departments: []v1.TagDepartment{deptRef("dept-3-sre")}},
+		"tag-7":        {Name: "值班", ID: ptr(int64(7)), Users: []v1.TagUser{ref("user-lisi"), ref(UserName("Wang.Wu2"))}, Departments: []v1.TagDepartment{deptRef("dept-11")}},
+		// ghost is not imported: a userid, sorted among the others by userid; the root by id.
+		release: {Name: "Release 发布", ID: ptr(int64(c.releaseTag)), Users: []v1.TagUser{{UserID: "ghost"}, ref(UserName("Wang.Wu2")), ref("user-zhangsan")},
+			Departments: []v1.TagDepartment{{ID: ptr(int64(1))}, deptRef("dept-10-platform")}},
+	} {
+		got, ok := tags[name]
+		if !ok {
+			t.Errorf("no tag %s among %v", name, mapKeys(tags))
+			continue
+		}
+		want.DeletableSpec = got.Spec.DeletableSpec
+		if diff := cmp.Diff(want, got.Spec); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+	if release != "tag-8-release" || len(tags) != 3 {
+		t.Errorf("tags %v, release %s", mapKeys(tags), release)
+	}
+
+	if len(m.Apps) != 1 {
+		t.Fatalf("apps %d", len(m.Apps))
+	}
+	a := m.Apps[0]
+	if a.Name != "app-1000002-operator" || a.Annotations[v1.AnnotationExternalName] != "1000002" || a.Spec.ConnectionRef.Name != "app" ||
+		!slices.Equal(a.Spec.ManagementPolicies, observe) {
+		t.Errorf("app %s %v %+v", a.Name, a.Annotations, a.Spec.ManagedSpec)
+	}
+	wantApp := v1.WeComAppSpec{
+		ManagedSpec: a.Spec.ManagedSpec, Name: ptr("operator"), Description: ptr("运维助手 for on-call"), HomeURL: ptr("https://ops.example.com/home"),
+		RedirectDomain: ptr("ops.example.com"), ReportLocation: ptr(false), ReportEnter: ptr(true),
+		Menu: &v1.AppMenu{Buttons: []v1.MenuButton{
+			{Type: v1.MenuClick, Name: "Today", Key: "TODAY"},
+			{Name: "更多", SubButtons: []v1.MenuSubButton{{Type: v1.MenuView, Name: "Runbook", URL: "https://ops.example.com/runbook"}, {Type: v1.MenuScanCodePush, Name: "扫码", Key: "SCAN"}}},
+		}},
+	}
+	if diff := cmp.Diff(wantApp, a.Spec); diff != "" {
+		t.Errorf("app (-want +got):\n%s", diff)
 	}
 
 	for _, w := range []string{`member "ghost": WeCom shows neither a mobile nor an email`, `app chat "nosuchchat" not found`, "contact way " + c.noState + " has no state"} {

@@ -78,6 +78,19 @@ func DepartmentName(id int, name, nameEn string) string {
 	return n
 }
 
+// TagName is the object name of the member tag id: tag-<id>-<slug of its name> (tag-<id>
+// for a name without ASCII letters or digits, as Chinese names are). The id keeps it unique.
+func TagName(id int, name string) string {
+	n, _ := fit("tag-"+strconv.Itoa(id), slug(name), false)
+	return n
+}
+
+// AppName is the object name of the self-built app agentID: app-<agentid>-<slug of its name>.
+func AppName(agentID int64, name string) string {
+	n, _ := fit("app-"+strconv.FormatInt(agentID, 10), slug(name), false)
+	return n
+}
+
 // UserName is the object name of the member userID: user-<userid in lower case>, with a hash
 // of the userid appended when characters had to be replaced (_ @ . become dashes) or the name
 // was cut. WeCom compares userids without case, so lower-casing alone loses nothing.
@@ -122,6 +135,14 @@ func ContactWayName(configID, state, remark string) string {
 func ScheduleName(scheduleID, summary string) string {
 	name, _ := fit("schedule", slug(summary), true)
 	return withHash(name, scheduleID, hashLen)
+}
+
+// CalendarName is the object name of the calendar calID: calendar-<slug of its
+// summary>-<hash of the cal_id> (cal_ids are long opaque strings; the hash keeps two calendars
+// of one summary apart).
+func CalendarName(calID, summary string) string {
+	name, _ := fit("calendar", slug(summary), true)
+	return withHash(name, calID, hashLen)
 }
 
 // uniqueNames makes the names of one kind unique: names[i] belongs to keys[i] (the WeCom id).

@@ -103,6 +103,49 @@ func TestChatWayScheduleNames(t *testing.T) {
 	}
 }
 
+func TestCalendarName(t *testing.T) {
+	const id = "wcjgewCwAAqeJcPI1d8Pwbjt7nttzAAA"
+	for _, tc := range []struct{ got, prefix string }{
+		{CalendarName(id, "Releases 发布"), "calendar-releases-"},
+		{CalendarName(id, "值班表"), "calendar-"},
+		{CalendarName(id, strings.Repeat("On-call Rotation ", 8)), "calendar-on-call-rotation-"},
+	} {
+		validName(t, tc.got)
+		if !strings.HasPrefix(tc.got, tc.prefix) || !strings.HasSuffix(tc.got, "-"+shortHash(id, hashLen)) {
+			t.Errorf("%q: want %s…-<hash of the cal_id>", tc.got, tc.prefix)
+		}
+	}
+	if got := CalendarName(id, "值班表"); got != "calendar-"+shortHash(id, hashLen) {
+		t.Errorf("a summary without a slug: %q", got)
+	}
+	if CalendarName(id, "Team") == CalendarName(id+"B", "Team") {
+		t.Error("two calendars of one summary share a name")
+	}
+	if got := CalendarName("wcjgewCwAAqeJcPI1d8Pwbjt7nttzAAA", "Releases 发布"); got != "calendar-releases-"+shortHash(id, hashLen) {
+		t.Errorf("the name depends on the summary and the cal_id only: %q", got)
+	}
+}
+
+func TestTagAndAppNames(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{TagName(1, "oncall"), "tag-1-oncall"},
+		{TagName(12, "乒乓球协会"), "tag-12"},
+		{TagName(3, "Release 发布 (v2)"), "tag-3-release-v2"},
+		{TagName(2147483647, strings.Repeat("On-call Rotation ", 4)), "tag-2147483647-on-call-rotation-on-call-rotation-on-call-rotati"},
+		{AppName(1000002, "operator"), "app-1000002-operator"},
+		{AppName(1000005, "HR助手"), "app-1000005-hr"},
+		{AppName(1000006, "审批"), "app-1000006"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+		validName(t, tc.got)
+	}
+	if TagName(1, "same") == TagName(2, "same") {
+		t.Error("two tags of one name (impossible in one corp, possible over time) share an object name")
+	}
+}
+
 func TestUniqueNames(t *testing.T) {
 	keys := []string{"a", "b", "c", "d"}
 	names := []string{"x", "y", "x", "z"}

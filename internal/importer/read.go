@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -25,32 +26,71 @@ type AppReader interface {
 	ListContactWays(ctx context.Context, req wecom.ListContactWayRequest) (*wecom.ContactWayPage, error)
 	GetContactWay(ctx context.Context, configID string) (*wecom.ContactWay, error)
 	GetSchedulesByCalendar(ctx context.Context, calID string, offset, limit int) ([]wecom.Schedule, error)
+	// GetCalendars reads calendars by id (up to 1000 a call): WeCom cannot list them.
+	GetCalendars(ctx context.Context, calIDs []string) ([]wecom.Calendar, error)
 	GetAppChat(ctx context.Context, chatID string) (*wecom.AppChat, error)
+	// GetAgent and GetMenu read the app's own settings and menu: an app reaches only itself.
+	GetAgent(ctx context.Context, agentID int64) (*wecom.Agent, error)
+	GetMenu(ctx context.Context, agentID int64) ([]wecom.MenuButton, error)
+}
+
+// TagReader is the part of the WeCom client that reads member tags. Any secret lists every tag
+// and reads each, whichever app created it; tag/get lists only the members in the caller's
+// visible range (all of them for the contacts-sync secret).
+type TagReader interface {
+	ListTags(ctx context.Context) ([]wecom.TagSummary, error)
+	GetTag(ctx context.Context, id int) (*wecom.Tag, error)
 }
 
 var (
 	_ OrgReader = (*wecom.Client)(nil)
 	_ AppReader = (*wecom.Client)(nil)
+	_ TagReader = (*wecom.Client)(nil)
 )
 
 // Calendar is a calendar whose schedules are imported.
 type Calendar struct {
 	ID string
-	// Pinned writes the id to spec.calendarID (a calendar named with --calendar). The
-	// connection's own calendar (its status.calendarID) is left out of the spec, as for
-	// Schedules made in the cluster: the operator puts those there.
+	// Pinned is a calendar named with --calendar: it is read with oa/calendar/get and
+	// imported as a WeComCalendar that its Schedules name in spec.calendarRef (spec.calendarID
+	// when WeCom does not return it). The connection's own calendar (its status.calendarID) is
+	// neither: the connection's reconciler owns it, and its Schedules name no calendar, as
+	// Schedules made in the cluster do not.
 	Pinned bool
+}
+
+// uniqueCalendars drops repeated ids, keeping the first; a pinned id that is also the
+// connection's calendar stays the connection's, and is returned in dropped.
+func uniqueCalendars(cals []Calendar) (out []Calendar, dropped []string) {
+	at := map[string]int{}
+	for _, c := range cals {
+		i, seen := at[c.ID]
+		switch {
+		case !seen:
+			at[c.ID] = len(out)
+			out = append(out, c)
+		case out[i].Pinned != c.Pinned:
+			out[i].Pinned = false
+			dropped = append(dropped, c.ID)
+		}
+	}
+	return out, dropped
 }
 
 // ReadOptions says what to read from WeCom.
 type ReadOptions struct {
 	// Org reads departments and members; nil reads none.
 	Org OrgReader
-	// App reads contact ways, schedules and chats; nil reads none.
+	// App reads contact ways, calendars, schedules and chats; nil reads none.
 	App AppReader
+	// AgentID is App's agentid: its settings and menu are read (needs App). 0 reads none.
+	AgentID int64
+	// Tags reads the member tags and their members; nil reads none.
+	Tags TagReader
 	// ContactWays lists the app's contact ways (needs App).
 	ContactWays bool
-	// Calendars whose schedules are read (needs App).
+	// Calendars whose schedules are read (needs App); the pinned ones are also read with
+	// oa/calendar/get.
 	Calendars []Calendar
 	// ChatIDs are the app chats to read: WeCom cannot list chats.
 	ChatIDs []string
@@ -67,12 +107,28 @@ type CalendarSchedule struct {
 	Schedule wecom.Schedule
 }
 
+// TagSnapshot is a tag as tag/get returned it, with its id.
+type TagSnapshot struct {
+	ID  int
+	Tag wecom.Tag
+}
+
+// AppSnapshot is the app of AgentID: its settings and its menu (nil: none).
+type AppSnapshot struct {
+	AgentID int64
+	Agent   wecom.Agent
+	Menu    []wecom.MenuButton
+}
+
 // Snapshot is what the import read from WeCom, in a stable order.
 type Snapshot struct {
 	Departments []wecom.Department // by id
 	Users       []wecom.User       // by lower-cased userid
+	Tags        []TagSnapshot      // by id
+	App         *AppSnapshot       // nil: not read
 	ContactWays []wecom.ContactWay // by config_id
 	Schedules   []CalendarSchedule // by schedule_id
+	Calendars   []wecom.Calendar   // the pinned ones oa/calendar/get returned, by cal_id
 	Chats       []wecom.AppChat    // by chat id
 	// Warnings are what could not be read or will not be imported, sorted.
 	Warnings []string
@@ -83,9 +139,10 @@ type Snapshot struct {
 const wayListSince int64 = 1625846400
 
 const (
-	listIDPage   = 10000 // user/list_id's largest page
-	wayListPage  = 1000  // list_contact_way's largest page
-	schedulePage = wecom.ScheduleByCalendarPageMax
+	listIDPage       = 10000 // user/list_id's largest page
+	wayListPage      = 1000  // list_contact_way's largest page
+	schedulePage     = wecom.ScheduleByCalendarPageMax
+	calendarGetBatch = 1000 // oa/calendar/get's most ids per call
 )
 
 // Read reads the corp as opts say.
@@ -99,18 +156,36 @@ func Read(ctx context.Context, opts ReadOptions) (*Snapshot, error) {
 		snap.Warnings = append(snap.Warnings, msg)
 		opts.Progress.Note("warning: %s", msg)
 	}
+	cals, dropped := uniqueCalendars(opts.Calendars)
+	opts.Calendars = cals
+	for _, id := range dropped {
+		warn("calendar %s (--calendar) is the app connection's own calendar (its status.calendarID): its Schedules name no calendar and it is not imported as a WeComCalendar", id)
+	}
 	if opts.Org != nil {
 		if err := readOrg(ctx, opts, snap, warn); err != nil {
 			return nil, err
 		}
 	}
+	if opts.Tags != nil {
+		if err := readTags(ctx, opts, snap, warn); err != nil {
+			return nil, err
+		}
+	}
 	if opts.App != nil {
+		if opts.AgentID != 0 {
+			if err := readApp(ctx, opts, snap, warn); err != nil {
+				return nil, err
+			}
+		}
 		if opts.ContactWays {
 			if err := readContactWays(ctx, opts, snap, warn); err != nil {
 				return nil, err
 			}
 		}
 		if err := readSchedules(ctx, opts, snap); err != nil {
+			return nil, err
+		}
+		if err := readCalendars(ctx, opts, snap, warn); err != nil {
 			return nil, err
 		}
 		if err := readChats(ctx, opts, snap, warn); err != nil {
@@ -193,6 +268,82 @@ func readOrg(ctx context.Context, opts ReadOptions, snap *Snapshot, warn func(st
 		return strings.ToLower(snap.Users[i].UserID) < strings.ToLower(snap.Users[j].UserID)
 	})
 	p.Done(fmt.Sprintf("%d members", len(snap.Users)))
+	return nil
+}
+
+// readTags reads every tag: one tag/list, then one tag/get per tag for its members.
+func readTags(ctx context.Context, opts ReadOptions, snap *Snapshot, warn func(string, ...any)) error {
+	p := opts.Progress
+	p.Start("tags", 0)
+	list, err := opts.Tags.ListTags(ctx)
+	if wecom.IsPermissionDenied(err) {
+		p.Done("not readable")
+		warn("tags not imported: %v", err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("listing tags (tag/list): %w", err)
+	}
+	p.SetTotal(len(list))
+	tags := make([]*TagSnapshot, len(list))
+	err = forEach(ctx, opts.Concurrency, len(list), func(ctx context.Context, i int) error {
+		t, err := opts.Tags.GetTag(ctx, list[i].ID)
+		p.Add(1)
+		if wecom.IsNotFound(err) {
+			return nil // deleted since the list: left out, with a warning below
+		}
+		if err != nil {
+			return fmt.Errorf("reading tag %d (tag/get): %w", list[i].ID, err)
+		}
+		if t.Name == "" {
+			t.Name = list[i].Name
+		}
+		tags[i] = &TagSnapshot{ID: list[i].ID, Tag: *t}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	members := 0
+	for i, t := range tags {
+		if t == nil {
+			warn("tag %d (%q) was deleted in WeCom during the import; not imported", list[i].ID, list[i].Name)
+			continue
+		}
+		snap.Tags = append(snap.Tags, *t)
+		members += len(t.Tag.UserList) + len(t.Tag.PartyList)
+	}
+	sort.Slice(snap.Tags, func(i, j int) bool { return snap.Tags[i].ID < snap.Tags[j].ID })
+	p.Done(fmt.Sprintf("%s with %d members and departments", plural(len(snap.Tags), "tag"), members))
+	return nil
+}
+
+// readApp reads the app of opts.AgentID: one agent/get and one menu/get (46003, no menu, is
+// an empty menu).
+func readApp(ctx context.Context, opts ReadOptions, snap *Snapshot, warn func(string, ...any)) error {
+	p := opts.Progress
+	p.Start("app", 2)
+	agent, err := opts.App.GetAgent(ctx, opts.AgentID)
+	if wecom.IsPermissionDenied(err) {
+		p.Done("not readable")
+		warn("app %d not imported: %v (the agentID must be the one of the app whose secret reads it)", opts.AgentID, err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading app %d (agent/get): %w", opts.AgentID, err)
+	}
+	p.Add(1)
+	menu, err := opts.App.GetMenu(ctx, opts.AgentID)
+	if err != nil {
+		return fmt.Errorf("reading the menu of app %d (menu/get): %w", opts.AgentID, err)
+	}
+	p.Add(1)
+	snap.App = &AppSnapshot{AgentID: opts.AgentID, Agent: *agent, Menu: menu}
+	what := "no menu"
+	if len(menu) > 0 {
+		what = "a menu of " + plural(len(menu), "button")
+	}
+	p.Done(fmt.Sprintf("app %d %q, %s", opts.AgentID, agent.Name, what))
 	return nil
 }
 
@@ -279,6 +430,70 @@ func readSchedules(ctx context.Context, opts ReadOptions, snap *Snapshot) error 
 		return snap.Schedules[i].Schedule.ScheduleID < snap.Schedules[j].Schedule.ScheduleID
 	})
 	p.Done(fmt.Sprintf("%d schedules in %s", len(snap.Schedules), plural(len(opts.Calendars), "calendar")))
+	return nil
+}
+
+// readCalendars reads the pinned calendars with oa/calendar/get: one call per 1000 ids. WeCom
+// refuses the whole call for one id it will not return (unknown, deleted, another app's), so
+// then it reads that batch one id at a time and leaves those out with a warning: their
+// Schedules keep spec.calendarID.
+func readCalendars(ctx context.Context, opts ReadOptions, snap *Snapshot, warn func(string, ...any)) error {
+	var ids []string
+	for _, c := range opts.Calendars {
+		if c.Pinned {
+			ids = append(ids, c.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	p := opts.Progress
+	p.Start("calendars", len(ids))
+	got, refused := map[string]wecom.Calendar{}, map[string]bool{}
+	keep := func(list []wecom.Calendar) {
+		for _, c := range list {
+			got[c.CalID] = c
+		}
+	}
+	refuse := func(id string, err error) {
+		refused[id] = true
+		warn("calendar %s: oa/calendar/get refused it (%v); not imported as a WeComCalendar, its Schedules keep spec.calendarID", id, err)
+	}
+	for chunk := range slices.Chunk(ids, calendarGetBatch) {
+		list, err := opts.App.GetCalendars(ctx, chunk)
+		switch {
+		case err == nil:
+			keep(list)
+		case wecom.IsTerminal(err) && len(chunk) > 1:
+			for _, id := range chunk {
+				one, err := opts.App.GetCalendars(ctx, []string{id})
+				if err != nil && !wecom.IsTerminal(err) {
+					return fmt.Errorf("reading calendar %s (oa/calendar/get): %w", id, err)
+				}
+				if err != nil {
+					refuse(id, err)
+				}
+				keep(one)
+			}
+		case wecom.IsTerminal(err):
+			refuse(chunk[0], err)
+		default:
+			return fmt.Errorf("reading %s (oa/calendar/get): %w", plural(len(chunk), "calendar"), err)
+		}
+		p.Add(len(chunk))
+	}
+	for _, id := range ids {
+		c, ok := got[id]
+		if !ok {
+			if !refused[id] {
+				warn("calendar %s: oa/calendar/get did not return it; not imported as a WeComCalendar, its Schedules keep spec.calendarID", id)
+			}
+			continue
+		}
+		snap.Calendars = append(snap.Calendars, c)
+	}
+	sort.Slice(snap.Calendars, func(i, j int) bool { return snap.Calendars[i].CalID < snap.Calendars[j].CalID })
+	p.Done(fmt.Sprintf("%d of %s named with --calendar", len(snap.Calendars), plural(len(ids), "calendar")))
 	return nil
 }
 

@@ -17,14 +17,17 @@ import (
 const (
 	FileDepartments   = "departments.yaml"
 	FileUsers         = "users.yaml"
+	FileTags          = "tags.yaml"
 	FileContactWays   = "contactways.yaml"
+	FileCalendars     = "calendars.yaml"
 	FileSchedules     = "schedules.yaml"
 	FileAppChats      = "appchats.yaml"
+	FileApps          = "apps.yaml"
 	FileKustomization = "kustomization.yaml"
 )
 
 // kindFiles are the per-kind files in the order kustomization.yaml lists them (parents first).
-var kindFiles = []string{FileDepartments, FileUsers, FileContactWays, FileSchedules, FileAppChats}
+var kindFiles = []string{FileDepartments, FileUsers, FileTags, FileContactWays, FileCalendars, FileSchedules, FileAppChats, FileApps}
 
 // Rendered is the content of an import's directory: file name → bytes.
 type Rendered map[string][]byte
@@ -53,9 +56,12 @@ func Render(m *Manifests, namespace string) (Rendered, error) {
 	err := errors.Join(
 		add(FileDepartments, len(m.Departments), func(i int) any { return &m.Departments[i] }),
 		add(FileUsers, len(m.Users), func(i int) any { return &m.Users[i] }),
+		add(FileTags, len(m.Tags), func(i int) any { return &m.Tags[i] }),
 		add(FileContactWays, len(m.ContactWays), func(i int) any { return &m.ContactWays[i] }),
+		add(FileCalendars, len(m.Calendars), func(i int) any { return &m.Calendars[i] }),
 		add(FileSchedules, len(m.Schedules), func(i int) any { return &m.Schedules[i] }),
 		add(FileAppChats, len(m.AppChats), func(i int) any { return &m.AppChats[i] }),
+		add(FileApps, len(m.Apps), func(i int) any { return &m.Apps[i] }),
 	)
 	if err != nil {
 		return nil, err

@@ -135,6 +135,20 @@ var _ = Describe("the operator installed on a node", Ordered, ContinueOnFailure,
 			g.Expect(podsOf(releaseNS, fullname)).To(ContainElement(HaveField("Name", leader)))
 		}, leaseDuration+30*time.Second, 250*time.Millisecond).Should(Succeed())
 
+		// Both managers' logs, kept while the leader pod is deleted (its logs go with it),
+		// and the storm's Notifications: printed if the spec fails.
+		for _, p := range podsOf(releaseNS, fullname) {
+			followLogs(releaseNS, p.Name)
+		}
+		DeferCleanup(func() {
+			if CurrentSpecReport().Failed() {
+				out, _ := kubectl("", "get", "notifications,events", "-n", "samples", "-o", "yaml")
+				path := filepath.Join(artifacts(), "storm-notifications.yaml")
+				Expect(os.WriteFile(path, []byte(out), 0o600)).To(Succeed())
+				GinkgoWriter.Printf("the storm's Notifications and Events: %s; the managers' logs: %s\n", path, artifacts())
+			}
+		})
+
 		const storm = 40
 		name := func(i int) string { return fmt.Sprintf("Storm%02d", i) }
 		for i := range storm / 2 {
@@ -197,10 +211,23 @@ var _ = Describe("the operator installed on a node", Ordered, ContinueOnFailure,
 
 	It("after the objects are deleted, helm uninstall leaves no resources of the release behind", func() {
 		emptyNamespace("samples")
+		// The leader made the release's ServiceAccount the owner of its Lease.
+		sa := &corev1.ServiceAccount{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: releaseNS, Name: fullname}, sa)).To(Succeed())
+		Eventually(func(g Gomega) {
+			lease := &coordinationv1.Lease{}
+			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: releaseNS, Name: leaseName}, lease)).To(Succeed())
+			g.Expect(lease.OwnerReferences).To(ContainElement(HaveField("UID", sa.UID)))
+		}, 30*time.Second, time.Second).Should(Succeed())
 		out, err := helm("uninstall", release, "-n", releaseNS, "--wait")
 		Expect(err).NotTo(HaveOccurred(), out)
 		Eventually(func() []string { return releaseObjects() }, time.Minute, time.Second).Should(BeEmpty())
 		Eventually(func() []corev1.Pod { return podsOf(releaseNS, fullname) }, time.Minute, time.Second).Should(BeEmpty())
+		// Not the release's (the manager makes it), but the garbage collector takes it with
+		// the release's ServiceAccount, its owner.
+		Eventually(func() error {
+			return k8s.Get(ctx, client.ObjectKey{Namespace: releaseNS, Name: leaseName}, &coordinationv1.Lease{})
+		}, time.Minute, time.Second).Should(Satisfy(apierrors.IsNotFound), "the leader election Lease is left behind")
 	})
 
 	It("runs the same with kubectl apply -f dist/install.yaml, and kubectl delete removes it all", func() {
@@ -375,4 +402,32 @@ func delivered(marker string) int {
 		}
 	}
 	return n
+}
+
+// artifacts is the directory the specs keep what explains a failure in (logs, objects):
+// CLUSTER_ARTIFACTS, or bin/cluster/artifacts.
+func artifacts() string {
+	dir := env("CLUSTER_ARTIFACTS", filepath.Join(root(), "bin", "cluster", "artifacts"))
+	ExpectWithOffset(1, os.MkdirAll(dir, 0o755)).To(Succeed())
+	return dir
+}
+
+// followLogs copies a pod's logs to <artifacts>/<pod>.log until the pod is gone or the spec
+// ends.
+func followLogs(ns, pod string) {
+	f, err := os.Create(filepath.Join(artifacts(), pod+".log"))
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	cmd := exec.Command(filepath.Join(root(), "bin", "kubectl"), "--kubeconfig", kubeconfig, "logs", "-f", "--timestamps", "-n", ns, pod)
+	cmd.Stdout, cmd.Stderr = f, f
+	ExpectWithOffset(1, cmd.Start()).To(Succeed())
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	DeferCleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		_ = f.Close()
+	})
 }

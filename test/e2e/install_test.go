@@ -264,6 +264,10 @@ var _ = Describe("installing", Ordered, func() {
 			{"coordination.k8s.io", "leases", "update", releaseNS, true},
 			{"coordination.k8s.io", "leases", "update", "default", false},
 			{"apps", "deployments", "get", releaseNS, false},
+			// The Lease's owner: its own ServiceAccount (below), and no other.
+			{"", "serviceaccounts", "get", releaseNS, false},
+			{"", "serviceaccounts", "list", releaseNS, false},
+			{"", "serviceaccounts", "get", "default", false},
 			// Is an object's namespace being deleted? Nothing else about namespaces.
 			{"", "namespaces", "get", "", true},
 			{"", "namespaces", "list", "", false},
@@ -283,6 +287,15 @@ var _ = Describe("installing", Ordered, func() {
 			Expect(k.Create(ctx, sar)).To(Succeed())
 			Expect(sar.Status.Allowed).To(Equal(tc.allowed), "%s %s/%s in %q", tc.verb, tc.group, tc.resource, tc.ns)
 		}
+		own := &authv1.SubjectAccessReview{Spec: authv1.SubjectAccessReviewSpec{
+			User:   sa,
+			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + releaseNS, "system:authenticated"},
+			ResourceAttributes: &authv1.ResourceAttributes{
+				Resource: "serviceaccounts", Verb: "get", Namespace: releaseNS, Name: chartSA,
+			},
+		}}
+		Expect(k.Create(ctx, own)).To(Succeed())
+		Expect(own.Status.Allowed).To(BeTrue(), "get its own ServiceAccount (the leader Lease's owner)")
 	})
 
 	It("runs the manager as the chart's ServiceAccount and converges the samples", func() {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -74,12 +76,13 @@ var _ = Describe("the manager binary", func() {
 // state gauges: a standby's cache holds the same objects, and sums over pods would double.
 var _ = Describe("the manager's leader election Lease", func() {
 	const leaseName = "wecom-operator.wecom.dev"
-	start := func(ns string) (*gexec.Session, int, int) {
+	start := func(ns string, env ...string) (*gexec.Session, int, int) {
 		probe, metrics := freePort(), freePort()
 		cmd := exec.Command(managerPath, "--kubeconfig", kubeconfig,
 			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probe),
 			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metrics),
 			"--receiver-bind-address=", "--leader-elect", "--leader-election-namespace="+ns)
+		cmd.Env = append(os.Environ(), env...)
 		session, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() {
@@ -118,6 +121,23 @@ var _ = Describe("the manager's leader election Lease", func() {
 		stop(session)
 		err := k.Get(ctx, client.ObjectKey{Namespace: "lease-leader", Name: leaseName}, lease)
 		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the Lease is still there: %v %v", err, lease.Spec.HolderIdentity)
+	})
+
+	It("is owned by the manager's ServiceAccount, so the garbage collector takes it with the installation", func() {
+		// helm uninstall deletes the Role that lets the manager delete the Lease with the
+		// Deployment; the reference is what removes it then (test/cluster sees it go).
+		k := adminClient()
+		ensureNS(k, "lease-owner", nil)
+		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "lease-owner", Name: "wecom-operator"}}
+		Expect(k.Create(ctx, sa)).To(Succeed())
+		session, _, _ := start("lease-owner", "SERVICE_ACCOUNT_NAME=wecom-operator")
+		Eventually(session.Err, 60*time.Second).Should(gbytes.Say("Successfully acquired lease"))
+		Eventually(func(g Gomega) {
+			lease := &coordinationv1.Lease{}
+			g.Expect(k.Get(ctx, client.ObjectKey{Namespace: "lease-owner", Name: leaseName}, lease)).To(Succeed())
+			g.Expect(lease.OwnerReferences).To(ConsistOf(metav1.OwnerReference{APIVersion: "v1", Kind: "ServiceAccount", Name: sa.Name, UID: sa.UID}))
+		}, 30*time.Second, 100*time.Millisecond).Should(Succeed())
+		stop(session)
 	})
 
 	It("is left to its holder when a standby stops", func() {

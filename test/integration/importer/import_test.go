@@ -1,8 +1,9 @@
 // Package importer tests `kubectl wecom import` end to end: a corp of 504 members in 57
-// departments (four levels below the root) with leaders and direct leaders, contact ways,
-// schedules and an app chat in the WeCom simulator over HTTP; the import read through the
-// operator's client; its manifests applied to a real API server where the operator's manager
-// observes them until every object is Ready; and, throughout, not one write to WeCom.
+// departments (four levels below the root) with leaders and direct leaders, tags, contact
+// ways, two calendars and their schedules, an app chat and the app's settings and menu in the WeCom simulator over
+// HTTP; the import read through the operator's client; its manifests applied to a real API
+// server where the operator's manager observes them until every object is Ready; and,
+// throughout, not one write to WeCom.
 package importer
 
 import (
@@ -118,13 +119,24 @@ func bigCorp() (wecomsim.Seed, int) {
 		}
 		seed.Users = append(seed.Users, u)
 	}
+	// Tags made in the admin console, besides the demo's "oncall" (lisi, department 3): one
+	// with a fifth of the members, one with a hashed object name among its members and two
+	// squads.
+	var fifth []string
+	for i := 0; i < members; i += 5 {
+		fifth = append(fifth, fmt.Sprintf("m%04d", i))
+	}
+	seed.Tags = append(seed.Tags,
+		wecomsim.Tag{ID: 20, Name: "Survey 2026", Users: fifth},
+		wecomsim.Tag{ID: 21, Name: "值班表", Users: []string{"Li.Ming_51", "m0003", "zhangsan"}, Parties: []int64{120, 119}},
+	)
 	return seed, len(seed.Departments)
 }
 
 // writeEndpoint says whether a simulator call changed WeCom.
 func writeEndpoint(endpoint string) bool {
 	last := endpoint[strings.LastIndex(endpoint, "/")+1:]
-	for _, w := range []string{"create", "update", "delete", "batchdelete", "add", "del", "send"} {
+	for _, w := range []string{"create", "update", "delete", "batchdelete", "add", "del", "send", "set"} {
 		if strings.HasPrefix(last, w) {
 			return true
 		}
@@ -152,7 +164,8 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 
 	// What an app made over the years: a calendar the connection is bound to, schedules in it,
-	// contact ways and a chat. These writes come before the import.
+	// a team calendar shared with members (named with --calendar) and its schedule, contact
+	// ways and a chat. These writes come before the import.
 	app, err := wecom.New(wecom.Config{BaseURL: env.Sim.URL, CorpID: env.Creds.CorpID, Secret: env.Creds.AppSecret,
 		Tokens: wecom.NewTokenCache(wecom.TokenCacheOptions{}), Limiters: wecom.NewLimiters(wecom.LimitersOptions{})})
 	g.Expect(err).NotTo(HaveOccurred())
@@ -169,6 +182,13 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 		_, err := app.AddSchedule(ctx, s)
 		g.Expect(err).NotTo(HaveOccurred())
 	}
+	releases, err := app.AddCalendar(ctx, wecom.Calendar{Summary: "Releases 发布", Color: "#1E90FF", Description: "Release trains of the platform",
+		Shares: []wecom.CalendarShare{{UserID: "m0004", Permission: 1}, {UserID: "Li.Ming_1", Permission: 3}, {UserID: "m0003"}}, Admins: []string{"m0003"}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(releases.FailResult).To(BeNil())
+	train, err := app.AddSchedule(ctx, wecom.Schedule{Summary: "Release train", StartTime: start + 7200, EndTime: start + 9000, CalID: releases.CalID,
+		Attendees: []wecom.Attendee{{UserID: "m0003"}, {UserID: "m0004"}}, Admins: []string{"m0004"}})
+	g.Expect(err).NotTo(HaveOccurred())
 	for _, w := range []wecom.AddContactWayRequest{
 		{Type: wecom.ContactWaySingle, Scene: wecom.ContactWaySceneQRCode, State: "front-desk", Remark: "Front desk", User: []string{"m0010"}},
 		{Type: wecom.ContactWayMulti, Scene: wecom.ContactWaySceneButton, Style: 1, State: "support", User: []string{"m0011", "m0012"}, Party: []int{119}},
@@ -179,6 +199,18 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	}
 	_, err = app.CreateAppChat(ctx, wecom.CreateAppChatRequest{ChatID: chatID, Name: "Incidents", Owner: "m0005", UserList: []string{"m0005", "m0006", "m0007"}})
 	g.Expect(err).NotTo(HaveOccurred())
+	// A tag the app made (the contacts-sync secret reads it all the same), and the app's
+	// settings and menu.
+	releaseTag, err := app.CreateTag(ctx, "Release 发布", 0)
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = app.AddTagUsers(ctx, releaseTag, []string{"m0010", "m0011", "zhaoliu"}, []int{101})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(app.SetAgent(ctx, env.Creds.AgentID, wecom.AgentSettings{Description: ptr("运维助手 for on-call"),
+		HomeURL: ptr("https://ops.example.com/home"), ReportEnter: ptr(true)})).To(Succeed())
+	g.Expect(app.CreateMenu(ctx, env.Creds.AgentID, []wecom.MenuButton{
+		{Type: "click", Name: "Today", Key: "TODAY"},
+		{Name: "更多", SubButtons: []wecom.MenuButton{{Type: "view", Name: "Runbook", URL: "https://ops.example.com/runbook"}, {Type: "scancode_push", Name: "扫码", Key: "SCAN"}}},
+	})).To(Succeed())
 	conn := &v1.WeComConnection{}
 	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: testenv.AppConnection}, conn)).To(Succeed())
 	patch := client.MergeFrom(conn.DeepCopy())
@@ -208,8 +240,8 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	importStart := mark
 	rep, err := importer.Run(ctx, importer.Config{
 		Org:       &importer.Source{Credentials: contacts.Credentials, Connection: contacts.Name},
-		App:       &importer.Source{Credentials: appConn.Credentials, Connection: appConn.Name},
-		Namespace: ns, Calendars: []importer.Calendar{{ID: appConn.CalendarID}}, ChatIDs: []string{chatID},
+		App:       &importer.Source{Credentials: appConn.Credentials, Connection: appConn.Name, AgentID: appConn.AgentID},
+		Namespace: ns, Calendars: []importer.Calendar{{ID: appConn.CalendarID}, {ID: releases.CalID, Pinned: true}}, ChatIDs: []string{chatID},
 		OutputDir: dir, Progress: importer.NewProgress(&progress, false),
 	})
 	g.Expect(err).NotTo(HaveOccurred(), progress.String())
@@ -220,10 +252,50 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	g.Expect(m.Departments).To(HaveLen(depts), "every department but the root")
 	g.Expect(m.Users).To(HaveLen(members + 4))
 	g.Expect(m.ContactWays).To(HaveLen(3))
-	g.Expect(m.Schedules).To(HaveLen(2))
+	g.Expect(m.Schedules).To(HaveLen(3))
+	g.Expect(m.Calendars).To(HaveLen(1), "the calendar named with --calendar; the connection's own stays implicit")
 	g.Expect(m.AppChats).To(HaveLen(1))
+	g.Expect(m.Tags).To(HaveLen(4))
+	g.Expect(m.Apps).To(HaveLen(1))
 	g.Expect(m.Warnings).To(BeEmpty())
 	g.Expect(rep.Calls["user/get"]).To(Equal(rep.Members), "one user/get per member")
+	g.Expect(rep.Calls["tag/get"]).To(Equal(len(m.Tags)), "one tag/get per tag")
+	for _, e := range []string{"tag/list", "agent/get", "menu/get", "oa/calendar/get"} {
+		g.Expect(rep.Calls[e]).To(Equal(1), e)
+	}
+	tags := map[string]v1.WeComTag{}
+	for _, tg := range m.Tags {
+		tags[tg.Name] = tg
+	}
+	g.Expect(tags).To(HaveKey("tag-20-survey-2026"))
+	g.Expect(tags["tag-20-survey-2026"].Spec.Users).To(HaveLen(members / 5))
+	g.Expect(tags["tag-21"].Spec).To(SatisfyAll(
+		HaveField("Name", "值班表"), HaveField("ID", HaveValue(BeEquivalentTo(21))),
+		HaveField("Users", Equal([]v1.TagUser{{Ref: &v1.LocalObjectReference{Name: importer.UserName("Li.Ming_51")}},
+			{Ref: &v1.LocalObjectReference{Name: "user-m0003"}}, {Ref: &v1.LocalObjectReference{Name: "user-zhangsan"}}})),
+		HaveField("Departments", Equal([]v1.TagDepartment{{Ref: &v1.LocalObjectReference{Name: "dept-119-squad-119-a"}},
+			{Ref: &v1.LocalObjectReference{Name: "dept-120-squad-120-b"}}}))))
+	g.Expect(tags).To(HaveKey(importer.TagName(releaseTag, "Release 发布")))
+	g.Expect(m.Apps[0].Spec.Menu).NotTo(BeNil())
+	g.Expect(m.Apps[0].Spec.Menu.Buttons).To(HaveLen(2))
+	g.Expect(m.Apps[0].Spec.Description).To(HaveValue(Equal("运维助手 for on-call")))
+	calName := m.Calendars[0].Name
+	g.Expect(calName).To(Equal(importer.CalendarName(releases.CalID, "Releases 发布")))
+	g.Expect(m.Calendars[0].Annotations).To(HaveKeyWithValue(v1.AnnotationExternalName, releases.CalID))
+	g.Expect(m.Calendars[0].Spec).To(SatisfyAll(
+		HaveField("Summary", "Releases 发布"), HaveField("Color", "#1E90FF"), HaveField("Description", "Release trains of the platform"),
+		HaveField("Shares", Equal([]v1.CalendarShare{{UserID: "Li.Ming_1", Permission: v1.CalendarFreeBusy},
+			{UserID: "m0003", Permission: v1.CalendarView}, {UserID: "m0004", Permission: v1.CalendarView}})),
+		HaveField("Admins", Equal([]string{"m0003"})),
+		HaveField("ManagementPolicies", Equal([]v1.ManagementPolicy{v1.ManagementObserve})), HaveField("DeletionPolicy", v1.DeletionOrphan)))
+	for _, sc := range m.Schedules {
+		g.Expect(sc.Spec.CalendarID).To(BeEmpty(), sc.Name)
+		if sc.Annotations[v1.AnnotationExternalName] == train {
+			g.Expect(sc.Spec.CalendarRef).To(Equal(&v1.LocalObjectReference{Name: calName}))
+		} else {
+			g.Expect(sc.Spec.CalendarRef).To(BeNil(), "a schedule of the connection's calendar names no calendar")
+		}
+	}
 	importCalls := callsSince(env.Sim, importStart, func(c wecomsim.Call) bool { return c.App != "" || c.Endpoint == "/cgi-bin/gettoken" })
 	t.Logf("MEASURED import (package, --qps 40): %d members, %d departments; %d WeCom calls (%s): %.3f calls per member; wall time %s",
 		rep.Members, len(m.Departments), rep.TotalCalls(), callList(rep.Calls), rep.CallsPerMember(), rep.Elapsed.Round(time.Millisecond))
@@ -243,6 +315,33 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	}).Should(Succeed())
 	t.Logf("MEASURED apply to Ready: %d objects observed and Ready %s after the first create", len(objs), time.Since(applyStart).Round(time.Millisecond))
 
+	// The tags and the app observed what the import read.
+	oncallTag, wapp := &v1.WeComTag{}, &v1.WeComApp{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "tag-21"}, oncallTag)).To(Succeed())
+	g.Expect(oncallTag.Status.TagID).To(BeEquivalentTo(21))
+	g.Expect(oncallTag.Status.MemberCount).To(BeEquivalentTo(5))
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: m.Apps[0].Name}, wapp)).To(Succeed())
+	g.Expect(wapp.Status.AgentID).To(Equal(env.Creds.AgentID))
+	g.Expect(wapp.Status.MenuButtons).To(BeEquivalentTo(2))
+
+	// The calendar observed its cal_id, and its schedule, bound by calendarRef, is Ready in it.
+	wcal := &v1.WeComCalendar{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: calName}, wcal)).To(Succeed())
+	g.Expect(wcal.Status.CalendarID).To(Equal(releases.CalID))
+	g.Expect(wcal.Status.InvalidShares).To(BeEmpty())
+	scheds := &v1.ScheduleList{}
+	g.Expect(env.Client.List(ctx, scheds, client.InNamespace(ns))).To(Succeed())
+	inCal := 0
+	for _, sc := range scheds.Items {
+		if sc.Spec.CalendarRef != nil {
+			inCal++
+			g.Expect(sc.Spec.CalendarRef.Name).To(Equal(calName))
+			g.Expect(sc.Status.ScheduleID).To(Equal(train))
+			g.Expect(sc.Status.CalendarID).To(Equal(releases.CalID))
+		}
+	}
+	g.Expect(inCal).To(Equal(1))
+
 	// Nothing was written to WeCom, and nothing drifted.
 	g.Expect(writesSince(env.Sim, mark)).To(BeEmpty())
 	rows, err := importer.ListDrift(ctx, env.Client, ns)
@@ -260,15 +359,17 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	cliStart := time.Now()
 	code := importer.Main(ctx, []string{"import", "--kubeconfig", kubeconfig, "--connection", testenv.ContactsConnection,
-		"--app-connection", testenv.AppConnection, "--chat", chatID, "--output-dir", dir, "--qps", "150", "--burst", "50"},
+		"--app-connection", testenv.AppConnection, "--chat", chatID, "--calendar", releases.CalID, "--output-dir", dir, "--qps", "150", "--burst", "50"},
 		importer.IO{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }})
 	cliElapsed := time.Since(cliStart)
 	g.Expect(code).To(Equal(0), stdout.String()+stderr.String())
 	t.Logf("second import (CLI, --qps 150):\n%s", stdout.String())
 	t.Logf("MEASURED import (CLI, --qps 150): wall time %s", cliElapsed.Round(time.Millisecond))
-	for _, f := range []string{importer.FileDepartments, importer.FileUsers, importer.FileContactWays, importer.FileSchedules, importer.FileAppChats, importer.FileKustomization} {
+	for _, f := range []string{importer.FileDepartments, importer.FileUsers, importer.FileTags, importer.FileContactWays, importer.FileCalendars,
+		importer.FileSchedules, importer.FileAppChats, importer.FileApps, importer.FileKustomization} {
 		g.Expect(stdout.String()).To(MatchRegexp(`(?m)^  %s\s.*unchanged$`, strings.ReplaceAll(f, ".", `\.`)))
 	}
+	g.Expect(stdout.String()).To(ContainSubstring("oa/calendar/get 1,"), "one oa/calendar/get for the calendars")
 	second := readDir(t, dir)
 	g.Expect(second).To(HaveLen(len(first)))
 	for name, b := range first {
@@ -350,7 +451,7 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	// 6. Delete every object: WeCom keeps everything (the handed-over ones keep deletionPolicy
 	// Orphan).
 	before := env.Sim.State()
-	for _, o := range []client.Object{&v1.WeComUser{}, &v1.WeComDepartment{}, &v1.ContactWay{}, &v1.Schedule{}, &v1.WeComAppChat{}} {
+	for _, o := range []client.Object{&v1.WeComUser{}, &v1.WeComDepartment{}, &v1.WeComTag{}, &v1.ContactWay{}, &v1.Schedule{}, &v1.WeComCalendar{}, &v1.WeComAppChat{}, &v1.WeComApp{}} {
 		g.Expect(env.Client.DeleteAllOf(ctx, o, client.InNamespace(ns))).To(Succeed())
 	}
 	g.Eventually(func(g Gomega) {
@@ -363,9 +464,12 @@ func TestImportObserveApplyReimportDelete(t *testing.T) {
 	g.Expect(after.Users).To(HaveLen(len(before.Users)))
 	g.Expect(after.Departments).To(HaveLen(len(before.Departments)))
 	g.Expect(after.ContactWays).To(HaveLen(len(before.ContactWays)))
+	g.Expect(after.Tags).To(ConsistOf(before.Tags), "the tags keep their members")
+	g.Expect(after.Apps).To(ConsistOf(before.Apps), "the app keeps its settings and menu")
 	for _, s := range after.Schedules {
 		g.Expect(s.Status).To(BeZero(), "no schedule was cancelled")
 	}
+	g.Expect(after.Calendars).To(ConsistOf(before.Calendars), "the calendars stay, with their shares")
 
 	// 7. Late initialisation: the manifests again, without the fields that late-initialise
 	// (departments' nameEn and order, members' bizMail). The departments observe with
@@ -468,8 +572,8 @@ func writesSince(sim *wecomsim.Server, seq int64) []string {
 
 func callList(m map[string]int) string {
 	var parts []string
-	for _, k := range []string{"gettoken", "department/list", "user/list_id", "user/get", "externalcontact/list_contact_way",
-		"externalcontact/get_contact_way", "oa/schedule/get_by_calendar", "appchat/get"} {
+	for _, k := range []string{"gettoken", "department/list", "user/list_id", "user/get", "tag/list", "tag/get", "agent/get", "menu/get", "externalcontact/list_contact_way",
+		"externalcontact/get_contact_way", "oa/schedule/get_by_calendar", "oa/calendar/get", "appchat/get"} {
 		if m[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 		}
@@ -533,7 +637,8 @@ func loadKustomization(t *testing.T, dir string) []*unstructured.Unstructured {
 // notReady lists the objects of ns that are not Ready, with their Ready reason.
 func notReady(ctx context.Context, c client.Client, ns string) ([]string, error) {
 	var out []string
-	lists := []client.ObjectList{&v1.WeComDepartmentList{}, &v1.WeComUserList{}, &v1.ContactWayList{}, &v1.ScheduleList{}, &v1.WeComAppChatList{}}
+	lists := []client.ObjectList{&v1.WeComDepartmentList{}, &v1.WeComUserList{}, &v1.WeComTagList{}, &v1.ContactWayList{}, &v1.WeComCalendarList{}, &v1.ScheduleList{},
+		&v1.WeComAppChatList{}, &v1.WeComAppList{}}
 	for _, l := range lists {
 		if err := c.List(ctx, l, client.InNamespace(ns)); err != nil {
 			return nil, err
@@ -562,7 +667,8 @@ func notReady(ctx context.Context, c client.Client, ns string) ([]string, error)
 
 func countManaged(ctx context.Context, c client.Client, ns string) (int, error) {
 	n := 0
-	for _, l := range []client.ObjectList{&v1.WeComDepartmentList{}, &v1.WeComUserList{}, &v1.ContactWayList{}, &v1.ScheduleList{}, &v1.WeComAppChatList{}} {
+	for _, l := range []client.ObjectList{&v1.WeComDepartmentList{}, &v1.WeComUserList{}, &v1.WeComTagList{}, &v1.ContactWayList{}, &v1.WeComCalendarList{}, &v1.ScheduleList{},
+		&v1.WeComAppChatList{}, &v1.WeComAppList{}} {
 		if err := c.List(ctx, l, client.InNamespace(ns)); err != nil {
 			return 0, err
 		}

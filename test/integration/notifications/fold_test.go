@@ -8,10 +8,12 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/controller"
+	"github.com/wecom-dev/wecom-operator/internal/testenv"
 )
 
 // inboxMarkers maps each marker found in a member's inbox to the msgids of the messages
@@ -38,14 +40,37 @@ func inboxMarkers(user string, marker *regexp.Regexp) (map[string][]string, []st
 var _ = Describe("folding a storm into digests", Serial, func() {
 	It("delivers every foldable Notification within the window, once, in digests that fit WeCom's limits", func() {
 		ns := namespace("fold")
+		// A storm is many Notifications waiting at once. Created one by one against a ready
+		// connection, the first would go out alone as fast as the API server makes them
+		// (how many depends on the machine's speed) and fill the member's window. So they
+		// name a connection that does not exist yet, and wait for it together.
+		const conn = "storm-app"
+		// The member's window starts empty whatever the specs before sent to everyone.
+		env.Sim.Advance(time.Minute + time.Second)
 		const total = 60
 		for i := range total {
 			spec := appSpec(stormUser)
+			spec.ConnectionRef = &v1.ConnectionReference{Name: conn}
 			spec.Message.Markdown = &v1.MarkdownMessage{Content: fmt.Sprintf("## storm alert %03d\n> details", i)}
 			spec.Fold = &v1.NotificationFold{Severity: "critical", Summary: fmt.Sprintf("storm alert %03d summary", i),
 				URL: fmt.Sprintf("https://prometheus.example.com/alert/%03d", i)}
 			create(ns, fmt.Sprintf("storm-%03d", i), spec)
 		}
+		Eventually(func(g Gomega) {
+			list := &v1.NotificationList{}
+			g.Expect(env.Client.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			waiting := 0
+			for _, n := range list.Items {
+				if c := readyCond(&n); c != nil && c.Reason == v1.ReasonConnectionNotReady {
+					waiting++
+				}
+			}
+			g.Expect(waiting).To(Equal(total))
+		}, 20*time.Second, 100*time.Millisecond).Should(Succeed())
+		Expect(env.Client.Create(ctx, testenv.Secret(ns, conn, map[string]string{"secret": env.Creds.AppSecret}))).To(Succeed())
+		c := env.Connection(ns, conn, env.Creds.AgentID)
+		c.Spec.SecretRef.Name = conn
+		Expect(env.Client.Create(ctx, c)).To(Succeed())
 
 		By("every one Sent, well within one minute of WeCom's time")
 		list := &v1.NotificationList{}
@@ -114,6 +139,82 @@ var _ = Describe("folding a storm into digests", Serial, func() {
 		env.Sim.Advance(time.Minute + time.Second)
 		AddReportEntry("fold", fmt.Sprintf("%d Notifications to one member: %d messages, %d folded, %d plan(s)",
 			total, len(contents), folded, len(leaders)))
+	})
+
+	It("resumes a plan whose writer stopped while marking its members, and never delivers a member twice", func() {
+		// What a manager leaves behind when it stops (a deleted leader pod) between writing a
+		// plan and marking every member: the plan lists resume-b, which was never marked and
+		// went out on its own meanwhile (here: its status says so), and resume-c, never marked
+		// and still waiting. The manager that takes over sends the plan without resume-b.
+		ns := namespace("resume")
+		const conn = "resume-app"
+		env.Sim.Advance(time.Minute + time.Second)
+		names := []string{"resume-a", "resume-b", "resume-c", "resume-d"}
+		for _, name := range names {
+			spec := appSpec(stormUser)
+			spec.ConnectionRef = &v1.ConnectionReference{Name: conn}
+			spec.Message.Markdown = &v1.MarkdownMessage{Content: "## resumed alert " + name}
+			spec.Fold = &v1.NotificationFold{Severity: "warning", Summary: "resumed alert " + name}
+			create(ns, name, spec)
+		}
+		Eventually(func(g Gomega) {
+			for _, name := range names {
+				n := &v1.Notification{}
+				g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, n)).To(Succeed())
+				g.Expect(readyCond(n)).NotTo(BeNil())
+				g.Expect(readyCond(n).Reason).To(Equal(v1.ReasonConnectionNotReady))
+			}
+		}, 20*time.Second, 100*time.Millisecond).Should(Succeed())
+		setStatus := func(name string, mutate func(*v1.Notification)) {
+			n := &v1.Notification{}
+			Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, n)).To(Succeed())
+			before := n.DeepCopy()
+			mutate(n)
+			Expect(env.Client.Status().Patch(ctx, n, client.MergeFrom(before))).To(Succeed())
+		}
+		setStatus("resume-a", func(n *v1.Notification) {
+			n.Status.Fold = &v1.NotificationFoldPlan{PlannedAt: metav1.Now(), Digests: []v1.NotificationDigest{
+				{Members: []string{"resume-a", "resume-b", "resume-c", "resume-d"}}}}
+			n.Status.DeliveredIn = &v1.NotificationDeliveredIn{Notification: "resume-a"}
+		})
+		setStatus("resume-d", func(n *v1.Notification) {
+			n.Status.DeliveredIn = &v1.NotificationDeliveredIn{Notification: "resume-a"}
+		})
+		setStatus("resume-b", func(n *v1.Notification) {
+			now := metav1.Now()
+			n.Status.Phase, n.Status.Attempts, n.Status.SentAt, n.Status.CompletionTime = v1.NotificationSent, 1, &now, &now
+		})
+		Expect(env.Client.Create(ctx, testenv.Secret(ns, conn, map[string]string{"secret": env.Creds.AppSecret}))).To(Succeed())
+		c := env.Connection(ns, conn, env.Creds.AgentID)
+		c.Spec.SecretRef.Name = conn
+		Expect(env.Client.Create(ctx, c)).To(Succeed())
+
+		Eventually(func(g Gomega) {
+			for _, name := range []string{"resume-a", "resume-c", "resume-d"} {
+				n := &v1.Notification{}
+				g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, n)).To(Succeed())
+				g.Expect(n.Status.Phase).To(Equal(v1.NotificationSent), name)
+				g.Expect(n.Status.DeliveredIn).NotTo(BeNil(), name)
+				g.Expect(n.Status.DeliveredIn.Notification).To(Equal("resume-a"), name)
+			}
+		}, 30*time.Second, 100*time.Millisecond).Should(Succeed())
+		seen, _ := inboxMarkers(stormUser, regexp.MustCompile(`resumed alert resume-[a-d]`))
+		msgs := map[string]bool{}
+		for _, ids := range seen {
+			for _, id := range ids {
+				msgs[id] = true
+			}
+		}
+		Expect(msgs).To(HaveLen(1), "one digest")
+		Expect(seen).To(HaveKey("resumed alert resume-a"))
+		Expect(seen).To(HaveKey("resumed alert resume-c"))
+		Expect(seen).To(HaveKey("resumed alert resume-d"))
+		Expect(seen).NotTo(HaveKey("resumed alert resume-b"), "resume-b went out on its own already")
+		leader := &v1.Notification{}
+		Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "resume-a"}, leader)).To(Succeed())
+		Expect(leader.Status.Fold.Digests).To(HaveLen(1))
+		Expect(leader.Status.Fold.Digests[0].Members).To(Equal([]string{"resume-a", "resume-c", "resume-d"}))
+		env.Sim.Advance(time.Minute + time.Second)
 	})
 
 	It("never folds Notifications that do not ask for it", func() {
