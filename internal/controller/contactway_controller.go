@@ -4,13 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
@@ -227,7 +229,7 @@ func (w *contactWays) claimed(ctx context.Context, obj *v1.ContactWay) (map[stri
 func (w *contactWayClient) Create(ctx context.Context, obj *v1.ContactWay) error {
 	res, err := w.api.AddContactWay(ctx, addWayRequest(obj))
 	if err != nil {
-		return err
+		return memberMissing(err)
 	}
 	obj.Status.ConfigID, obj.Status.QRCode, obj.Status.State = res.ConfigID, res.QRCode, wayState(obj)
 	return nil
@@ -235,7 +237,7 @@ func (w *contactWayClient) Create(ctx context.Context, obj *v1.ContactWay) error
 
 func (w *contactWayClient) Update(ctx context.Context, obj *v1.ContactWay) error {
 	if err := w.api.UpdateContactWay(ctx, updateWayRequest(obj)); err != nil {
-		return err
+		return memberMissing(err)
 	}
 	obj.Status.State = wayState(obj)
 	return nil
@@ -248,6 +250,18 @@ func (w *contactWayClient) Delete(ctx context.Context, obj *v1.ContactWay) error
 		}
 	}
 	return nil
+}
+
+// memberMissing turns WeCom's 60111 (a userid of spec.users is no member) into a wait rather
+// than a refusal: the member is commonly being made by a WeComUser of the same apply. The way
+// is tried again when a WeComUser of its namespace gets one of its userids, and at the
+// skeleton's dependency requeue.
+func memberMissing(err error) error {
+	if wecom.Code(err) != wecom.ErrCodeUserIDNotFound {
+		return err
+	}
+	return waitFor(v1.ReasonDependencyNotReady,
+		"waiting for a member of spec.users to exist in WeCom: %s. A WeComUser being created makes it; otherwise add the member in WeCom or correct spec.users", describe(err))
 }
 
 // wayState is the state written to WeCom: spec.state, or one derived from the object's UID,
@@ -415,18 +429,31 @@ func sameConclusions(got, want *wecom.Conclusions) bool {
 	return true
 }
 
+// indexWayUser indexes ContactWays by the userids of spec.users, in lower case.
+const indexWayUser = "spec.users"
+
 func setupContactWays(mgr ctrl.Manager, o Options, connector *Connector, recorder events.EventRecorder, snaps *snapshots) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1.ContactWay{}, indexWayUser, func(obj client.Object) []string {
+		return nonEmpty(lower(obj.(*v1.ContactWay).Spec.Users)...)
+	}); err != nil {
+		return err
+	}
 	kube := mgr.GetClient()
+	// A way waiting for its member (memberMissing) goes on once a WeComUser made it.
+	waysOfMember := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		id := obj.(*v1.WeComUser).Status.UserID
+		if id == "" {
+			return nil
+		}
+		return dependants(ctx, kube, &v1.ContactWayList{}, obj.GetNamespace(), indexWayUser, strings.ToLower(id))
+	})
 	r := &ManagedReconciler[*v1.ContactWay]{
 		Client: kube, Connector: connector, Recorder: recorder, DriftInterval: o.DriftInterval, CallbackDriftInterval: o.CallbackDriftInterval,
 		NewObject: func() *v1.ContactWay { return &v1.ContactWay{} },
 		External: &contactWays{kube: kube, snapshots: snaps, maxAge: snapshotMaxAge(o.DriftInterval),
 			deepEvery: o.DeepDriftInterval(), window: driftWindow(o.DriftInterval)},
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.ContactWay{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.ContactWayList{} }), builder.WithPredicates(readyChanged)).
-		WithOptions(controllerOptions(o)).
-		Named("contactway").
+	return managedController(mgr, o, "contactway", &v1.ContactWay{}, func() client.ObjectList { return &v1.ContactWayList{} }).
+		Watches(&v1.WeComUser{}, waysOfMember, builder.WithPredicates(userIDChanged)).
 		Complete(r)
 }

@@ -8,7 +8,6 @@ import (
 
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
@@ -226,10 +225,6 @@ func setupCustomerTagGroups(mgr ctrl.Manager, o Options, connector *Connector, r
 		NewObject: func() *v1.CustomerTagGroup { return &v1.CustomerTagGroup{} },
 		External:  customerTagGroups{},
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.CustomerTagGroup{}, builder.WithPredicates(specOrBinding)).
-		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.CustomerTagGroupList{} }), builder.WithPredicates(readyChanged)).
-		WithOptions(controllerOptions(o)).
-		Named("customertaggroup").
+	return managedController(mgr, o, "customertaggroup", &v1.CustomerTagGroup{}, func() client.ObjectList { return &v1.CustomerTagGroupList{} }).
 		Complete(r)
 }

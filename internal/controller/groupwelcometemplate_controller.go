@@ -7,10 +7,7 @@ import (
 
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
@@ -169,24 +166,6 @@ func (t *groupWelcomeTemplateClient) Delete(ctx context.Context, obj *v1.GroupWe
 	return err
 }
 
-// bindingChanged passes updates that change the external-name or create-pending annotation:
-// what a person does to end a CreateIncomplete (bind the object to what the lost create
-// made, or allow a new create). Without it such an edit, which leaves the generation alone,
-// would wait for a reconcile that never comes.
-var bindingChanged = predicate.Funcs{
-	UpdateFunc: func(e event.UpdateEvent) bool {
-		for _, k := range []string{v1.AnnotationExternalName, v1.AnnotationCreatePending} {
-			if e.ObjectOld.GetAnnotations()[k] != e.ObjectNew.GetAnnotations()[k] {
-				return true
-			}
-		}
-		return false
-	},
-}
-
-// specOrBinding is the predicate of kinds without callbacks: spec changes and bindings.
-var specOrBinding = predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, bindingChanged)
-
 func setupGroupWelcomeTemplates(mgr ctrl.Manager, o Options, connector *Connector, recorder events.EventRecorder, _ *snapshots) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1.GroupWelcomeTemplate{}, indexConnection, func(obj client.Object) []string {
 		return []string{obj.(v1.Managed).GetConnectionName()}
@@ -199,10 +178,6 @@ func setupGroupWelcomeTemplates(mgr ctrl.Manager, o Options, connector *Connecto
 		NewObject: func() *v1.GroupWelcomeTemplate { return &v1.GroupWelcomeTemplate{} },
 		External:  groupWelcomeTemplates{},
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.GroupWelcomeTemplate{}, builder.WithPredicates(specOrBinding)).
-		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.GroupWelcomeTemplateList{} }), builder.WithPredicates(readyChanged)).
-		WithOptions(controllerOptions(o)).
-		Named("groupwelcometemplate").
+	return managedController(mgr, o, "groupwelcometemplate", &v1.GroupWelcomeTemplate{}, func() client.ObjectList { return &v1.GroupWelcomeTemplateList{} }).
 		Complete(r)
 }

@@ -15,10 +15,12 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -356,9 +358,61 @@ var refreshAdded = predicate.Funcs{
 	},
 }
 
-// specOrRefresh is the predicate of kinds that WeCom callbacks name: spec changes and
-// refresh requests.
-var specOrRefresh = predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, refreshAdded)
+// bindingChanged passes updates that change the external-name or create-pending annotation
+// of an object that waits for a person: stopped with CreateIncomplete, or NotInWeCom. Those
+// edits (bind the object to a WeCom object, or allow a new create) leave the generation
+// alone, and such an object is not requeued, so without this it would wait for a resync.
+// The skeleton's own writes of the same annotations, around every create, do not pass: a
+// create WeCom refused removes its pending mark, and waking the object for that would try
+// the create again at once, in a loop.
+var bindingChanged = predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		if !waitsForPerson(e.ObjectNew) {
+			return false
+		}
+		for _, k := range []string{v1.AnnotationExternalName, v1.AnnotationCreatePending} {
+			if e.ObjectOld.GetAnnotations()[k] != e.ObjectNew.GetAnnotations()[k] {
+				return true
+			}
+		}
+		return false
+	},
+}
+
+// waitsForPerson says whether obj's last reconcile stopped for something only a person can
+// do with its annotations.
+func waitsForPerson(obj client.Object) bool {
+	m, ok := obj.(v1.Managed)
+	if !ok {
+		return false
+	}
+	conds := m.GetResourceStatus().Conditions
+	if c := meta.FindStatusCondition(conds, v1.ConditionSynced); c != nil && c.Reason == v1.ReasonCreateIncomplete {
+		return true
+	}
+	c := meta.FindStatusCondition(conds, v1.ConditionReady)
+	return c != nil && c.Reason == v1.ReasonNotInWeCom
+}
+
+// managedChanges is the predicate of every managed kind's own objects: spec changes, a
+// person's binding (bindingChanged) and refresh requests (refreshAdded; only the kinds WeCom
+// callbacks name receive them).
+var managedChanges = predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, bindingChanged, refreshAdded)
+
+// managedController is the controller of one managed kind, named name: its objects (obj)
+// through managedChanges, and those of list's kind that use a WeComConnection whose
+// readiness changed. The kind adds watches of its own dependencies and completes it with its
+// ManagedReconciler.
+func managedController(mgr manager.Manager, o Options, name string, obj client.Object, list func() client.ObjectList) *builder.Builder {
+	return builder.ControllerManagedBy(mgr).
+		For(obj, builder.WithPredicates(managedChanges)).
+		Watches(&v1.WeComConnection{}, connectionDependants(mgr.GetClient(), list), builder.WithPredicates(readyChanged)).
+		WithOptions(controllerOptions(o)).
+		Named(name)
+}
 
 // refreshRequested says whether a WeCom callback asked for the object to be read from WeCom
 // itself (v1.AnnotationRefresh): Observe then reads it alone, not a shared list.

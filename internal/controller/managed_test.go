@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
@@ -250,6 +251,13 @@ func TestManagedReconcilerBranches(t *testing.T) {
 				ready: "False/WeComRejected", synced: "False/WeComRejected", events: []string{"Warning CreateFailed"}},
 		},
 		{
+			name: "a create that waits for something WeCom lacks: the pending mark goes, waits with a requeue",
+			obj:  department(withFinalizer),
+			ext:  fakeExternal{createErr: waitFor(v1.ReasonDependencyNotReady, "waiting for the member")},
+			want: want{calls: []string{"observe", "create"}, annotations: map[string]string{}, requeue: 10 * time.Second,
+				ready: "False/DependencyNotReady", synced: "False/DependencyNotReady"},
+		},
+		{
 			name: "a create whose reply was lost: the pending mark stays for the next Observe",
 			obj:  department(withFinalizer),
 			ext:  fakeExternal{createErr: ambiguousErr()},
@@ -286,6 +294,14 @@ func TestManagedReconcilerBranches(t *testing.T) {
 				updateErr: apiErr(wecom.ErrCodeDeptNameIllegal)},
 			want: want{calls: []string{"observe", "update"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
 				ready: "False/WeComRejected", synced: "False/WeComRejected", events: []string{"Warning UpdateFailed"}},
+		},
+		{
+			name: "an update that waits for something WeCom lacks: Ready False with the wait, not a refusal",
+			obj:  department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3")),
+			ext: fakeExternal{observes: []fakeObservation{{obs: Observation{Exists: true}, id: 3}},
+				updateErr: waitFor(v1.ReasonDependencyNotReady, "waiting for the member")},
+			want: want{calls: []string{"observe", "update"}, statusID: 3, annotations: map[string]string{v1.AnnotationExternalName: "3"},
+				requeue: 10 * time.Second, ready: "False/DependencyNotReady", synced: "False/DependencyNotReady"},
 		},
 		{
 			name: "upgrade: an id in status only gets its annotation, with no write to WeCom",
@@ -662,5 +678,48 @@ func checkCondition(t *testing.T, obj v1.Managed, typ, want string) {
 	}
 	if got := string(c.Status) + "/" + c.Reason; got != want {
 		t.Errorf("%s = %s (%s), want %s", typ, got, c.Message, want)
+	}
+}
+
+// TestManagedChanges: what wakes a managed object. A person's binding does, at once; the
+// skeleton's own writes of the same annotations around a create do not, or a refused create
+// would be tried again in a loop.
+func TestManagedChanges(t *testing.T) {
+	cond := func(typ, reason string) func(*v1.WeComDepartment) {
+		return func(d *v1.WeComDepartment) {
+			meta.SetStatusCondition(&d.Status.Conditions, metav1.Condition{Type: typ, Status: metav1.ConditionFalse, Reason: reason})
+		}
+	}
+	incomplete := cond(v1.ConditionSynced, v1.ReasonCreateIncomplete)
+	cases := []struct {
+		name     string
+		old, new *v1.WeComDepartment
+		want     bool
+	}{
+		{"spec changed", department(), department(func(d *v1.WeComDepartment) { d.Generation = 2 }), true},
+		{"status only", department(), department(withID(3)), false},
+		{"CreateIncomplete, a person sets the external name",
+			department(incomplete, withAnnotation(v1.AnnotationCreatePending, testPending)),
+			department(incomplete, withAnnotation(v1.AnnotationCreatePending, testPending), withAnnotation(v1.AnnotationExternalName, "9")), true},
+		{"CreateIncomplete, a person removes the pending mark",
+			department(incomplete, withAnnotation(v1.AnnotationCreatePending, testPending)), department(incomplete), true},
+		{"CreateIncomplete, another annotation", department(incomplete), department(incomplete, withAnnotation("note", "x")), false},
+		{"NotInWeCom, a person binds it",
+			department(cond(v1.ConditionReady, v1.ReasonNotInWeCom)),
+			department(cond(v1.ConditionReady, v1.ReasonNotInWeCom), withAnnotation(v1.AnnotationExternalName, "9")), true},
+		{"the skeleton marks a create pending", department(), department(withAnnotation(v1.AnnotationCreatePending, testPending)), false},
+		{"the skeleton removes the mark of a create WeCom refused",
+			department(cond(v1.ConditionReady, v1.ReasonWeComRejected), withAnnotation(v1.AnnotationCreatePending, testPending)),
+			department(cond(v1.ConditionReady, v1.ReasonWeComRejected)), false},
+		{"the skeleton records the external name of what it made",
+			department(withAnnotation(v1.AnnotationCreatePending, testPending)), department(withAnnotation(v1.AnnotationExternalName, "7")), false},
+		{"a WeCom callback asks for a refresh", department(), department(withAnnotation(v1.AnnotationRefresh, testPending)), true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := managedChanges.Update(event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.new}); got != tc.want {
+				t.Errorf("passes = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -427,13 +427,9 @@ func setupSchedules(mgr ctrl.Manager, o Options, connector *Connector, recorder 
 	}); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.Schedule{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+	return managedController(mgr, o, "schedule", &v1.Schedule{}, func() client.ObjectList { return &v1.ScheduleList{} }).
 		Watches(&v1.WeComCalendar{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return dependants(ctx, kube, &v1.ScheduleList{}, obj.GetNamespace(), indexScheduleCalendar, obj.GetName())
 		}), builder.WithPredicates(calendarIDChanged)).
-		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.ScheduleList{} }), builder.WithPredicates(readyChanged)).
-		WithOptions(controllerOptions(o)).
-		Named("schedule").
 		Complete(r)
 }

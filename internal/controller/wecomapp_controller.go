@@ -9,9 +9,7 @@ import (
 
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
@@ -260,10 +258,6 @@ func setupApps(mgr ctrl.Manager, o Options, connector *Connector, recorder event
 		NewObject: func() *v1.WeComApp { return &v1.WeComApp{} },
 		External:  apps{kube: kube},
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WeComApp{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.WeComAppList{} }), builder.WithPredicates(readyChanged)).
-		WithOptions(controllerOptions(o)).
-		Named("wecomapp").
+	return managedController(mgr, o, "wecomapp", &v1.WeComApp{}, func() client.ObjectList { return &v1.WeComAppList{} }).
 		Complete(r)
 }

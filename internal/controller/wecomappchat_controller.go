@@ -9,9 +9,7 @@ import (
 
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
@@ -171,10 +169,6 @@ func setupAppChats(mgr ctrl.Manager, o Options, connector *Connector, recorder e
 		NewObject: func() *v1.WeComAppChat { return &v1.WeComAppChat{} },
 		External:  appChats{},
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WeComAppChat{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.WeComAppChatList{} }), builder.WithPredicates(readyChanged)).
-		WithOptions(controllerOptions(o)).
-		Named("wecomappchat").
+	return managedController(mgr, o, "wecomappchat", &v1.WeComAppChat{}, func() client.ObjectList { return &v1.WeComAppChatList{} }).
 		Complete(r)
 }

@@ -3,18 +3,13 @@ package controller
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
@@ -210,23 +205,6 @@ func calendarIDOf(ctx context.Context, kube client.Client, namespace, name strin
 	return cal.Status.CalendarID, nil
 }
 
-// createIncompleteResolved passes the annotation changes a person makes to an object stopped
-// with CreateIncomplete (binding it with the external name, or removing the pending mark):
-// that object waits for nothing else, since a spec change does not resolve it.
-var createIncompleteResolved = predicate.Funcs{
-	CreateFunc:  func(event.CreateEvent) bool { return false },
-	DeleteFunc:  func(event.DeleteEvent) bool { return false },
-	GenericFunc: func(event.GenericEvent) bool { return false },
-	UpdateFunc: func(e event.UpdateEvent) bool {
-		m, ok := e.ObjectNew.(v1.Managed)
-		if !ok || reflect.DeepEqual(e.ObjectOld.GetAnnotations(), e.ObjectNew.GetAnnotations()) {
-			return false
-		}
-		c := meta.FindStatusCondition(m.GetResourceStatus().Conditions, v1.ConditionSynced)
-		return c != nil && c.Reason == v1.ReasonCreateIncomplete
-	},
-}
-
 func setupCalendars(mgr ctrl.Manager, o Options, connector *Connector, recorder events.EventRecorder, _ *snapshots) error {
 	kube := mgr.GetClient()
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1.WeComCalendar{}, indexConnection, func(obj client.Object) []string {
@@ -239,10 +217,6 @@ func setupCalendars(mgr ctrl.Manager, o Options, connector *Connector, recorder 
 		NewObject: func() *v1.WeComCalendar { return &v1.WeComCalendar{} },
 		External:  calendars{},
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WeComCalendar{}, builder.WithPredicates(predicate.Or(specOrRefresh, createIncompleteResolved))).
-		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.WeComCalendarList{} }), builder.WithPredicates(readyChanged)).
-		WithOptions(controllerOptions(o)).
-		Named("wecomcalendar").
+	return managedController(mgr, o, "wecomcalendar", &v1.WeComCalendar{}, func() client.ObjectList { return &v1.WeComCalendarList{} }).
 		Complete(r)
 }

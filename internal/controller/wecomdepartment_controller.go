@@ -463,13 +463,9 @@ func setupDepartments(mgr ctrl.Manager, o Options, connector *Connector, recorde
 	unblock := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		return heldDepartments(ctx, kube, obj)
 	})
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WeComDepartment{}, builder.WithPredicates(specOrRefresh)).
+	return managedController(mgr, o, "wecomdepartment", &v1.WeComDepartment{}, func() client.ObjectList { return &v1.WeComDepartmentList{} }).
 		Watches(&v1.WeComDepartment{}, children, builder.WithPredicates(idChanged)).
 		Watches(&v1.WeComDepartment{}, unblock, builder.WithPredicates(leftDepartment)).
 		Watches(&v1.WeComUser{}, unblock, builder.WithPredicates(leftDepartment)).
-		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.WeComDepartmentList{} }), builder.WithPredicates(readyChanged)).
-		WithOptions(controllerOptions(o)).
-		Named("wecomdepartment").
 		Complete(r)
 }

@@ -360,7 +360,8 @@ func (t *tagClient) Delete(ctx context.Context, obj *v1.WeComTag) error {
 	return err
 }
 
-// userIDChanged passes WeComUser updates whose WeCom userid changed: what tags wait for.
+// userIDChanged passes WeComUser updates whose WeCom userid changed: what tags and contact
+// ways wait for.
 var userIDChanged = predicate.Funcs{
 	CreateFunc: func(event.CreateEvent) bool { return false },
 	UpdateFunc: func(e event.UpdateEvent) bool {
@@ -412,13 +413,9 @@ func setupTags(mgr ctrl.Manager, o Options, connector *Connector, recorder event
 			return dependants(ctx, kube, &v1.WeComTagList{}, obj.GetNamespace(), index, obj.GetName())
 		})
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WeComTag{}, builder.WithPredicates(specOrRefresh)).
+	return managedController(mgr, o, "wecomtag", &v1.WeComTag{}, func() client.ObjectList { return &v1.WeComTagList{} }).
 		Watches(&v1.WeComUser{}, referrers(indexTagUser), builder.WithPredicates(userIDChanged)).
 		Watches(&v1.WeComDepartment{}, referrers(indexTagDepartment), builder.WithPredicates(idChanged)).
-		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.WeComTagList{} }), builder.WithPredicates(readyChanged)).
-		WithOptions(controllerOptions(o)).
-		Named("wecomtag").
 		Complete(r)
 }
 

@@ -501,11 +501,7 @@ func setupUsers(mgr ctrl.Manager, o Options, connector *Connector, recorder even
 	members := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		return dependants(ctx, kube, &v1.WeComUserList{}, obj.GetNamespace(), indexUserDepartment, obj.GetName())
 	})
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WeComUser{}, builder.WithPredicates(specOrRefresh)).
+	return managedController(mgr, o, "wecomuser", &v1.WeComUser{}, func() client.ObjectList { return &v1.WeComUserList{} }).
 		Watches(&v1.WeComDepartment{}, members, builder.WithPredicates(idChanged)).
-		Watches(&v1.WeComConnection{}, connectionDependants(kube, func() client.ObjectList { return &v1.WeComUserList{} }), builder.WithPredicates(readyChanged)).
-		WithOptions(controllerOptions(o)).
-		Named("wecomuser").
 		Complete(r)
 }

@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
@@ -22,25 +22,43 @@ import (
 // Assertions the envtest suites share, for Gomega's Eventually: each returns a func(Gomega)
 // that reads the object again and checks what a person would see.
 
-// Ready passes when obj is Ready and Synced for its current generation.
-func (e *Env) Ready(ctx context.Context, obj v1.Managed) func(Gomega) {
+// resourceStatus is the status every managed kind and WeComConnection share, or nil for an
+// object without one.
+func resourceStatus(obj client.Object) *v1.ResourceStatus {
+	switch o := obj.(type) {
+	case v1.Managed:
+		return o.GetResourceStatus()
+	case *v1.WeComConnection:
+		return &o.Status.ResourceStatus
+	}
+	return nil
+}
+
+// Ready passes when obj (a managed kind or a WeComConnection) is Ready and Synced for its
+// current generation.
+func (e *Env) Ready(obj client.Object) func(Gomega) {
 	return func(g Gomega) {
 		g.Expect(e.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
+		status := resourceStatus(obj)
+		g.Expect(status).NotTo(BeNil(), "%T has no conditions", obj)
 		for _, t := range []string{v1.ConditionReady, v1.ConditionSynced} {
-			c := meta.FindStatusCondition(obj.GetResourceStatus().Conditions, t)
+			c := meta.FindStatusCondition(status.Conditions, t)
 			g.Expect(c).NotTo(BeNil(), "%s has no %s condition", obj.GetName(), t)
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), "%s %s: %s %s", obj.GetName(), t, c.Reason, c.Message)
 			g.Expect(c.ObservedGeneration).To(Equal(obj.GetGeneration()))
 		}
+		g.Expect(status.ObservedGeneration).To(Equal(obj.GetGeneration()))
 	}
 }
 
 // HasCondition passes when obj's condition typ has status and reason, and its message
 // contains every one of parts.
-func (e *Env) HasCondition(ctx context.Context, obj v1.Managed, typ string, status metav1.ConditionStatus, reason string, parts ...string) func(Gomega) {
+func (e *Env) HasCondition(obj client.Object, typ string, status metav1.ConditionStatus, reason string, parts ...string) func(Gomega) {
 	return func(g Gomega) {
 		g.Expect(e.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
-		c := meta.FindStatusCondition(obj.GetResourceStatus().Conditions, typ)
+		rs := resourceStatus(obj)
+		g.Expect(rs).NotTo(BeNil(), "%T has no conditions", obj)
+		c := meta.FindStatusCondition(rs.Conditions, typ)
 		g.Expect(c).NotTo(BeNil(), "%s has no %s condition", obj.GetName(), typ)
 		g.Expect(c.Status).To(Equal(status), "%s %s: %s %s", obj.GetName(), typ, c.Reason, c.Message)
 		g.Expect(c.Reason).To(Equal(reason), c.Message)
@@ -50,17 +68,33 @@ func (e *Env) HasCondition(ctx context.Context, obj v1.Managed, typ string, stat
 	}
 }
 
-// HasEvent passes when obj (of kind) has an event of type typ and reason whose notes contain
-// every one of parts.
-func (e *Env) HasEvent(ctx context.Context, obj client.Object, kind, typ, reason string, parts ...string) func(Gomega) {
+// eventsAbout lists the events about obj (by name and kind).
+func (e *Env) eventsAbout(obj client.Object) ([]eventsv1.Event, error) {
+	gvk, err := apiutil.GVKForObject(obj, e.Scheme)
+	if err != nil {
+		return nil, err
+	}
+	list := &eventsv1.EventList{}
+	if err := e.Client.List(ctx, list, client.InNamespace(obj.GetNamespace())); err != nil {
+		return nil, err
+	}
+	var out []eventsv1.Event
+	for _, ev := range list.Items {
+		if ev.Regarding.Name == obj.GetName() && ev.Regarding.Kind == gvk.Kind {
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
+
+// HasEvent passes when obj has an event of type typ and reason whose notes contain every one
+// of parts.
+func (e *Env) HasEvent(obj client.Object, typ, reason string, parts ...string) func(Gomega) {
 	return func(g Gomega) {
-		list := &eventsv1.EventList{}
-		g.Expect(e.Client.List(ctx, list, client.InNamespace(obj.GetNamespace()))).To(Succeed())
+		evs, err := e.eventsAbout(obj)
+		g.Expect(err).NotTo(HaveOccurred())
 		var notes, seen []string
-		for _, ev := range list.Items {
-			if ev.Regarding.Name != obj.GetName() || ev.Regarding.Kind != kind {
-				continue
-			}
+		for _, ev := range evs {
 			seen = append(seen, ev.Reason)
 			if ev.Type == typ && ev.Reason == reason {
 				notes = append(notes, ev.Note)
@@ -73,8 +107,26 @@ func (e *Env) HasEvent(ctx context.Context, obj client.Object, kind, typ, reason
 	}
 }
 
-// Gone passes when obj no longer exists.
-func (e *Env) Gone(ctx context.Context, obj client.Object) func(Gomega) {
+// Events returns, for Eventually, the events about obj with reason (none when the list
+// fails).
+func (e *Env) Events(obj client.Object, reason string) func() []eventsv1.Event {
+	return func() []eventsv1.Event {
+		evs, err := e.eventsAbout(obj)
+		if err != nil {
+			return nil
+		}
+		var out []eventsv1.Event
+		for _, ev := range evs {
+			if ev.Reason == reason {
+				out = append(out, ev)
+			}
+		}
+		return out
+	}
+}
+
+// Gone passes when obj no longer exists (its finalizer was dropped).
+func (e *Env) Gone(obj client.Object) func(Gomega) {
 	return func(g Gomega) {
 		err := e.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%s still exists", obj.GetName())
@@ -102,6 +154,26 @@ func (e *Env) CallsSince(mark int64, endpoints ...string) []wecomsim.Call {
 		}
 	}
 	return out
+}
+
+// CallsWith returns the calls to endpoint whose body or a query value mentions s.
+func (e *Env) CallsWith(endpoint, s string) []wecomsim.Call {
+	var out []wecomsim.Call
+	for _, c := range e.Sim.CallsTo(endpoint) {
+		if strings.Contains(c.Body, s) || queryHas(c, s) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func queryHas(c wecomsim.Call, s string) bool {
+	for _, v := range c.Query {
+		if strings.Contains(v, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // CountByEndpoint summarises calls as endpoint → count, for readable failures.

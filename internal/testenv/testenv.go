@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,6 +60,9 @@ type Env struct {
 	opts   controller.Options
 	cancel context.CancelFunc
 	done   chan struct{}
+	// onCall, when set, sees every call the simulator logs (LoseReplies).
+	onCall   atomic.Pointer[func(wecomsim.Call)]
+	stopOnce sync.Once
 	handClients
 }
 
@@ -95,7 +99,17 @@ func Start(opts Options) (*Env, error) {
 		return nil, err
 	}
 	_, creds := wecomsim.DemoSeed()
-	e := &Env{Config: cfg, Client: k, Scheme: scheme, Sim: wecomsim.Start(opts.Sim), Creds: creds, env: te}
+	e := &Env{Config: cfg, Client: k, Scheme: scheme, Creds: creds, env: te}
+	suiteHook := opts.Sim.OnCall
+	opts.Sim.OnCall = func(c wecomsim.Call) {
+		if suiteHook != nil {
+			suiteHook(c)
+		}
+		if f := e.onCall.Load(); f != nil {
+			(*f)(c)
+		}
+	}
+	e.Sim = wecomsim.Start(opts.Sim)
 	if opts.NoManager {
 		return e, nil
 	}
@@ -184,15 +198,17 @@ func logWriter() *os.File {
 	return f
 }
 
-// Stop stops the manager, the simulator and the API server.
+// Stop stops the manager, the simulator and the API server; once, however often it is called.
 func (e *Env) Stop() {
-	e.StopManager()
-	if e.Sim != nil {
-		e.Sim.Close()
-	}
-	if e.env != nil {
-		_ = e.env.Stop()
-	}
+	e.stopOnce.Do(func() {
+		e.StopManager()
+		if e.Sim != nil {
+			e.Sim.Close()
+		}
+		if e.env != nil {
+			_ = e.env.Stop()
+		}
+	})
 }
 
 var skipNameValidation = true

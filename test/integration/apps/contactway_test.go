@@ -2,6 +2,7 @@ package apps
 
 import (
 	"fmt"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -10,6 +11,7 @@ import (
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/controller"
+	"github.com/wecom-dev/wecom-operator/internal/testenv"
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
 	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
 )
@@ -57,13 +59,13 @@ var _ = Describe("ContactWay", func() {
 	It("creates a QR code way with config_id and qr_code in status, updates each field, and deletes it", func() {
 		way := newWay(ns, "qr", v1.ContactWaySpec{Type: v1.ContactWaySingle, Scene: v1.ContactWayQRCode,
 			Remark: "Website", Users: []string{"lisi"}})
-		start := lastSeq()
-		create(way)
-		Eventually(ready(way), timeout).Should(Succeed())
+		start := env.Mark()
+		env.Create(way)
+		Eventually(env.Ready(way), timeout).Should(Succeed())
 		st := way.Status
-		Expect(callsAfter(start, "externalcontact/add_contact_way")).To(HaveLen(1))
-		Expect(callsAfter(start, "externalcontact/get_contact_way")).To(BeEmpty())
-		Expect(callsAfter(start, "externalcontact/list_contact_way")).To(BeEmpty())
+		Expect(env.CallsSince(start, "externalcontact/add_contact_way")).To(HaveLen(1))
+		Expect(env.CallsSince(start, "externalcontact/get_contact_way")).To(BeEmpty())
+		Expect(env.CallsSince(start, "externalcontact/list_contact_way")).To(BeEmpty())
 		report("WeCom calls to create a contact way", 1)
 		Expect(st.ConfigID).NotTo(BeEmpty())
 		Expect(st.QRCode).To(HavePrefix("https://"))
@@ -76,7 +78,7 @@ var _ = Describe("ContactWay", func() {
 			g.Expect(w.Remark).To(Equal("Website"))
 			g.Expect(w.SkipVerify).To(BeTrue())
 		})(Default)
-		Expect(bodies(callsWith("externalcontact/add_contact_way", st.State))).To(HaveExactElements(MatchJSON(fmt.Sprintf(
+		Expect(bodies(env.CallsWith("externalcontact/add_contact_way", st.State))).To(HaveExactElements(MatchJSON(fmt.Sprintf(
 			`{"type":1,"scene":2,"remark":"Website","skip_verify":true,"state":%q,"user":["lisi"]}`, st.State))))
 
 		steps := []struct {
@@ -97,13 +99,13 @@ var _ = Describe("ContactWay", func() {
 		}
 		for _, step := range steps {
 			By("changing " + step.what)
-			before := len(callsWith("externalcontact/update_contact_way", st.ConfigID))
-			change(way, func(w *v1.ContactWay) { step.mutate(&w.Spec) })
-			Eventually(ready(way), timeout).Should(Succeed())
+			before := len(env.CallsWith("externalcontact/update_contact_way", st.ConfigID))
+			testenv.Change(env, way, func(w *v1.ContactWay) { step.mutate(&w.Spec) })
+			Eventually(env.Ready(way), timeout).Should(Succeed())
 			Eventually(wayIs(st.ConfigID, step.check), timeout).Should(Succeed())
-			Expect(callsWith("externalcontact/update_contact_way", st.ConfigID)).To(HaveLen(before+1), step.what)
+			Expect(env.CallsWith("externalcontact/update_contact_way", st.ConfigID)).To(HaveLen(before+1), step.what)
 		}
-		last := callsWith("externalcontact/update_contact_way", st.ConfigID)
+		last := env.CallsWith("externalcontact/update_contact_way", st.ConfigID)
 		Expect(last[len(last)-1].Body).To(MatchJSON(fmt.Sprintf(
 			`{"config_id":%q,"remark":"Trade fair","skip_verify":false,"state":"fair-2026","user":["zhangsan"],"is_exclusive":true}`, st.ConfigID)),
 			"every managed field is sent")
@@ -111,37 +113,37 @@ var _ = Describe("ContactWay", func() {
 		Expect(way.Status.ConfigID).To(Equal(st.ConfigID))
 
 		By("making no writes while nothing changes")
-		quiet := lastSeq()
+		quiet := env.Mark()
 		steadyWrites(2*drift, st.ConfigID, "externalcontact/update_contact_way", "externalcontact/del_contact_way")
 		report("get_contact_way per way over two drift intervals (deep interval = drift interval in tests)",
-			len(after(quiet, callsWith("externalcontact/get_contact_way", st.ConfigID))))
-		report("list_contact_way per connection over two drift intervals", len(callsAfter(quiet, "externalcontact/list_contact_way")))
+			len(after(quiet, env.CallsWith("externalcontact/get_contact_way", st.ConfigID))))
+		report("list_contact_way per connection over two drift intervals", len(env.CallsSince(quiet, "externalcontact/list_contact_way")))
 
 		By("deleting it from WeCom")
-		start = lastSeq()
-		deleteAndWait(way)
-		report("WeCom calls to delete a contact way", len(callsAfter(start, "externalcontact/del_contact_way"))+
-			len(callsAfter(start, "externalcontact/get_contact_way")))
+		start = env.Mark()
+		env.DeleteAndWait(way)
+		report("WeCom calls to delete a contact way", len(env.CallsSince(start, "externalcontact/del_contact_way"))+
+			len(env.CallsSince(start, "externalcontact/get_contact_way")))
 		_, ok := simWay(st.ConfigID)
 		Expect(ok).To(BeFalse())
-		Expect(bodies(callsWith("externalcontact/del_contact_way", st.ConfigID))).To(HaveExactElements(
+		Expect(bodies(env.CallsWith("externalcontact/del_contact_way", st.ConfigID))).To(HaveExactElements(
 			MatchJSON(fmt.Sprintf(`{"config_id":%q}`, st.ConfigID))))
 	})
 
 	It("updates a mini-program way shared by members and departments", func() {
 		way := newWay(ns, "button", v1.ContactWaySpec{Type: v1.ContactWayMulti, Scene: v1.ContactWayMiniProgram,
 			Style: ptr.To[int32](1), Users: []string{"lisi"}, Parties: []int64{3}})
-		create(way)
-		Eventually(ready(way), timeout).Should(Succeed())
+		env.Create(way)
+		Eventually(env.Ready(way), timeout).Should(Succeed())
 		id := way.Status.ConfigID
 		Expect(way.Status.QRCode).To(BeEmpty(), "mini-program ways have no QR code")
-		Expect(bodies(callsWith("externalcontact/add_contact_way", way.Status.State))).To(HaveExactElements(MatchJSON(fmt.Sprintf(
+		Expect(bodies(env.CallsWith("externalcontact/add_contact_way", way.Status.State))).To(HaveExactElements(MatchJSON(fmt.Sprintf(
 			`{"type":2,"scene":1,"style":1,"skip_verify":true,"state":%q,"user":["lisi"],"party":[3]}`, way.Status.State))))
 
-		change(way, func(w *v1.ContactWay) {
+		testenv.Change(env, way, func(w *v1.ContactWay) {
 			w.Spec.Style, w.Spec.Users, w.Spec.Parties = ptr.To[int32](2), []string{"zhangsan", "zhaoliu"}, []int64{4}
 		})
-		Eventually(ready(way), timeout).Should(Succeed())
+		Eventually(env.Ready(way), timeout).Should(Succeed())
 		Eventually(wayIs(id, func(g Gomega, w wecomsim.ContactWay) {
 			g.Expect(w.Style).To(Equal(2))
 			g.Expect(w.Users).To(ConsistOf("zhangsan", "zhaoliu"))
@@ -149,30 +151,30 @@ var _ = Describe("ContactWay", func() {
 		}), timeout).Should(Succeed())
 
 		By("clearing the users, leaving a department")
-		change(way, func(w *v1.ContactWay) { w.Spec.Users = nil })
-		Eventually(ready(way), timeout).Should(Succeed())
+		testenv.Change(env, way, func(w *v1.ContactWay) { w.Spec.Users = nil })
+		Eventually(env.Ready(way), timeout).Should(Succeed())
 		Eventually(wayIs(id, func(g Gomega, w wecomsim.ContactWay) { g.Expect(w.Users).To(BeEmpty()) }), timeout).Should(Succeed())
-		deleteAndWait(way)
+		env.DeleteAndWait(way)
 	})
 
 	It("leaves the way in WeCom with deletionPolicy Orphan", func() {
 		way := newWay(ns, "keep", v1.ContactWaySpec{Type: v1.ContactWaySingle, Scene: v1.ContactWayQRCode, Users: []string{"wangwu"}})
 		way.Spec.DeletionPolicy = v1.DeletionOrphan
-		create(way)
-		Eventually(ready(way), timeout).Should(Succeed())
+		env.Create(way)
+		Eventually(env.Ready(way), timeout).Should(Succeed())
 		id := way.Status.ConfigID
-		deleteAndWait(way)
+		env.DeleteAndWait(way)
 		_, ok := simWay(id)
 		Expect(ok).To(BeTrue())
-		Expect(callsWith("externalcontact/del_contact_way", id)).To(BeEmpty())
-		Eventually(events(way, controller.EventOrphaned), timeout).ShouldNot(BeEmpty())
+		Expect(env.CallsWith("externalcontact/del_contact_way", id)).To(BeEmpty())
+		Eventually(env.Events(way, controller.EventOrphaned), timeout).ShouldNot(BeEmpty())
 	})
 
 	It("puts back a way changed or deleted in WeCom by hand", func() {
 		way := newWay(ns, "drift", v1.ContactWaySpec{Type: v1.ContactWaySingle, Scene: v1.ContactWayQRCode,
 			Remark: "Drift", Users: []string{"lisi"}})
-		create(way)
-		Eventually(ready(way), timeout).Should(Succeed())
+		env.Create(way)
+		Eventually(env.Ready(way), timeout).Should(Succeed())
 		id := way.Status.ConfigID
 
 		By("repairing fields")
@@ -191,71 +193,121 @@ var _ = Describe("ContactWay", func() {
 			g.Expect(way.Status.ConfigID).NotTo(BeEmpty())
 			g.Expect(way.Status.ConfigID).NotTo(Equal(id))
 		}, timeout).Should(Succeed())
-		Eventually(ready(way), timeout).Should(Succeed())
+		Eventually(env.Ready(way), timeout).Should(Succeed())
 		w, ok := simWay(way.Status.ConfigID)
 		Expect(ok).To(BeTrue())
 		Expect(w.QRCode).To(Equal(way.Status.QRCode))
 		Expect(simWays(way.Status.State)).To(HaveLen(1))
-		deleteAndWait(way)
+		env.DeleteAndWait(way)
+	})
+
+	It("waits for a member that is not in WeCom yet (60111), and makes the way once a WeComUser made the member", func() {
+		userID := "later-" + ns
+		way := newWay(ns, "later", v1.ContactWaySpec{Type: v1.ContactWaySingle, Scene: v1.ContactWayQRCode, Users: []string{userID}})
+		env.Create(way)
+		Eventually(notSynced(way, v1.ReasonDependencyNotReady, "errcode 60111", "spec.users"), timeout).Should(Succeed())
+		Expect(condition(way, v1.ConditionReady).Reason).To(Equal(v1.ReasonDependencyNotReady))
+		Expect(simWays(way.Status.State)).To(BeEmpty())
+
+		By("the member's WeComUser, applied after the way")
+		u := &v1.WeComUser{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "later"}}
+		u.Spec.ConnectionRef = connRef(testenv.ContactsConnection)
+		u.Spec.UserID, u.Spec.Name, u.Spec.Email = userID, "Later", userID+"@example.com"
+		u.Spec.ToInvite = ptr.To(false)
+		u.Spec.Departments = []v1.UserDepartment{{ID: ptr.To(int64(1))}}
+		env.Create(u)
+		Eventually(env.Ready(u), timeout).Should(Succeed())
+		// The member's userid wakes the way: well before the 10s requeue of a wait.
+		Eventually(env.Ready(way), 5*time.Second).Should(Succeed())
+		adds := env.CallsWith("externalcontact/add_contact_way", way.Status.State)
+		Expect(testenv.Succeeded(adds)).To(HaveLen(1), "one way made: %v", testenv.CountByEndpoint(adds))
+		for _, a := range adds[:len(adds)-1] {
+			Expect(a.ErrCode).To(Equal(60111))
+		}
+		Expect(simWays(way.Status.State)).To(HaveLen(1))
+		Expect(condition(way, v1.ConditionReady).Reason).To(Equal(v1.ReasonAvailable))
+		env.DeleteAndWait(way)
+		env.DeleteAndWait(u)
 	})
 
 	It("reports WeCom's refusals as WeComRejected with the errcode and leaves nothing behind", func() {
-		ghost := newWay(ns, "ghost", v1.ContactWaySpec{Type: v1.ContactWaySingle, Scene: v1.ContactWayQRCode, Users: []string{"ghost"}})
-		create(ghost)
-		Eventually(notSynced(ghost, v1.ReasonWeComRejected, "errcode 60111"), timeout).Should(Succeed())
-		Expect(condition(ghost, v1.ConditionReady).Status).To(Equal(metav1.ConditionFalse))
-
 		newbie := newWay(ns, "newbie", v1.ContactWaySpec{Type: v1.ContactWaySingle, Scene: v1.ContactWayQRCode, Users: []string{"newbie"}})
-		create(newbie)
+		env.Create(newbie)
 		Eventually(notSynced(newbie, v1.ReasonWeComRejected, "errcode 41054", "not activated"), timeout).Should(Succeed())
 		Expect(newbie.Status.PendingCreateTime).To(BeNil(), "a refused create made nothing to look for")
 		Expect(simWays(newbie.Status.State)).To(BeEmpty())
 
 		By("working once the member has logged in")
 		Expect(env.Sim.SetUserActive("newbie", true)).To(Succeed())
-		change(newbie, func(w *v1.ContactWay) { w.Spec.Remark = "activated" })
-		Eventually(ready(newbie), timeout).Should(Succeed())
+		testenv.Change(env, newbie, func(w *v1.ContactWay) { w.Spec.Remark = "activated" })
+		Eventually(env.Ready(newbie), timeout).Should(Succeed())
 		Expect(simWays(newbie.Status.State)).To(HaveLen(1))
-		deleteAndWait(ghost)
-		deleteAndWait(newbie)
+		env.DeleteAndWait(newbie)
 	})
 
 	It("leaves exactly one way when the reply of a create was lost", func() {
-		start := lastSeq()
-		loseReplies("externalcontact/add_contact_way", 1)
+		start := env.Mark()
+		env.LoseReplies("externalcontact/add_contact_way", 1)
 		way := newWay(ns, "lost-once", v1.ContactWaySpec{Type: v1.ContactWaySingle, Scene: v1.ContactWayQRCode,
 			Remark: "Lost once", Users: []string{"zhangsan"}})
-		create(way)
-		Eventually(ready(way), timeout).Should(Succeed())
+		env.Create(way)
+		Eventually(env.Ready(way), timeout).Should(Succeed())
 		Eventually(func() []wecomsim.ContactWay { return simWays(way.Status.State) }, timeout).Should(HaveLen(1))
 		Expect(simWays(way.Status.State)[0].ConfigID).To(Equal(way.Status.ConfigID))
 		Expect(way.Status.QRCode).To(Equal(simWays(way.Status.State)[0].QRCode))
-		adds := callsWith("externalcontact/add_contact_way", way.Status.State)
+		adds := env.CallsWith("externalcontact/add_contact_way", way.Status.State)
 		Expect(adds).To(HaveLen(1), "the client does not repeat a create WeCom cannot deduplicate")
 		Expect(adds[0].Fault).To(Equal("lost_reply"))
-		Expect(callsAfter(start, "externalcontact/del_contact_way")).To(BeEmpty(), "nothing to clean up")
-		Eventually(events(way, controller.EventRecovered), timeout).ShouldNot(BeEmpty(), "the way the lost reply made is found by its state and adopted")
+		Expect(env.CallsSince(start, "externalcontact/del_contact_way")).To(BeEmpty(), "nothing to clean up")
+		Eventually(env.Events(way, controller.EventRecovered), timeout).ShouldNot(BeEmpty(), "the way the lost reply made is found by its state and adopted")
 		Eventually(func(g Gomega) {
 			get(way)
 			g.Expect(way.Annotations).NotTo(HaveKey(v1.AnnotationCreatePending))
 			g.Expect(way.Annotations).To(HaveKeyWithValue(v1.AnnotationExternalName, way.Status.ConfigID))
 		}, timeout).Should(Succeed())
-		deleteAndWait(way)
+		env.DeleteAndWait(way)
 		Expect(simWays(way.Status.State)).To(BeEmpty())
 	})
 
+	It("stops with CreateIncomplete when a temporary way's create reply was lost, and acts at once on a person's binding", func() {
+		env.LoseReplies("externalcontact/add_contact_way", 1)
+		way := newWay(ns, "lost-temp", v1.ContactWaySpec{Type: v1.ContactWaySingle, Scene: v1.ContactWayQRCode,
+			Remark: "Temp lost " + ns, Users: []string{"zhangsan"}, Temporary: &v1.ContactWayTemporary{}})
+		env.Create(way)
+		Eventually(notSynced(way, v1.ReasonCreateIncomplete, "temporary", v1.AnnotationExternalName), timeout).Should(Succeed())
+		Eventually(env.Events(way, controller.EventCreateIncomplete), timeout).ShouldNot(BeEmpty())
+		var made []string
+		for _, w := range env.Sim.State().ContactWays {
+			if w.Remark == "Temp lost "+ns {
+				made = append(made, w.ConfigID)
+			}
+		}
+		Expect(made).To(HaveLen(1), "the lost create made one way")
+		Expect(env.CallsWith("externalcontact/add_contact_way", "Temp lost "+ns)).To(HaveLen(1))
+
+		By("a person binds the object to that way: the annotation alone wakes it, well before any requeue")
+		testenv.Change(env, way, func(w *v1.ContactWay) { w.Annotations[v1.AnnotationExternalName] = made[0] })
+		// CreateIncomplete is terminal (no requeue) and the cache never resyncs in a test, so
+		// only a watch on the annotation can make it Ready; drift bounds how long that may take.
+		Eventually(env.Ready(way), drift).Should(Succeed())
+		Expect(way.Status.ConfigID).To(Equal(made[0]))
+		Expect(way.Annotations).NotTo(HaveKey(v1.AnnotationCreatePending))
+		Expect(env.CallsWith("externalcontact/add_contact_way", "Temp lost "+ns)).To(HaveLen(1), "nothing created twice")
+		env.DeleteAndWait(way)
+	})
+
 	It("leaves exactly one way when every reply of a create was lost", func() {
-		start := lastSeq()
+		start := env.Mark()
 		env.Sim.SetFaults(wecomsim.Faults{Endpoints: []string{"externalcontact/add_contact_way"}, LostReplyRate: 1})
 		DeferCleanup(env.Sim.ClearFaults)
 		way := newWay(ns, "lost-all", v1.ContactWaySpec{Type: v1.ContactWaySingle, Scene: v1.ContactWayQRCode,
 			Remark: "Lost", Users: []string{"lisi"}})
-		create(way)
-		Eventually(ready(way), timeout).Should(Succeed())
+		env.Create(way)
+		Eventually(env.Ready(way), timeout).Should(Succeed())
 		env.Sim.ClearFaults()
 
 		state := way.Status.State
-		adds := callsAfter(start, "externalcontact/add_contact_way")
+		adds := env.CallsSince(start, "externalcontact/add_contact_way")
 		report("add_contact_way attempts when every reply is lost", len(adds))
 		Expect(adds).To(HaveLen(1), "one create: the next reconcile finds the way by its state instead of creating again")
 		for _, a := range adds {
@@ -266,11 +318,11 @@ var _ = Describe("ContactWay", func() {
 		Expect(ways[0].ConfigID).To(Equal(way.Status.ConfigID))
 		Expect(way.Status.QRCode).To(Equal(ways[0].QRCode))
 		Expect(way.Status.PendingCreateTime).To(BeNil())
-		Expect(callsAfter(start, "externalcontact/del_contact_way")).To(BeEmpty())
-		Eventually(events(way, controller.EventRecovered), timeout).ShouldNot(BeEmpty())
+		Expect(env.CallsSince(start, "externalcontact/del_contact_way")).To(BeEmpty())
+		Eventually(env.Events(way, controller.EventRecovered), timeout).ShouldNot(BeEmpty())
 
 		By("steady afterwards: no further creates")
 		steadyWrites(drift, state, "externalcontact/add_contact_way")
-		deleteAndWait(way)
+		env.DeleteAndWait(way)
 	})
 })

@@ -68,13 +68,13 @@ var _ = Describe("Schedule", func() {
 			Reminders: &v1.ScheduleReminders{Before: []v1.RemindBefore{"15m", "1h"}, Timezone: ptr.To[int32](8)},
 			Repeat:    &v1.ScheduleRepeat{Type: v1.RepeatWeekly, Until: &until, Interval: ptr.To[int32](2), DaysOfWeek: []int32{1, 3}},
 		})
-		start0 := lastSeq()
-		create(sched)
-		Eventually(ready(sched), timeout).Should(Succeed())
+		start0 := env.Mark()
+		env.Create(sched)
+		Eventually(env.Ready(sched), timeout).Should(Succeed())
 		id := sched.Status.ScheduleID
 		Expect(id).NotTo(BeEmpty())
-		Expect(callsAfter(start0, "oa/schedule/add")).To(HaveLen(1))
-		Expect(callsAfter(start0, "oa/schedule/get")).To(BeEmpty())
+		Expect(env.CallsSince(start0, "oa/schedule/add")).To(HaveLen(1))
+		Expect(env.CallsSince(start0, "oa/schedule/get")).To(BeEmpty())
 		report("WeCom calls to create a schedule", 1)
 
 		By("putting it in the calendar the connection created for Schedules without calendarID")
@@ -83,10 +83,10 @@ var _ = Describe("Schedule", func() {
 		cal := conn.Status.CalendarID
 		Expect(cal).NotTo(BeEmpty())
 		Expect(conn.Annotations).To(HaveKeyWithValue(controller.AnnotationCalendarID, cal))
-		Expect(callsAfter(start0, "oa/calendar/add")).To(HaveLen(1))
+		Expect(env.CallsSince(start0, "oa/calendar/add")).To(HaveLen(1))
 
 		By("sending WeCom exactly the mapped fields")
-		Expect(bodies(callsWith("oa/schedule/add", "Weekly review"))).To(HaveExactElements(MatchJSON(fmt.Sprintf(`{"schedule":{"cal_id":%q,
+		Expect(bodies(env.CallsWith("oa/schedule/add", "Weekly review"))).To(HaveExactElements(MatchJSON(fmt.Sprintf(`{"schedule":{"cal_id":%q,
 			"admins":["zhangsan"],
 			"attendees":[{"userid":"zhangsan"},{"userid":"lisi"},{"userid":"wangwu"}],
 			"summary":"Weekly review","description":"Incidents and follow-ups","location":"10F",
@@ -171,11 +171,11 @@ var _ = Describe("Schedule", func() {
 		}
 		for _, step := range steps {
 			By("changing " + step.what)
-			before := len(callsWith("oa/schedule/update", id))
-			change(sched, func(s *v1.Schedule) { step.mutate(&s.Spec) })
-			Eventually(ready(sched), timeout).Should(Succeed())
+			before := len(env.CallsWith("oa/schedule/update", id))
+			testenv.Change(env, sched, func(s *v1.Schedule) { step.mutate(&s.Spec) })
+			Eventually(env.Ready(sched), timeout).Should(Succeed())
 			Eventually(scheduleIs(id, step.check), timeout).Should(Succeed())
-			updates := callsWith("oa/schedule/update", id)
+			updates := env.CallsWith("oa/schedule/update", id)
 			Expect(updates).To(HaveLen(before+1), step.what)
 			// WeCom's update overwrites: every call carries the whole schedule.
 			var body struct {
@@ -199,11 +199,11 @@ var _ = Describe("Schedule", func() {
 		steadyWrites(2*drift, id, "oa/schedule/update", "oa/schedule/add", "oa/schedule/del")
 
 		By("cancelling it in WeCom on delete")
-		beforeDelete := lastSeq()
-		deleteAndWait(sched)
-		report("WeCom calls to delete a schedule", len(callsAfter(beforeDelete, "oa/schedule/del"))+
-			len(callsAfter(beforeDelete, "oa/schedule/get")))
-		Expect(bodies(callsWith("oa/schedule/del", id))).To(HaveExactElements(MatchJSON(fmt.Sprintf(`{"schedule_id":%q}`, id))))
+		beforeDelete := env.Mark()
+		env.DeleteAndWait(sched)
+		report("WeCom calls to delete a schedule", len(env.CallsSince(beforeDelete, "oa/schedule/del"))+
+			len(env.CallsSince(beforeDelete, "oa/schedule/get")))
+		Expect(bodies(env.CallsWith("oa/schedule/del", id))).To(HaveExactElements(MatchJSON(fmt.Sprintf(`{"schedule_id":%q}`, id))))
 		scheduleIs(id, func(g Gomega, s wecomsim.Schedule) { g.Expect(s.Status).To(Equal(1)) })(Default)
 	})
 
@@ -212,20 +212,20 @@ var _ = Describe("Schedule", func() {
 		Expect(err).NotTo(HaveOccurred())
 		sched := newSchedule(ns, "in-cal", v1.ScheduleSpec{CalendarID: cal.CalID, Summary: "Planning",
 			Start: at(2030, 3, 1, 9, 0), End: at(2030, 3, 1, 10, 0), Attendees: []string{"lisi"}})
-		create(sched)
-		Eventually(ready(sched), timeout).Should(Succeed())
+		env.Create(sched)
+		Eventually(env.Ready(sched), timeout).Should(Succeed())
 		Expect(sched.Status.CalendarID).To(Equal(cal.CalID))
 		scheduleIs(sched.Status.ScheduleID, func(g Gomega, s wecomsim.Schedule) { g.Expect(s.CalID).To(Equal(cal.CalID)) })(Default)
-		Expect(callsWith("oa/schedule/add", "Planning")[0].Body).To(ContainSubstring(fmt.Sprintf(`"cal_id":%q`, cal.CalID)))
-		deleteAndWait(sched)
+		Expect(env.CallsWith("oa/schedule/add", "Planning")[0].Body).To(ContainSubstring(fmt.Sprintf(`"cal_id":%q`, cal.CalID)))
+		env.DeleteAndWait(sched)
 	})
 
 	It("puts back a hand edit, and makes a schedule cancelled in WeCom again", func() {
 		sched := newSchedule(ns, "drift", v1.ScheduleSpec{Summary: "Standup", Location: "Room 1",
 			Start: at(2030, 4, 1, 9, 30), End: at(2030, 4, 1, 9, 45), Attendees: []string{"lisi", "wangwu"},
 			Repeat: &v1.ScheduleRepeat{Type: v1.RepeatWorkdays}})
-		create(sched)
-		Eventually(ready(sched), timeout).Should(Succeed())
+		env.Create(sched)
+		Eventually(env.Ready(sched), timeout).Should(Succeed())
 		id := sched.Status.ScheduleID
 
 		By("repairing a hand edit")
@@ -250,23 +250,23 @@ var _ = Describe("Schedule", func() {
 			g.Expect(sched.Status.ScheduleID).NotTo(BeEmpty())
 			g.Expect(sched.Status.ScheduleID).NotTo(Equal(id))
 		}, timeout).Should(Succeed())
-		Eventually(ready(sched), timeout).Should(Succeed())
+		Eventually(env.Ready(sched), timeout).Should(Succeed())
 		scheduleIs(sched.Status.ScheduleID, func(g Gomega, s wecomsim.Schedule) {
 			g.Expect(s.Status).To(BeZero())
 			g.Expect(s.Summary).To(Equal("Standup"))
 		})(Default)
 		scheduleIs(id, func(g Gomega, s wecomsim.Schedule) { g.Expect(s.Status).To(Equal(1)) })(Default)
-		Eventually(events(sched, controller.EventCancelledInWeCom), timeout).ShouldNot(BeEmpty())
-		deleteAndWait(sched)
+		Eventually(env.Events(sched, controller.EventCancelledInWeCom), timeout).ShouldNot(BeEmpty())
+		env.DeleteAndWait(sched)
 	})
 
 	It("finds the schedule a create whose reply was lost made, in the operator's calendar, and makes no copy", func() {
-		loseReplies("oa/schedule/add", 1)
+		env.LoseReplies("oa/schedule/add", 1)
 		sched := newSchedule(ns, "dup", v1.ScheduleSpec{Summary: "Duplicated",
 			Start: at(2030, 7, 1, 9, 0), End: at(2030, 7, 1, 10, 0), Attendees: []string{"lisi"}})
-		create(sched)
-		Eventually(ready(sched), timeout).Should(Succeed())
-		Eventually(events(sched, controller.EventRecovered), timeout).ShouldNot(BeEmpty())
+		env.Create(sched)
+		Eventually(env.Ready(sched), timeout).Should(Succeed())
+		Eventually(env.Events(sched, controller.EventRecovered), timeout).ShouldNot(BeEmpty())
 		var ids []string
 		for _, s := range env.Sim.State().Schedules {
 			if s.Summary == "Duplicated" {
@@ -274,31 +274,31 @@ var _ = Describe("Schedule", func() {
 			}
 		}
 		Expect(ids).To(ConsistOf(sched.Status.ScheduleID), "exactly one schedule in WeCom")
-		Expect(callsWith("oa/schedule/add", "Duplicated")).To(HaveLen(1), "the create is not repeated")
-		Expect(callsWith("oa/schedule/get_by_calendar", sched.Status.CalendarID)).NotTo(BeEmpty())
+		Expect(env.CallsWith("oa/schedule/add", "Duplicated")).To(HaveLen(1), "the create is not repeated")
+		Expect(env.CallsWith("oa/schedule/get_by_calendar", sched.Status.CalendarID)).NotTo(BeEmpty())
 		Expect(sched.Annotations).To(HaveKeyWithValue(v1.AnnotationExternalName, sched.Status.ScheduleID))
-		deleteAndWait(sched)
+		env.DeleteAndWait(sched)
 	})
 
 	It("reports WeCom's refusals as WeComRejected with the errcode", func() {
 		sched := newSchedule(ns, "ghost", v1.ScheduleSpec{Summary: "Ghost meeting",
 			Start: at(2030, 5, 1, 9, 0), End: at(2030, 5, 1, 10, 0), Attendees: []string{"lisi", "ghost"}})
-		create(sched)
+		env.Create(sched)
 		Eventually(notSynced(sched, v1.ReasonWeComRejected, "errcode 60111"), timeout).Should(Succeed())
 		Expect(condition(sched, v1.ConditionReady).Status).To(Equal(metav1.ConditionFalse))
 		Expect(sched.Status.ScheduleID).To(BeEmpty())
-		change(sched, func(s *v1.Schedule) { s.Spec.Attendees = []string{"lisi"} })
-		Eventually(ready(sched), timeout).Should(Succeed())
-		deleteAndWait(sched)
+		testenv.Change(env, sched, func(s *v1.Schedule) { s.Spec.Attendees = []string{"lisi"} })
+		Eventually(env.Ready(sched), timeout).Should(Succeed())
+		env.DeleteAndWait(sched)
 	})
 
 	It("needs a connection with a self-built app", func() {
 		sched := newSchedule(ns, "noapp", v1.ScheduleSpec{DeletableSpec: v1.DeletableSpec{ManagedSpec: v1.ManagedSpec{ConnectionRef: connRef(testenv.ContactsConnection)}},
 			Summary: "No app", Start: at(2030, 5, 1, 9, 0), End: at(2030, 5, 1, 10, 0)})
-		create(sched)
+		env.Create(sched)
 		Eventually(notSynced(sched, v1.ReasonConnectionNotReady, "agentID"), timeout).Should(Succeed())
-		Expect(callsWith("oa/schedule/add", "No app")).To(BeEmpty())
-		deleteAndWait(sched)
+		Expect(env.CallsWith("oa/schedule/add", "No app")).To(BeEmpty())
+		env.DeleteAndWait(sched)
 	})
 
 	It("checks the schedules of a connection for drift with one oa/schedule/get per interval", func() {
@@ -307,14 +307,14 @@ var _ = Describe("Schedule", func() {
 		for i := range 3 {
 			s := newSchedule(ns, fmt.Sprintf("batch-%d", i), v1.ScheduleSpec{Summary: fmt.Sprintf("Batch %d", i),
 				Start: at(2030, 6, 1+i, 9, 0), End: at(2030, 6, 1+i, 10, 0), Attendees: []string{"lisi"}})
-			create(s)
+			env.Create(s)
 			all = append(all, s)
 		}
 		for _, s := range all {
-			Eventually(ready(s), timeout).Should(Succeed())
+			Eventually(env.Ready(s), timeout).Should(Succeed())
 			ids = append(ids, s.Status.ScheduleID)
 		}
-		readySeq := lastSeq()
+		readySeq := env.Mark()
 		mentions := func(c wecomsim.Call) bool {
 			for _, id := range ids {
 				if strings.Contains(c.Body, id) {
@@ -326,16 +326,16 @@ var _ = Describe("Schedule", func() {
 		// Let the first checks (single gets of ids created after the last shared read) pass:
 		// every schedule has been read once since all were Ready.
 		Eventually(func(g Gomega) {
-			gets := callsAfter(readySeq, "oa/schedule/get")
+			gets := env.CallsSince(readySeq, "oa/schedule/get")
 			for _, id := range ids {
 				g.Expect(gets).To(ContainElement(HaveField("Body", ContainSubstring(id))))
 			}
 		}, timeout).Should(Succeed())
-		start := lastSeq()
-		Consistently(func() []wecomsim.Call { return callsAfter(start, "oa/schedule/update") }, 2*drift, drift/10).
+		start := env.Mark()
+		Consistently(func() []wecomsim.Call { return env.CallsSince(start, "oa/schedule/update") }, 2*drift, drift/10).
 			Should(BeEmpty(), "no update while spec and WeCom agree")
 		var gets []wecomsim.Call
-		for _, c := range callsAfter(start, "oa/schedule/get") {
+		for _, c := range env.CallsSince(start, "oa/schedule/get") {
 			if mentions(c) {
 				gets = append(gets, c)
 			}
@@ -346,7 +346,7 @@ var _ = Describe("Schedule", func() {
 		Expect(gets).To(ContainElement(HaveField("Body", And(
 			ContainSubstring(ids[0]), ContainSubstring(ids[1]), ContainSubstring(ids[2])))))
 		for _, s := range all {
-			deleteAndWait(s)
+			env.DeleteAndWait(s)
 		}
 	})
 })

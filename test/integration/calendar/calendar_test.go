@@ -36,8 +36,8 @@ var _ = Describe("WeComCalendar", func() {
 			func(sp *v1.WeComCalendarSpec) {
 				sp.Description, sp.Admins = "rota of "+ns, []string{"zhangsan"}
 			})
-		create(cal)
-		Eventually(ready(cal)).Should(Succeed())
+		env.Create(cal)
+		Eventually(env.Ready(cal)).Should(Succeed())
 		id := cal.Status.CalendarID
 		Expect(id).To(HavePrefix("wc"))
 		Expect(cal.Annotations).To(HaveKeyWithValue(v1.AnnotationExternalName, id))
@@ -51,20 +51,20 @@ var _ = Describe("WeComCalendar", func() {
 			g.Expect(c.AgentID).To(Equal(env.Creds.AgentID), "owned by the connection's app")
 			g.Expect(c.IsDefault).To(BeFalse())
 		})).Should(Succeed())
-		Expect(callsWith(apiAdd, "On-call "+ns)).To(HaveLen(1))
+		Expect(env.CallsWith(apiAdd, "On-call "+ns)).To(HaveLen(1))
 
 		By("reading it at each drift check, never writing it again")
-		gets := len(callsWith(apiGet, id))
-		Consistently(func() int { return len(callsWith(apiUpdate, id)) + len(callsWith(apiAdd, "On-call "+ns)) }, 2*drift, 500*time.Millisecond).
+		gets := len(env.CallsWith(apiGet, id))
+		Consistently(func() int { return len(env.CallsWith(apiUpdate, id)) + len(env.CallsWith(apiAdd, "On-call "+ns)) }, 2*drift, 500*time.Millisecond).
 			Should(Equal(1))
-		Expect(len(callsWith(apiGet, id))).To(BeNumerically(">", gets))
+		Expect(len(env.CallsWith(apiGet, id))).To(BeNumerically(">", gets))
 	})
 
 	It("applies a change of each mutable field with one overwriting update", func() {
 		ns := newNamespace("cal-update")
 		cal := calendar(ns, "team", withShares(share("zhangsan", v1.CalendarView)))
-		create(cal)
-		Eventually(ready(cal)).Should(Succeed())
+		env.Create(cal)
+		Eventually(env.Ready(cal)).Should(Succeed())
 		id := cal.Status.CalendarID
 
 		for _, step := range []struct {
@@ -90,20 +90,20 @@ var _ = Describe("WeComCalendar", func() {
 		} {
 			By("changing " + step.field)
 			updates := len(env.Sim.CallsTo(apiUpdate))
-			change(cal, func(c *v1.WeComCalendar) { step.mutate(&c.Spec) })
-			Eventually(ready(cal)).Should(Succeed())
+			testenv.Change(env, cal, func(c *v1.WeComCalendar) { step.mutate(&c.Spec) })
+			Eventually(env.Ready(cal)).Should(Succeed())
 			Eventually(calendarIs(id, step.check)).Should(Succeed())
 			Expect(env.Sim.CallsTo(apiUpdate)).To(HaveLen(updates+1), "one update for %s", step.field)
 		}
-		Expect(callsWith(apiAdd, ns)).To(HaveLen(1))
+		Expect(env.CallsWith(apiAdd, ns)).To(HaveLen(1))
 	})
 
 	It("repairs a calendar changed by hand in WeCom, and makes it again when deleted by hand", func() {
 		ns := newNamespace("cal-drift")
 		cal := calendar(ns, "drift", withShares(share("zhangsan", v1.CalendarView), share("lisi", v1.CalendarView)),
 			func(sp *v1.WeComCalendarSpec) { sp.Admins = []string{"zhangsan"} })
-		create(cal)
-		Eventually(ready(cal)).Should(Succeed())
+		env.Create(cal)
+		Eventually(env.Ready(cal)).Should(Succeed())
 		id := cal.Status.CalendarID
 
 		By("overwriting it by hand: another summary, colour and shares")
@@ -116,7 +116,7 @@ var _ = Describe("WeComCalendar", func() {
 			g.Expect(shares(c)).To(ConsistOf("zhangsan:1", "lisi:1"))
 			g.Expect(c.Admins).To(ConsistOf("zhangsan"))
 		}), 4*drift).Should(Succeed())
-		Eventually(ready(cal)).Should(Succeed())
+		Eventually(env.Ready(cal)).Should(Succeed())
 
 		By("deleting it by hand: the next drift check makes a new one")
 		Expect(hand.DeleteCalendar(ctx, id)).To(Succeed())
@@ -125,7 +125,7 @@ var _ = Describe("WeComCalendar", func() {
 			g.Expect(cal.Status.CalendarID).NotTo(BeEmpty())
 			g.Expect(cal.Status.CalendarID).NotTo(Equal(id))
 		}, 4*drift).Should(Succeed())
-		Eventually(ready(cal)).Should(Succeed())
+		Eventually(env.Ready(cal)).Should(Succeed())
 		Eventually(calendarIs(cal.Status.CalendarID, func(g Gomega, c wecomsim.Calendar) {
 			g.Expect(c.Summary).To(Equal("On-call " + ns))
 		})).Should(Succeed())
@@ -139,16 +139,16 @@ var _ = Describe("WeComCalendar", func() {
 		Expect(err).NotTo(HaveOccurred())
 		cal := calendar(ns, "bound", withShares(share("lisi", v1.CalendarView)))
 		cal.Annotations = map[string]string{v1.AnnotationExternalName: made.CalID}
-		create(cal)
-		Eventually(ready(cal)).Should(Succeed())
+		env.Create(cal)
+		Eventually(env.Ready(cal)).Should(Succeed())
 		Expect(cal.Status.CalendarID).To(Equal(made.CalID))
 		calendarIs(made.CalID, func(g Gomega, c wecomsim.Calendar) {
 			g.Expect(c.Summary).To(Equal("On-call " + ns))
 			g.Expect(shares(c)).To(ConsistOf("lisi:1"))
 		})(Default)
-		Expect(callsWith(apiAdd, "On-call "+ns)).To(BeEmpty())
-		Expect(callsWith(apiUpdate, made.CalID)).To(HaveLen(1))
-		Eventually(events(cal, "Updated")).ShouldNot(BeEmpty())
+		Expect(env.CallsWith(apiAdd, "On-call "+ns)).To(BeEmpty())
+		Expect(env.CallsWith(apiUpdate, made.CalID)).To(HaveLen(1))
+		Eventually(env.Events(cal, "Updated")).ShouldNot(BeEmpty())
 	})
 
 	It("deletes the calendar from WeCom, or leaves it there with deletionPolicy Orphan", func() {
@@ -157,50 +157,50 @@ var _ = Describe("WeComCalendar", func() {
 		kept := calendar(ns, "kept", func(sp *v1.WeComCalendarSpec) {
 			sp.Summary, sp.DeletionPolicy = "Kept "+ns, v1.DeletionOrphan
 		})
-		create(gone, kept)
-		Eventually(ready(gone)).Should(Succeed())
-		Eventually(ready(kept)).Should(Succeed())
+		env.Create(gone, kept)
+		Eventually(env.Ready(gone)).Should(Succeed())
+		Eventually(env.Ready(kept)).Should(Succeed())
 		goneID, keptID := gone.Status.CalendarID, kept.Status.CalendarID
 
-		deleteAndWait(gone)
+		env.DeleteAndWait(gone)
 		c, ok := simCalendar(goneID)
 		Expect(ok).To(BeTrue())
 		Expect(c.Deleted).To(BeTrue())
-		Expect(callsWith(apiDel, goneID)).To(HaveLen(1))
+		Expect(env.CallsWith(apiDel, goneID)).To(HaveLen(1))
 
-		deleteAndWait(kept)
+		env.DeleteAndWait(kept)
 		calendarIs(keptID, func(g Gomega, c wecomsim.Calendar) { g.Expect(c.Summary).To(Equal("Kept " + ns)) })(Default)
-		Expect(callsWith(apiDel, keptID)).To(BeEmpty())
-		Expect(events(kept, "Orphaned")()).NotTo(BeEmpty())
+		Expect(env.CallsWith(apiDel, keptID)).To(BeEmpty())
+		Expect(env.Events(kept, "Orphaned")()).NotTo(BeEmpty())
 		Expect(hand.DeleteCalendar(ctx, keptID)).To(Succeed())
 	})
 
 	It("shows the shares WeCom refused, and becomes Ready once the spec drops them", func() {
 		ns := newNamespace("cal-shares")
 		cal := calendar(ns, "shares", withShares(share("zhangsan", v1.CalendarView), share("nobody-"+ns, v1.CalendarView)))
-		create(cal)
-		Eventually(condition(cal, v1.ConditionReady, v1.ReasonWeComRejected, "nobody-"+ns, "status.invalidShares", "40001")).Should(Succeed())
+		env.Create(cal)
+		Eventually(env.HasCondition(cal, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonWeComRejected, "nobody-"+ns, "status.invalidShares", "40001")).Should(Succeed())
 		Expect(cal.Status.InvalidShares).To(ConsistOf("nobody-" + ns))
 		Expect(cal.Status.CalendarID).NotTo(BeEmpty(), "WeCom made the calendar anyway")
-		Expect(callsWith(apiAdd, ns)).To(HaveLen(1))
+		Expect(env.CallsWith(apiAdd, ns)).To(HaveLen(1))
 		Eventually(calendarIs(cal.Status.CalendarID, func(g Gomega, c wecomsim.Calendar) {
 			g.Expect(shares(c)).To(ConsistOf("zhangsan:1"))
 		})).Should(Succeed())
 
-		change(cal, func(c *v1.WeComCalendar) { c.Spec.Shares = c.Spec.Shares[:1] })
-		Eventually(ready(cal)).Should(Succeed())
+		testenv.Change(env, cal, func(c *v1.WeComCalendar) { c.Spec.Shares = c.Spec.Shares[:1] })
+		Eventually(env.Ready(cal)).Should(Succeed())
 		Expect(cal.Status.InvalidShares).To(BeEmpty())
-		Expect(callsWith(apiAdd, ns)).To(HaveLen(1))
+		Expect(env.CallsWith(apiAdd, ns)).To(HaveLen(1))
 	})
 
 	It("never creates twice when the reply of oa/calendar/add is lost: it asks a person", func() {
 		ns := newNamespace("cal-lost")
 		cal := calendar(ns, "lost")
-		loseReplies(apiAdd, 1)
-		create(cal)
-		Eventually(condition(cal, v1.ConditionSynced, v1.ReasonCreateIncomplete, "lists an app's calendars", v1.AnnotationExternalName)).Should(Succeed())
-		Eventually(events(cal, "CreateIncomplete")).ShouldNot(BeEmpty())
-		Consistently(func() int { return len(callsWith(apiAdd, ns)) }, 2*drift, 500*time.Millisecond).Should(Equal(1))
+		env.LoseReplies(apiAdd, 1)
+		env.Create(cal)
+		Eventually(env.HasCondition(cal, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonCreateIncomplete, "lists an app's calendars", v1.AnnotationExternalName)).Should(Succeed())
+		Eventually(env.Events(cal, "CreateIncomplete")).ShouldNot(BeEmpty())
+		Consistently(func() int { return len(env.CallsWith(apiAdd, ns)) }, 2*drift, 500*time.Millisecond).Should(Equal(1))
 
 		By("binding the object to the calendar WeCom made, by its external name")
 		var made string
@@ -210,33 +210,33 @@ var _ = Describe("WeComCalendar", func() {
 			}
 		}
 		Expect(made).NotTo(BeEmpty())
-		change(cal, func(c *v1.WeComCalendar) {
+		testenv.Change(env, cal, func(c *v1.WeComCalendar) {
 			c.Annotations[v1.AnnotationExternalName] = made
 			delete(c.Annotations, v1.AnnotationCreatePending)
 		})
-		Eventually(ready(cal)).Should(Succeed())
+		Eventually(env.Ready(cal)).Should(Succeed())
 		Expect(cal.Status.CalendarID).To(Equal(made))
-		Expect(callsWith(apiAdd, ns)).To(HaveLen(1))
+		Expect(env.CallsWith(apiAdd, ns)).To(HaveLen(1))
 	})
 
 	It("surfaces WeCom's refusal of another app's calendar (90466), and blocks its delete until released", func() {
 		ns := newNamespace("cal-owner")
 		// A second app of the same corp: calendars belong to the app that made them.
-		create(testenv.Secret(ns, "limited", map[string]string{"secret": env.Creds.LimitedAppSecret}),
+		env.Create(testenv.Secret(ns, "limited", map[string]string{"secret": env.Creds.LimitedAppSecret}),
 			env.Connection(ns, "limited", env.Creds.LimitedAgentID))
 		made, err := hand.AddCalendar(ctx, wecom.Calendar{Summary: "app's " + ns, Color: "#123456"})
 		Expect(err).NotTo(HaveOccurred())
 		cal := calendar(ns, "foreign")
 		cal.Spec.ConnectionRef.Name = "limited"
 		cal.Annotations = map[string]string{v1.AnnotationExternalName: made.CalID}
-		create(cal)
-		Eventually(condition(cal, v1.ConditionSynced, v1.ReasonWeComRejected, "90466")).Should(Succeed())
-		Expect(callsWith(apiUpdate, made.CalID)).To(BeEmpty())
+		env.Create(cal)
+		Eventually(env.HasCondition(cal, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonWeComRejected, "90466")).Should(Succeed())
+		Expect(env.CallsWith(apiUpdate, made.CalID)).To(BeEmpty())
 		Expect(env.Client.Delete(ctx, cal)).To(Succeed())
-		Eventually(condition(cal, v1.ConditionSynced, v1.ReasonDeleteBlocked, "90466", "deletionPolicy: Orphan")).Should(Succeed())
+		Eventually(env.HasCondition(cal, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonDeleteBlocked, "90466", "deletionPolicy: Orphan")).Should(Succeed())
 		calendarIs(made.CalID, func(Gomega, wecomsim.Calendar) {})(Default)
-		change(cal, func(c *v1.WeComCalendar) { c.Spec.DeletionPolicy = v1.DeletionOrphan })
-		deleteAndWait(cal)
+		testenv.Change(env, cal, func(c *v1.WeComCalendar) { c.Spec.DeletionPolicy = v1.DeletionOrphan })
+		env.DeleteAndWait(cal)
 		calendarIs(made.CalID, func(g Gomega, c wecomsim.Calendar) { g.Expect(c.Summary).To(Equal("app's " + ns)) })(Default)
 		Expect(hand.DeleteCalendar(ctx, made.CalID)).To(Succeed())
 	})
@@ -263,8 +263,8 @@ var _ = Describe("WeComCalendar", func() {
 			Expect(err.Error()).To(ContainSubstring(c.msg))
 		}
 		cal := calendar(ns, "fixed")
-		create(cal)
-		Eventually(ready(cal)).Should(Succeed())
+		env.Create(cal)
+		Eventually(env.Ready(cal)).Should(Succeed())
 		for _, c := range []struct {
 			mutate func(*v1.WeComCalendar)
 			msg    string
@@ -289,16 +289,16 @@ var _ = Describe("WeComCalendar", func() {
 			sp.Public, sp.SetAsDefault = true, true
 			sp.PublicRange = &v1.CalendarPublicRange{UserIDs: []string{"zhangsan"}, DepartmentIDs: []int64{2}}
 		})
-		create(cal)
-		Eventually(ready(cal)).Should(Succeed())
+		env.Create(cal)
+		Eventually(env.Ready(cal)).Should(Succeed())
 		id := cal.Status.CalendarID
 		Eventually(calendarIs(id, func(g Gomega, c wecomsim.Calendar) {
 			g.Expect(c.IsPublic).To(Equal(1))
 			g.Expect(c.IsDefault).To(BeTrue())
 			g.Expect(string(c.PublicRange)).To(MatchJSON(`{"userids":["zhangsan"],"partyids":[2]}`))
 		})).Should(Succeed())
-		change(cal, func(c *v1.WeComCalendar) { c.Spec.PublicRange.UserIDs = []string{"zhangsan", "lisi"} })
-		Eventually(ready(cal)).Should(Succeed())
+		testenv.Change(env, cal, func(c *v1.WeComCalendar) { c.Spec.PublicRange.UserIDs = []string{"zhangsan", "lisi"} })
+		Eventually(env.Ready(cal)).Should(Succeed())
 		Eventually(calendarIs(id, func(g Gomega, c wecomsim.Calendar) {
 			g.Expect(string(c.PublicRange)).To(MatchJSON(`{"userids":["zhangsan","lisi"],"partyids":[2]}`))
 		})).Should(Succeed())
@@ -317,14 +317,14 @@ var _ = Describe("Schedule in a WeComCalendar", func() {
 		sched.Spec.CalendarRef = &v1.LocalObjectReference{Name: "team"}
 		sched.Spec.Summary, sched.Spec.Start, sched.Spec.End = "Standup "+ns, at(4, 10), at(4, 11)
 		sched.Spec.Attendees = []string{"zhangsan", "lisi"}
-		create(sched)
-		Eventually(condition(sched, v1.ConditionSynced, v1.ReasonDependencyNotReady, `WeComCalendar "team"`)).Should(Succeed())
-		Expect(callsWith("oa/schedule/add", ns)).To(BeEmpty())
+		env.Create(sched)
+		Eventually(env.HasCondition(sched, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonDependencyNotReady, `WeComCalendar "team"`)).Should(Succeed())
+		Expect(env.CallsWith("oa/schedule/add", ns)).To(BeEmpty())
 
 		cal := calendar(ns, "team", withShares(share("zhangsan", v1.CalendarView)))
-		create(cal)
-		Eventually(ready(cal)).Should(Succeed())
-		Eventually(ready(sched), 15*time.Second).Should(Succeed())
+		env.Create(cal)
+		Eventually(env.Ready(cal)).Should(Succeed())
+		Eventually(env.Ready(sched), 15*time.Second).Should(Succeed())
 		Expect(sched.Status.CalendarID).To(Equal(cal.Status.CalendarID))
 		var found bool
 		for _, s := range env.Sim.State().Schedules {
@@ -334,7 +334,7 @@ var _ = Describe("Schedule in a WeComCalendar", func() {
 			}
 		}
 		Expect(found).To(BeTrue())
-		Expect(callsWith("oa/schedule/add", ns)).To(HaveLen(1))
+		Expect(env.CallsWith("oa/schedule/add", ns)).To(HaveLen(1))
 
 		By("refusing to move it to another calendar, or to set both calendarRef and calendarID")
 		for _, mutate := range []func(*v1.Schedule){
@@ -361,8 +361,8 @@ var _ = Describe("Schedule in a WeComCalendar", func() {
 		Expect(conn.Status.CalendarID).To(BeEmpty())
 
 		By("deleting the schedule before its calendar")
-		deleteAndWait(sched)
-		deleteAndWait(cal)
+		env.DeleteAndWait(sched)
+		env.DeleteAndWait(cal)
 		c, _ := simCalendar(cal.Status.CalendarID)
 		Expect(c.Deleted).To(BeTrue())
 	})

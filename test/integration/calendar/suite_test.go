@@ -6,16 +6,13 @@ package calendar
 
 import (
 	"context"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/wecom-dev/wecom-operator/internal/testenv"
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
-	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
 )
 
 var (
@@ -23,8 +20,6 @@ var (
 	ctx = context.Background()
 	// hand changes WeCom behind the operator's back, as the same app: drift to repair.
 	hand *wecom.Client
-	// onCall, when set, sees every call the simulator logs (see loseReplies).
-	onCall atomic.Pointer[func(wecomsim.Call)]
 )
 
 func TestCalendar(t *testing.T) {
@@ -33,27 +28,11 @@ func TestCalendar(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
+	env = testenv.StartSuite(testenv.Options{})
 	var err error
-	env, err = testenv.Start(testenv.Options{Sim: wecomsim.Options{OnCall: func(c wecomsim.Call) {
-		if f := onCall.Load(); f != nil {
-			(*f)(c)
-		}
-	}}})
-	Expect(err).NotTo(HaveOccurred())
 	hand, err = wecom.New(wecom.Config{
 		BaseURL: env.Sim.URL, CorpID: env.Creds.CorpID, Secret: env.Creds.AppSecret,
 		Tokens: wecom.NewTokenCache(wecom.TokenCacheOptions{}), Retry: wecom.RetryPolicy{MaxAttempts: 1},
 	})
 	Expect(err).NotTo(HaveOccurred())
 })
-
-var _ = AfterSuite(func() {
-	if env != nil {
-		env.Stop()
-	}
-})
-
-func init() {
-	SetDefaultEventuallyTimeout(30 * time.Second)
-	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
-}

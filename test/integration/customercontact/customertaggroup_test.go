@@ -15,8 +15,6 @@ import (
 	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
 )
 
-const groupKind = "CustomerTagGroup"
-
 var corpTagWrites = []string{"externalcontact/add_corp_tag", "externalcontact/edit_corp_tag", "externalcontact/del_corp_tag"}
 
 // tagGroup returns a CustomerTagGroup of the app connection named name in WeCom.
@@ -46,7 +44,7 @@ func simGroupsNamed(name string) []wecomsim.CorpTagGroup {
 // tag ids in the status.
 func expectGroup(obj *v1.CustomerTagGroup) func(Gomega) {
 	return func(g Gomega) {
-		ready(obj)(g)
+		env.Ready(obj)(g)
 		got, ok := simGroup(obj.Status.GroupID)
 		g.Expect(ok).To(BeTrue(), "group %s is not in WeCom", obj.Status.GroupID)
 		g.Expect(got.Name).To(Equal(obj.Spec.Name))
@@ -73,13 +71,13 @@ var _ = Describe("CustomerTagGroup", func() {
 	It("is created with one call, then each field is updated with the calls it needs", func() {
 		ns := newNamespace("ctg")
 		name := unique("客户等级", ns)
-		m := mark()
+		m := env.Mark()
 		grp := tagGroup(ns, "level", name, 5, ctag("一般", 1), ctag("重要", 2))
-		create(grp)
+		env.Create(grp)
 		Eventually(expectGroup(grp)).Should(Succeed())
-		Eventually(hasEvent(grp, groupKind, corev1.EventTypeNormal, controller.EventCreated)).Should(Succeed())
-		calls := succeeded(callsSince(m, corpTagWrites...))
-		Expect(countByEndpoint(calls)).To(Equal(map[string]int{"externalcontact/add_corp_tag": 1}))
+		Eventually(env.HasEvent(grp, corev1.EventTypeNormal, controller.EventCreated)).Should(Succeed())
+		calls := testenv.Succeeded(env.CallsSince(m, corpTagWrites...))
+		Expect(testenv.CountByEndpoint(calls)).To(Equal(map[string]int{"externalcontact/add_corp_tag": 1}))
 		Expect(calls[0].Body).To(MatchJSON(`{"group_name":"` + name + `","order":5,"tag":[{"name":"一般","order":1},{"name":"重要","order":2}]}`))
 		got, _ := simGroup(grp.Status.GroupID)
 		Expect(got.Owner).To(Equal("operator"), "the group belongs to the connection's app")
@@ -99,14 +97,14 @@ var _ = Describe("CustomerTagGroup", func() {
 		}
 		for _, step := range steps {
 			By("changing " + step.what)
-			m := mark()
+			m := env.Mark()
 			before := map[string]string{}
 			for _, t := range grp.Status.Tags {
 				before[t.Name] = t.ID
 			}
-			change(grp, step.mutate)
+			testenv.Change(env, grp, step.mutate)
 			Eventually(expectGroup(grp)).Should(Succeed())
-			Expect(countByEndpoint(callsSince(m, corpTagWrites...))).To(Equal(step.calls), step.what)
+			Expect(testenv.CountByEndpoint(env.CallsSince(m, corpTagWrites...))).To(Equal(step.calls), step.what)
 			for _, t := range grp.Status.Tags {
 				if id, ok := before[t.Name]; ok {
 					Expect(t.ID).To(Equal(id), "tag %s keeps its id", t.Name)
@@ -114,17 +112,17 @@ var _ = Describe("CustomerTagGroup", func() {
 			}
 		}
 		By("the add into the group names it by group_id")
-		adds := callsSince(m, "externalcontact/add_corp_tag")
+		adds := env.CallsSince(m, "externalcontact/add_corp_tag")
 		Expect(adds[len(adds)-1].Body).To(MatchJSON(`{"group_id":"` + grp.Status.GroupID + `","tag":[{"name":"非常重要","order":2}]}`))
-		Eventually(hasEvent(grp, groupKind, corev1.EventTypeNormal, controller.EventUpdated)).Should(Succeed())
+		Eventually(env.HasEvent(grp, corev1.EventTypeNormal, controller.EventUpdated)).Should(Succeed())
 	})
 
 	It("puts back what was changed by hand, and makes a group deleted by hand again", func() {
 		ns := newNamespace("ctgdrift")
 		grp := tagGroup(ns, "drift", unique("Drift", ns), 1, ctag("a", 1), ctag("b", 2))
-		create(grp)
+		env.Create(grp)
 		Eventually(expectGroup(grp)).Should(Succeed())
-		hand := byHand(env.Creds.AppSecret) // the group's own app: WeCom lets it write
+		hand := env.ByHand(env.Creds.AppSecret) // the group's own app: WeCom lets it write
 		ids := map[string]string{}
 		for _, t := range grp.Status.Tags {
 			ids[t.Name] = t.ID
@@ -136,25 +134,25 @@ var _ = Describe("CustomerTagGroup", func() {
 		_, err := hand.AddCorpTags(ctx, wecom.AddCorpTagRequest{GroupID: grp.Status.GroupID, Tags: []wecom.NewCorpTag{{Name: "extra"}}})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(hand.DeleteCorpTags(ctx, []string{ids["a"]}, nil)).To(Succeed())
-		m := mark()
+		m := env.Mark()
 		Eventually(expectGroup(grp), 4*interval).Should(Succeed())
-		Expect(countByEndpoint(succeeded(callsSince(m, corpTagWrites...)))).To(Equal(map[string]int{
+		Expect(testenv.CountByEndpoint(testenv.Succeeded(env.CallsSince(m, corpTagWrites...)))).To(Equal(map[string]int{
 			"externalcontact/edit_corp_tag": 2, "externalcontact/add_corp_tag": 1, "externalcontact/del_corp_tag": 1,
 		}))
 
 		By("a drift check that finds nothing to do reads the group once and writes nothing")
-		m = mark()
-		Consistently(func() map[string]int { return countByEndpoint(callsSince(m, corpTagWrites...)) }, interval+interval/2).Should(BeEmpty())
-		reads := callsSince(m, "externalcontact/get_corp_tag_list")
+		m = env.Mark()
+		Consistently(func() map[string]int { return testenv.CountByEndpoint(env.CallsSince(m, corpTagWrites...)) }, interval+interval/2).Should(BeEmpty())
+		reads := env.CallsSince(m, "externalcontact/get_corp_tag_list")
 		Expect(reads).NotTo(BeEmpty())
 		Expect(reads[0].Body).To(MatchJSON(`{"group_id":["` + grp.Status.GroupID + `"]}`))
 
 		By("a delete through WeCom's API: the group is made again")
 		old := grp.Status.GroupID
-		m = mark()
+		m = env.Mark()
 		Expect(hand.DeleteCorpTags(ctx, nil, []string{old})).To(Succeed())
 		Eventually(func(g Gomega) {
-			g.Expect(succeeded(callsSince(m, "externalcontact/add_corp_tag"))).To(HaveLen(1))
+			g.Expect(testenv.Succeeded(env.CallsSince(m, "externalcontact/add_corp_tag"))).To(HaveLen(1))
 			expectGroup(grp)(g)
 			g.Expect(grp.Status.GroupID).NotTo(Equal(old))
 		}, 4*interval).Should(Succeed())
@@ -166,43 +164,43 @@ var _ = Describe("CustomerTagGroup", func() {
 		del := tagGroup(ns, "del", unique("Delete", ns), 0, ctag("a", 0))
 		kept := tagGroup(ns, "kept", unique("Orphan", ns), 0, ctag("a", 0))
 		kept.Spec.DeletionPolicy = v1.DeletionOrphan
-		create(del, kept)
+		env.Create(del, kept)
 		Eventually(expectGroup(del)).Should(Succeed())
 		Eventually(expectGroup(kept)).Should(Succeed())
 
-		m := mark()
-		remove(del)
-		Eventually(gone(del)).Should(Succeed())
+		m := env.Mark()
+		env.Remove(del)
+		Eventually(env.Gone(del)).Should(Succeed())
 		_, ok := simGroup(del.Status.GroupID)
 		Expect(ok).To(BeFalse())
-		dels := callsSince(m, corpTagWrites...)
-		Expect(countByEndpoint(dels)).To(Equal(map[string]int{"externalcontact/del_corp_tag": 1}))
+		dels := env.CallsSince(m, corpTagWrites...)
+		Expect(testenv.CountByEndpoint(dels)).To(Equal(map[string]int{"externalcontact/del_corp_tag": 1}))
 		Expect(dels[0].Body).To(MatchJSON(`{"group_id":["` + del.Status.GroupID + `"]}`))
 
-		m = mark()
-		remove(kept)
-		Eventually(gone(kept)).Should(Succeed())
+		m = env.Mark()
+		env.Remove(kept)
+		Eventually(env.Gone(kept)).Should(Succeed())
 		_, ok = simGroup(kept.Status.GroupID)
 		Expect(ok).To(BeTrue(), "an orphaned group stays in WeCom")
-		Expect(callsSince(m, corpTagWrites...)).To(BeEmpty())
-		Expect(byHand(env.Creds.AppSecret).DeleteCorpTags(ctx, nil, []string{kept.Status.GroupID})).To(Succeed())
+		Expect(env.CallsSince(m, corpTagWrites...)).To(BeEmpty())
+		Expect(env.ByHand(env.Creds.AppSecret).DeleteCorpTags(ctx, nil, []string{kept.Status.GroupID})).To(Succeed())
 	})
 
 	It("adopts the group WeCom already has of its name and makes it match", func() {
 		ns := newNamespace("ctgadopt")
 		name := unique("Adopted", ns)
-		made, err := byHand(env.Creds.AppSecret).AddCorpTags(ctx, wecom.AddCorpTagRequest{GroupName: name, Tags: []wecom.NewCorpTag{{Name: "keep"}, {Name: "stale"}}})
+		made, err := env.ByHand(env.Creds.AppSecret).AddCorpTags(ctx, wecom.AddCorpTagRequest{GroupName: name, Tags: []wecom.NewCorpTag{{Name: "keep"}, {Name: "stale"}}})
 		Expect(err).NotTo(HaveOccurred())
 
-		m := mark()
+		m := env.Mark()
 		grp := tagGroup(ns, "adopted", name, 0, ctag("keep", 0), ctag("new", 0))
-		create(grp)
+		env.Create(grp)
 		Eventually(expectGroup(grp)).Should(Succeed())
 		Expect(grp.Status.GroupID).To(Equal(made.GroupID))
 		Expect(grp.Status.Tags).To(ContainElement(v1.CustomerTagStatus{Name: "keep", ID: made.Tags[0].ID}))
-		Eventually(hasEvent(grp, groupKind, corev1.EventTypeNormal, controller.EventAdopted)).Should(Succeed())
+		Eventually(env.HasEvent(grp, corev1.EventTypeNormal, controller.EventAdopted)).Should(Succeed())
 		Expect(simGroupsNamed(name)).To(HaveLen(1))
-		Expect(countByEndpoint(callsSince(m, corpTagWrites...))).To(Equal(map[string]int{
+		Expect(testenv.CountByEndpoint(env.CallsSince(m, corpTagWrites...))).To(Equal(map[string]int{
 			"externalcontact/add_corp_tag": 1, "externalcontact/del_corp_tag": 1,
 		}), "one add into the group, one delete of the stale tag, no second group")
 	})
@@ -211,13 +209,13 @@ var _ = Describe("CustomerTagGroup", func() {
 		ns := newNamespace("ctglost")
 		name := unique("Lost", ns)
 		env.Sim.SetFaults(wecomsim.Faults{Endpoints: []string{"externalcontact/add_corp_tag"}, LostReplyRate: 1})
-		m := mark()
+		m := env.Mark()
 		grp := tagGroup(ns, "lost", name, 0, ctag("a", 0))
-		create(grp)
-		Eventually(hasEvent(grp, groupKind, corev1.EventTypeNormal, controller.EventRecovered)).Should(Succeed())
+		env.Create(grp)
+		Eventually(env.HasEvent(grp, corev1.EventTypeNormal, controller.EventRecovered)).Should(Succeed())
 		env.Sim.ClearFaults()
 		Eventually(expectGroup(grp)).Should(Succeed())
-		Expect(callsSince(m, "externalcontact/add_corp_tag")).NotTo(BeEmpty())
+		Expect(env.CallsSince(m, "externalcontact/add_corp_tag")).NotTo(BeEmpty())
 		Expect(simGroupsNamed(name)).To(HaveLen(1))
 	})
 
@@ -226,48 +224,48 @@ var _ = Describe("CustomerTagGroup", func() {
 
 		By("a group another app made, adopted by name but not writable")
 		name := unique("Theirs", ns)
-		theirs, err := byHand(otherApp.Secret).AddCorpTags(ctx, wecom.AddCorpTagRequest{GroupName: name, Tags: []wecom.NewCorpTag{{Name: "a"}}})
+		theirs, err := env.ByHand(otherApp.Secret).AddCorpTags(ctx, wecom.AddCorpTagRequest{GroupName: name, Tags: []wecom.NewCorpTag{{Name: "a"}}})
 		Expect(err).NotTo(HaveOccurred())
-		m := mark()
+		m := env.Mark()
 		foreign := tagGroup(ns, "foreign", name, 3, ctag("a", 0))
-		create(foreign)
-		Eventually(hasCondition(foreign, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonPermissionDenied,
+		env.Create(foreign)
+		Eventually(env.HasCondition(foreign, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonPermissionDenied,
 			"301002", "made by another app")).Should(Succeed())
 		Expect(foreign.Status.GroupID).To(Equal(theirs.GroupID))
-		Expect(callsSince(m, "externalcontact/add_corp_tag", "externalcontact/del_corp_tag")).To(BeEmpty())
+		Expect(env.CallsSince(m, "externalcontact/add_corp_tag", "externalcontact/del_corp_tag")).To(BeEmpty())
 
 		By("deleting it is blocked, and says how to release it")
-		remove(foreign)
-		Eventually(hasCondition(foreign, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonDeleteBlocked,
+		env.Remove(foreign)
+		Eventually(env.HasCondition(foreign, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonDeleteBlocked,
 			"301002", "deletionPolicy: Orphan")).Should(Succeed())
-		change(foreign, func(g *v1.CustomerTagGroup) { g.Spec.DeletionPolicy = v1.DeletionOrphan })
-		Eventually(gone(foreign)).Should(Succeed())
+		testenv.Change(env, foreign, func(g *v1.CustomerTagGroup) { g.Spec.DeletionPolicy = v1.DeletionOrphan })
+		Eventually(env.Gone(foreign)).Should(Succeed())
 		_, ok := simGroup(theirs.GroupID)
 		Expect(ok).To(BeTrue())
-		Expect(byHand(otherApp.Secret).DeleteCorpTags(ctx, nil, []string{theirs.GroupID})).To(Succeed())
+		Expect(env.ByHand(otherApp.Secret).DeleteCorpTags(ctx, nil, []string{theirs.GroupID})).To(Succeed())
 
 		By("a connection whose app has no customer-contact permission")
-		m = mark()
+		m = env.Mark()
 		noPerm := tagGroup(ns, "noperm", unique("NoPerm", ns), 0, ctag("a", 0))
 		noPerm.Spec.ConnectionRef.Name = testenv.ContactsConnection
-		create(noPerm)
-		Eventually(hasCondition(noPerm, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonPermissionDenied, "48002")).Should(Succeed())
-		Expect(succeeded(callsSince(m, corpTagWrites...))).To(BeEmpty())
-		remove(noPerm)
-		Eventually(gone(noPerm)).Should(Succeed())
+		env.Create(noPerm)
+		Eventually(env.HasCondition(noPerm, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonPermissionDenied, "48002")).Should(Succeed())
+		Expect(testenv.Succeeded(env.CallsSince(m, corpTagWrites...))).To(BeEmpty())
+		env.Remove(noPerm)
+		Eventually(env.Gone(noPerm)).Should(Succeed())
 
 		By("a rename to the name of another group")
 		one := tagGroup(ns, "one", unique("One", ns), 0, ctag("a", 0))
 		two := tagGroup(ns, "two", unique("Two", ns), 0, ctag("a", 0))
-		create(one, two)
+		env.Create(one, two)
 		Eventually(expectGroup(one)).Should(Succeed())
 		Eventually(expectGroup(two)).Should(Succeed())
 		byHandName := unique("Taken", ns)
-		_, err = byHand(env.Creds.AppSecret).AddCorpTags(ctx, wecom.AddCorpTagRequest{GroupName: byHandName, Tags: []wecom.NewCorpTag{{Name: "x"}}})
+		_, err = env.ByHand(env.Creds.AppSecret).AddCorpTags(ctx, wecom.AddCorpTagRequest{GroupName: byHandName, Tags: []wecom.NewCorpTag{{Name: "x"}}})
 		Expect(err).NotTo(HaveOccurred())
-		change(two, func(g *v1.CustomerTagGroup) { g.Spec.Name = byHandName; g.Spec.Tags = []v1.CustomerTag{ctag("a", 0)} })
+		testenv.Change(env, two, func(g *v1.CustomerTagGroup) { g.Spec.Name = byHandName; g.Spec.Tags = []v1.CustomerTag{ctag("a", 0)} })
 		// two's own group still exists under its id, so the rename is an edit that WeCom refuses.
-		Eventually(hasCondition(two, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonWeComRejected, "40071")).Should(Succeed())
+		Eventually(env.HasCondition(two, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonWeComRejected, "40071")).Should(Succeed())
 		Expect(two.Status.Drift).To(ContainElement(HaveField("Field", "name")))
 	})
 
@@ -275,29 +273,29 @@ var _ = Describe("CustomerTagGroup", func() {
 		ns := newNamespace("ctgpol")
 		absent := tagGroup(ns, "absent", unique("Absent", ns), 0, ctag("a", 0))
 		absent.Spec.ManagementPolicies = []v1.ManagementPolicy{v1.ManagementObserve}
-		m := mark()
-		create(absent)
-		Eventually(hasCondition(absent, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonNotInWeCom, "managementPolicies")).Should(Succeed())
-		Expect(callsSince(m, corpTagWrites...)).To(BeEmpty())
+		m := env.Mark()
+		env.Create(absent)
+		Eventually(env.HasCondition(absent, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonNotInWeCom, "managementPolicies")).Should(Succeed())
+		Expect(env.CallsSince(m, corpTagWrites...)).To(BeEmpty())
 
 		name := unique("Watched", ns)
-		made, err := byHand(env.Creds.AppSecret).AddCorpTags(ctx, wecom.AddCorpTagRequest{GroupName: name, Order: 2, Tags: []wecom.NewCorpTag{{Name: "a"}}})
+		made, err := env.ByHand(env.Creds.AppSecret).AddCorpTags(ctx, wecom.AddCorpTagRequest{GroupName: name, Order: 2, Tags: []wecom.NewCorpTag{{Name: "a"}}})
 		Expect(err).NotTo(HaveOccurred())
-		m = mark()
+		m = env.Mark()
 		watched := tagGroup(ns, "watched", name, 2, ctag("a", 0), ctag("b", 0))
 		watched.Spec.ManagementPolicies = []v1.ManagementPolicy{v1.ManagementObserve}
-		create(watched)
-		Eventually(hasCondition(watched, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDrifted, "tags")).Should(Succeed())
+		env.Create(watched)
+		Eventually(env.HasCondition(watched, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDrifted, "tags")).Should(Succeed())
 		Expect(watched.Status.GroupID).To(Equal(made.GroupID))
 		drift, _ := json.Marshal(watched.Status.Drift)
 		Expect(string(drift)).To(ContainSubstring(`"spec":"[a, b]"`))
-		Consistently(func() []wecomsim.Call { return callsSince(m, corpTagWrites...) }, interval).Should(BeEmpty())
+		Consistently(func() []wecomsim.Call { return env.CallsSince(m, corpTagWrites...) }, interval).Should(BeEmpty())
 
 		By("deleting leaves WeCom alone without the Delete policy")
-		remove(watched)
-		Eventually(gone(watched)).Should(Succeed())
+		env.Remove(watched)
+		Eventually(env.Gone(watched)).Should(Succeed())
 		_, ok := simGroup(made.GroupID)
 		Expect(ok).To(BeTrue())
-		Expect(byHand(env.Creds.AppSecret).DeleteCorpTags(ctx, nil, []string{made.GroupID})).To(Succeed())
+		Expect(env.ByHand(env.Creds.AppSecret).DeleteCorpTags(ctx, nil, []string{made.GroupID})).To(Succeed())
 	})
 })

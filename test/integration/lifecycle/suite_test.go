@@ -27,15 +27,7 @@ func TestLifecycle(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
+	env = testenv.StartSuite(testenv.Options{})
+	// Namespace deletions here get 60s rather than the shared 30s.
 	SetDefaultEventuallyTimeout(60 * time.Second)
-	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
-	var err error
-	env, err = testenv.Start(testenv.Options{})
-	Expect(err).NotTo(HaveOccurred())
-})
-
-var _ = AfterSuite(func() {
-	if env != nil {
-		env.Stop()
-	}
 })

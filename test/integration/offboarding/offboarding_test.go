@@ -1,14 +1,12 @@
 package offboarding
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -77,28 +75,9 @@ func handoverTo(to v1.UserReference) func(*v1.WeComUser) {
 
 func ptr[T any](v T) *T { return &v }
 
+// ready passes when obj is Ready; these specs do not wait for Synced.
 func ready(obj v1.Managed) func(Gomega) {
-	return func(g Gomega) {
-		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
-		r := meta.FindStatusCondition(obj.GetResourceStatus().Conditions, v1.ConditionReady)
-		g.Expect(r).NotTo(BeNil())
-		g.Expect(r.Status).To(Equal(metav1.ConditionTrue), r.Message)
-	}
-}
-
-// condition passes when the condition typ is False with reason and a message containing
-// each of parts.
-func condition(obj v1.Managed, typ, reason string, parts ...string) func(Gomega) {
-	return func(g Gomega) {
-		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
-		c := meta.FindStatusCondition(obj.GetResourceStatus().Conditions, typ)
-		g.Expect(c).NotTo(BeNil())
-		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
-		g.Expect(c.Reason).To(Equal(reason), c.Message)
-		for _, p := range parts {
-			g.Expect(c.Message).To(ContainSubstring(p))
-		}
-	}
+	return env.HasCondition(obj, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonAvailable)
 }
 
 func inWeCom(id string) bool {
@@ -135,17 +114,6 @@ func chatOwners(ids ...string) map[string]string {
 	return out
 }
 
-// callsWith returns the logged calls to endpoint whose body or query mentions s.
-func callsWith(endpoint, s string) []wecomsim.Call {
-	var out []wecomsim.Call
-	for _, c := range env.Sim.CallsTo(endpoint) {
-		if strings.Contains(c.Body, s) || strings.Contains(fmt.Sprint(c.Query), s) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 var _ = Describe("Deleting a WeComUser with spec.offboarding", func() {
 	It("hands every customer and customer group chat to the successor, and deletes the member only afterwards", func() {
 		ns := newNamespace("offb")
@@ -170,7 +138,7 @@ var _ = Describe("Deleting a WeComUser with spec.offboarding", func() {
 
 		Expect(env.Client.Delete(ctx, u)).To(Succeed())
 		By("handing the chats over at once and the customers over with WeCom's 24-hour wait")
-		Eventually(condition(u, v1.ConditionReady, v1.ReasonHandingOver, "3 waiting", succ)).Should(Succeed())
+		Eventually(env.HasCondition(u, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonHandingOver, "3 waiting", succ)).Should(Succeed())
 		Expect(u.Status.Offboarding).NotTo(BeNil())
 		Expect(u.Status.Offboarding.Successor).To(Equal(succ))
 		Expect(u.Status.Offboarding.Waiting).To(Equal(int32(3)))
@@ -180,14 +148,14 @@ var _ = Describe("Deleting a WeComUser with spec.offboarding", func() {
 		Expect(chatOwners(chats...)).To(Equal(map[string]string{chats[0]: succ, chats[1]: succ}))
 		Expect(followers(customers...)).To(HaveEach(leaver), "customers stay until WeCom completes the handover")
 		Expect(inWeCom(leaver)).To(BeTrue())
-		Expect(callsWith("user/delete", leaver)).To(BeEmpty())
+		Expect(env.CallsWith("user/delete", leaver)).To(BeEmpty())
 
 		By("polling without handing anything over twice")
-		polls := len(callsWith("externalcontact/transfer_result", leaver))
-		Eventually(func() int { return len(callsWith("externalcontact/transfer_result", leaver)) }, 15*time.Second).Should(BeNumerically(">", polls))
-		Expect(callsWith("externalcontact/transfer_customer", leaver)).To(HaveLen(1))
-		Expect(callsWith("externalcontact/groupchat/onjob_transfer", leaver)).To(BeEmpty())
-		Expect(callsWith("externalcontact/groupchat/onjob_transfer", succ)).To(HaveLen(1))
+		polls := len(env.CallsWith("externalcontact/transfer_result", leaver))
+		Eventually(func() int { return len(env.CallsWith("externalcontact/transfer_result", leaver)) }, 15*time.Second).Should(BeNumerically(">", polls))
+		Expect(env.CallsWith("externalcontact/transfer_customer", leaver)).To(HaveLen(1))
+		Expect(env.CallsWith("externalcontact/groupchat/onjob_transfer", leaver)).To(BeEmpty())
+		Expect(env.CallsWith("externalcontact/groupchat/onjob_transfer", succ)).To(HaveLen(1))
 		Expect(inWeCom(leaver)).To(BeTrue())
 
 		By("WeCom completing the handovers a day later")
@@ -200,13 +168,13 @@ var _ = Describe("Deleting a WeComUser with spec.offboarding", func() {
 		Expect(chatOwners(chats...)).To(Equal(map[string]string{chats[0]: succ, chats[1]: succ}))
 
 		By("the member deleted only after the last transfer_result said every customer is done")
-		deletes := callsWith("user/delete", leaver)
+		deletes := env.CallsWith("user/delete", leaver)
 		Expect(deletes).To(HaveLen(1))
-		results := callsWith("externalcontact/transfer_result", leaver)
+		results := env.CallsWith("externalcontact/transfer_result", leaver)
 		last := results[len(results)-1]
 		Expect(last.Seq).To(BeNumerically("<", deletes[0].Seq))
 		Expect(last.Time).To(BeTemporally(">=", env.Sim.State().CustomerTransfers[0].TakeoverTime))
-		for _, c := range callsWith("externalcontact/transfer_customer", leaver) {
+		for _, c := range env.CallsWith("externalcontact/transfer_customer", leaver) {
 			Expect(c.Body).To(ContainSubstring("我的同事会继续为您服务"))
 			Expect(c.Seq).To(BeNumerically("<", deletes[0].Seq))
 		}
@@ -226,10 +194,10 @@ var _ = Describe("Deleting a WeComUser with spec.offboarding", func() {
 		Eventually(ready(u)).Should(Succeed())
 
 		Expect(env.Client.Delete(ctx, u)).To(Succeed())
-		Eventually(condition(u, v1.ConditionSynced, v1.ReasonDeleteBlocked, "40098", leaver, newbie, "not deleted, so that no customer is lost")).Should(Succeed())
-		Eventually(condition(u, v1.ConditionReady, v1.ReasonHandoverRefused, "40098")).Should(Succeed())
+		Eventually(env.HasCondition(u, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonDeleteBlocked, "40098", leaver, newbie, "not deleted, so that no customer is lost")).Should(Succeed())
+		Eventually(env.HasCondition(u, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonHandoverRefused, "40098")).Should(Succeed())
 		Consistently(func() bool { return inWeCom(leaver) }, 3*time.Second, 500*time.Millisecond).Should(BeTrue())
-		Expect(callsWith("user/delete", leaver)).To(BeEmpty())
+		Expect(env.CallsWith("user/delete", leaver)).To(BeEmpty())
 		Expect(followers("wm-" + ns)).To(Equal(map[string]string{"wm-" + ns: leaver}))
 
 		By("a person deciding to delete the member without a handover")
@@ -256,10 +224,10 @@ var _ = Describe("Deleting a WeComUser with spec.offboarding", func() {
 		Expect(env.Client.Create(ctx, u)).To(Succeed())
 		Eventually(ready(u)).Should(Succeed())
 		Expect(env.Client.Delete(ctx, u)).To(Succeed())
-		Eventually(condition(u, v1.ConditionReady, v1.ReasonHandingOver, "2 waiting")).Should(Succeed())
+		Eventually(env.HasCondition(u, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonHandingOver, "2 waiting")).Should(Succeed())
 
 		env.Sim.Advance(24*time.Hour + time.Minute)
-		Eventually(condition(u, v1.ConditionSynced, v1.ReasonDeleteBlocked, "1 customers", "wmno-"+ns, "customer refused")).Should(Succeed())
+		Eventually(env.HasCondition(u, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonDeleteBlocked, "1 customers", "wmno-"+ns, "customer refused")).Should(Succeed())
 		Expect(u.Status.Offboarding.Transferred).To(Equal(int32(1)))
 		Expect(u.Status.Offboarding.Failed).To(Equal(int32(1)))
 		first := u.Status.Offboarding.Customers[0]
@@ -268,6 +236,6 @@ var _ = Describe("Deleting a WeComUser with spec.offboarding", func() {
 		Expect(first.Reason).To(ContainSubstring("transfer status 3"))
 		Expect(inWeCom(leaver)).To(BeTrue())
 		Expect(followers("wmok-"+ns, "wmno-"+ns)).To(Equal(map[string]string{"wmok-" + ns: succ, "wmno-" + ns: leaver}))
-		Expect(callsWith("externalcontact/transfer_customer", leaver)).To(HaveLen(1), "a refusal is not retried")
+		Expect(env.CallsWith("externalcontact/transfer_customer", leaver)).To(HaveLen(1), "a refusal is not retried")
 	})
 })

@@ -42,41 +42,41 @@ var _ = Describe("WeComConnection", func() {
 	It("is Ready with the right secret, and says so in an event", func() {
 		ns := newNamespace("conn")
 		conn := connection(ns, "contacts")
-		Eventually(ready(conn)).Should(Succeed())
+		Eventually(env.Ready(conn)).Should(Succeed())
 		Expect(conn.Status.SecretVersion).NotTo(BeEmpty())
 		Expect(conn.Status.LastCheckedTime).NotTo(BeNil())
-		Eventually(hasEvent(conn, corev1.EventTypeNormal, controller.EventCredentialsAccepted)).Should(Succeed())
+		Eventually(env.HasEvent(conn, corev1.EventTypeNormal, controller.EventCredentialsAccepted)).Should(Succeed())
 	})
 
 	It("refuses a wrong secret with 40001 and a hint, holds its dependants, and recovers when the Secret is rotated", func() {
 		ns := newNamespace("badsecret")
 		wrong := "WrongSecret" + randSuffix() + "0000000000000000000000000000"
-		create(secretWith(ns, "corp-secret", wrong), corpConnection(ns))
+		env.Create(secretWith(ns, "corp-secret", wrong), corpConnection(ns))
 		conn := connection(ns, "corp")
-		Eventually(hasCondition(conn, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonCredentialsInvalid,
+		Eventually(env.HasCondition(conn, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonCredentialsInvalid,
 			"errcode 40001", "copy the app's current Secret")).Should(Succeed())
-		Eventually(hasEvent(conn, corev1.EventTypeWarning, controller.EventCredentialsRefused, "40001")).Should(Succeed())
+		Eventually(env.HasEvent(conn, corev1.EventTypeWarning, controller.EventCredentialsRefused, "40001")).Should(Succeed())
 
 		By("dependants wait for the connection instead of failing on their own")
 		dept := onCorp(department(ns, "d", unique("Held", ns)))
 		member := onCorp(user(ns, "u", "held-"+ns, "Held"))
-		m := mark()
-		create(dept, member)
+		m := env.Mark()
+		env.Create(dept, member)
 		for _, obj := range []v1.Managed{dept, member} {
-			Eventually(hasCondition(obj, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonConnectionNotReady,
+			Eventually(env.HasCondition(obj, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonConnectionNotReady,
 				`WeComConnection "corp" is not ready`, "40001")).Should(Succeed())
-			Eventually(hasCondition(obj, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonConnectionNotReady)).Should(Succeed())
+			Eventually(env.HasCondition(obj, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonConnectionNotReady)).Should(Succeed())
 		}
-		Expect(callsSince(m, writeEndpoints...)).To(BeEmpty())
+		Expect(env.CallsSince(m, writeEndpoints...)).To(BeEmpty())
 		Expect(simDeptsNamed(dept.Spec.Name)).To(BeEmpty())
 
 		By("rotating the Secret to the right value: no restart needed")
-		change(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "corp-secret", Namespace: ns}}, func(s *corev1.Secret) {
+		testenv.Change(env, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "corp-secret", Namespace: ns}}, func(s *corev1.Secret) {
 			s.Data = map[string][]byte{"secret": []byte(env.Creds.ContactsSecret)}
 		})
-		Eventually(ready(conn)).Should(Succeed())
-		Eventually(ready(dept)).Should(Succeed())
-		Eventually(ready(member)).Should(Succeed())
+		Eventually(env.Ready(conn)).Should(Succeed())
+		Eventually(env.Ready(dept)).Should(Succeed())
+		Eventually(env.Ready(member)).Should(Succeed())
 		Expect(simDeptsNamed(dept.Spec.Name)).To(HaveLen(1))
 		_, ok := simUser(member.Spec.UserID)
 		Expect(ok).To(BeTrue())
@@ -84,46 +84,46 @@ var _ = Describe("WeComConnection", func() {
 
 	It("refuses a wrong corp ID with 40013 and a hint, and recovers when it is fixed", func() {
 		ns := newNamespace("badcorp")
-		create(secretWith(ns, "corp-secret", env.Creds.ContactsSecret))
+		env.Create(secretWith(ns, "corp-secret", env.Creds.ContactsSecret))
 		c := corpConnection(ns)
 		c.Spec.CorpID = "wwWrongCorp" + randSuffix()
-		create(c)
+		env.Create(c)
 		conn := connection(ns, "corp")
-		Eventually(hasCondition(conn, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonCredentialsInvalid,
+		Eventually(env.HasCondition(conn, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonCredentialsInvalid,
 			"errcode 40013", "corp ID is wrong")).Should(Succeed())
 		dept := onCorp(department(ns, "d", unique("Corp", ns)))
-		create(dept)
-		Eventually(hasCondition(dept, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonConnectionNotReady, "40013")).Should(Succeed())
+		env.Create(dept)
+		Eventually(env.HasCondition(dept, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonConnectionNotReady, "40013")).Should(Succeed())
 
-		change(conn, func(c *v1.WeComConnection) { c.Spec.CorpID = env.Creds.CorpID })
-		Eventually(ready(conn)).Should(Succeed())
-		Eventually(ready(dept)).Should(Succeed())
+		testenv.Change(env, conn, func(c *v1.WeComConnection) { c.Spec.CorpID = env.Creds.CorpID })
+		Eventually(env.Ready(conn)).Should(Succeed())
+		Eventually(env.Ready(dept)).Should(Succeed())
 	})
 
 	It("reports a missing Secret, or a missing key, and becomes Ready once it is there", func() {
 		ns := newNamespace("nosecret")
-		create(corpConnection(ns))
+		env.Create(corpConnection(ns))
 		conn := connection(ns, "corp")
-		Eventually(hasCondition(conn, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonSecretNotFound,
+		Eventually(env.HasCondition(conn, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonSecretNotFound,
 			`Secret "corp-secret" not found`)).Should(Succeed())
 		dept := onCorp(department(ns, "d", unique("NoSecret", ns)))
-		create(dept)
-		Eventually(hasCondition(dept, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonSecretNotFound)).Should(Succeed())
+		env.Create(dept)
+		Eventually(env.HasCondition(dept, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonSecretNotFound)).Should(Succeed())
 
 		By("a Secret without the key")
 		s := secretWith(ns, "corp-secret", env.Creds.ContactsSecret)
 		s.StringData = map[string]string{"other": "x"}
-		create(s)
-		Eventually(hasCondition(conn, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonSecretNotFound,
+		env.Create(s)
+		Eventually(env.HasCondition(conn, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonSecretNotFound,
 			`has no key "secret"`)).Should(Succeed())
 
 		By("the key is added")
-		change(s, func(s *corev1.Secret) {
+		testenv.Change(env, s, func(s *corev1.Secret) {
 			s.StringData = nil
 			s.Data["secret"] = []byte(env.Creds.ContactsSecret)
 		})
-		Eventually(ready(conn)).Should(Succeed())
-		Eventually(ready(dept)).Should(Succeed())
+		Eventually(env.Ready(conn)).Should(Succeed())
+		Eventually(env.Ready(dept)).Should(Succeed())
 	})
 
 	It("shows an untrusted egress IP (60020) on the connection and its dependants with the hint, though gettoken does not check it", func() {
@@ -131,22 +131,22 @@ var _ = Describe("WeComConnection", func() {
 		secret := "UntrustedContactsSecret" + randSuffix() + "000000000000000000"
 		app := wecomsim.App{Name: "contacts-" + ns, Secret: secret, ContactsSync: true, VisibleRoot: true, TrustedIPs: []string{"192.0.2.1"}}
 		Expect(env.Sim.Seed(wecomsim.Seed{Apps: []wecomsim.App{app}})).To(Succeed())
-		create(secretWith(ns, "corp-secret", secret), corpConnection(ns))
+		env.Create(secretWith(ns, "corp-secret", secret), corpConnection(ns))
 		// The token is issued, but the connection's probe call is refused: Ready=False there too.
-		Eventually(hasCondition(connection(ns, "corp"), v1.ConditionReady, metav1.ConditionFalse, v1.ReasonUntrustedIP,
+		Eventually(env.HasCondition(connection(ns, "corp"), v1.ConditionReady, metav1.ConditionFalse, v1.ReasonUntrustedIP,
 			"errcode 60020", "add the operator's egress IP to the app's trusted IPs")).Should(Succeed())
 
 		dept := onCorp(department(ns, "d", unique("Untrusted", ns)))
-		create(dept)
-		Eventually(hasCondition(dept, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonCredentialsInvalid,
+		env.Create(dept)
+		Eventually(env.HasCondition(dept, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonCredentialsInvalid,
 			"errcode 60020", "add the operator's egress IP to the app's trusted IPs")).Should(Succeed())
 		Expect(simDeptsNamed(dept.Spec.Name)).To(BeEmpty())
 
 		By("the IP is trusted: the next retry, at the drift interval, succeeds")
 		app.TrustedIPs = []string{"127.0.0.1", "::1"}
 		Expect(env.Sim.Seed(wecomsim.Seed{Apps: []wecomsim.App{app}})).To(Succeed())
-		Eventually(ready(dept), 4*interval).Should(Succeed())
-		Eventually(ready(connection(ns, "corp")), 4*interval).Should(Succeed())
+		Eventually(env.Ready(dept), 4*interval).Should(Succeed())
+		Eventually(env.Ready(connection(ns, "corp")), 4*interval).Should(Succeed())
 	})
 
 	It("refuses the self-built app's secret for the org chart with 48002 and PermissionDenied, without retrying in a loop", func() {
@@ -155,25 +155,25 @@ var _ = Describe("WeComConnection", func() {
 		dept.Spec.ConnectionRef.Name = testenv.AppConnection
 		member := user(ns, "u", "noperm-"+ns, "No Permission")
 		member.Spec.ConnectionRef.Name = testenv.AppConnection
-		create(dept, member)
+		env.Create(dept, member)
 		for _, obj := range []v1.Managed{dept, member} {
-			Eventually(hasCondition(obj, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonPermissionDenied,
+			Eventually(env.HasCondition(obj, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonPermissionDenied,
 				"errcode 48002", "use the contacts-sync (通讯录同步) secret")).Should(Succeed())
-			Eventually(hasCondition(obj, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonPermissionDenied)).Should(Succeed())
+			Eventually(env.HasCondition(obj, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonPermissionDenied)).Should(Succeed())
 		}
-		Eventually(hasEvent(dept, corev1.EventTypeWarning, controller.EventCreateFailed, "48002")).Should(Succeed())
+		Eventually(env.HasEvent(dept, corev1.EventTypeWarning, controller.EventCreateFailed, "48002")).Should(Succeed())
 
-		m := mark()
+		m := env.Mark()
 		start := time.Now()
-		Consistently(func() int { return len(callsSince(m, "department/create", "user/list_id")) }, 2*interval).
+		Consistently(func() int { return len(env.CallsSince(m, "department/create", "user/list_id")) }, 2*interval).
 			Should(BeNumerically("<=", 2*int(2*interval/(interval*9/10))), "retried only at the drift interval")
-		AddReportEntry("calls of two refused objects in "+time.Since(start).Round(time.Second).String(), countByEndpoint(callsSince(m)))
+		AddReportEntry("calls of two refused objects in "+time.Since(start).Round(time.Second).String(), testenv.CountByEndpoint(env.CallsSince(m)))
 
 		// Left in place, the two would try their create again at every drift interval, in the
 		// middle of other specs that count the writes WeCom receives.
-		remove(dept, member)
-		Eventually(gone(dept)).Should(Succeed())
-		Eventually(gone(member)).Should(Succeed())
+		env.Remove(dept, member)
+		Eventually(env.Gone(dept)).Should(Succeed())
+		Eventually(env.Gone(member)).Should(Succeed())
 	})
 
 	It("refuses a reference to a connection in another namespace", func() {
@@ -181,18 +181,18 @@ var _ = Describe("WeComConnection", func() {
 		ns := newNamespace("borrower")
 		shared := env.Connection(other, "shared", 0)
 		shared.Spec.SecretRef.Name = "contacts"
-		create(shared)
-		Eventually(ready(connection(other, "shared"))).Should(Succeed())
+		env.Create(shared)
+		Eventually(env.Ready(connection(other, "shared"))).Should(Succeed())
 
-		m := mark()
+		m := env.Mark()
 		dept := department(ns, "d", unique("Borrowed", ns))
 		dept.Spec.ConnectionRef.Name = "shared"
-		create(dept)
-		Eventually(hasCondition(dept, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonConnectionNotReady,
+		env.Create(dept)
+		Eventually(env.HasCondition(dept, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonConnectionNotReady,
 			`WeComConnection "shared" not found in namespace "`+ns+`"`)).Should(Succeed())
-		Consistently(hasCondition(dept, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonConnectionNotReady)).Should(Succeed())
+		Consistently(env.HasCondition(dept, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonConnectionNotReady)).Should(Succeed())
 		Expect(dept.Status.ID).To(BeZero())
-		Expect(callsSince(m, writeEndpoints...)).To(BeEmpty())
+		Expect(env.CallsSince(m, writeEndpoints...)).To(BeEmpty())
 		Expect(simDeptsNamed(dept.Spec.Name)).To(BeEmpty())
 	})
 })

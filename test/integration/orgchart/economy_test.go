@@ -7,13 +7,15 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/wecom-dev/wecom-operator/internal/testenv"
 )
 
 var _ = Describe("the calls WeCom receives", func() {
 	It("are one write per new object, no write in a steady state, and one list per connection per drift interval", func() {
 		const n = 10
 		ns := newNamespace("economy")
-		m := mark()
+		m := env.Mark()
 		var objs []client.Object
 		objs = append(objs, department(ns, "top", unique("Economy", ns)))
 		for i := 1; i < n; i++ {
@@ -28,33 +30,33 @@ var _ = Describe("the calls WeCom receives", func() {
 		pace := time.NewTicker(interval / time.Duration(len(objs)))
 		defer pace.Stop()
 		for _, o := range objs {
-			create(o)
+			env.Create(o)
 			<-pace.C
 		}
 		for _, o := range objs {
-			Eventually(ready(o)).Should(Succeed())
+			Eventually(env.Ready(o)).Should(Succeed())
 		}
 
 		By("creating: one create per object and no other write")
-		creating := countByEndpoint(callsSince(m))
+		creating := testenv.CountByEndpoint(env.CallsSince(m))
 		AddReportEntry(fmt.Sprintf("WeCom calls to create %d departments and %d members", n, n), creating)
-		Expect(countByEndpoint(callsSince(m, writeEndpoints...))).To(Equal(map[string]int{"department/create": n, "user/create": n}))
+		Expect(testenv.CountByEndpoint(env.CallsSince(m, writeEndpoints...))).To(Equal(map[string]int{"department/create": n, "user/create": n}))
 		Expect(creating["department/get"]).To(BeZero())
 		// A member not yet in WeCom costs one user/get (not found) before its create.
 		Expect(creating["user/get"]).To(BeNumerically("<=", n))
 
 		By("a steady state over several drift intervals: reads only, shared by all objects")
-		m = mark()
+		m = env.Mark()
 		start := time.Now()
 		Consistently(func() []string {
 			var out []string
-			for _, c := range callsSince(m, writeEndpoints...) {
+			for _, c := range env.CallsSince(m, writeEndpoints...) {
 				out = append(out, c.Endpoint+" "+c.Body+fmt.Sprint(c.Query))
 			}
 			return out
 		}, 4*interval, 250*time.Millisecond).Should(BeEmpty(), "no write while spec and WeCom agree")
 		window := time.Since(start)
-		steady := countByEndpoint(callsSince(m))
+		steady := testenv.CountByEndpoint(env.CallsSince(m))
 		intervals := float64(window) / float64(interval)
 		AddReportEntry(fmt.Sprintf("WeCom calls in a steady state over %.1f drift intervals (%d departments, %d members)", intervals, n, n), steady)
 

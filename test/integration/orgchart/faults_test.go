@@ -10,12 +10,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/testenv"
 	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
 )
 
 func expectDeptName(d *v1.WeComDepartment, name string) func(Gomega) {
 	return func(g Gomega) {
-		ready(d)(g)
+		env.Ready(d)(g)
 		got, ok := simDept(d.Status.ID)
 		g.Expect(ok).To(BeTrue())
 		g.Expect(got.Name).To(Equal(name))
@@ -30,7 +31,7 @@ var _ = Describe("retryable WeCom failures", func() {
 			{DropRate: 0.15},  // connection closed, nothing applied
 			{Endpoints: []string{"department/*", "user/*"}, FreqLimitRate: 0.1, FreqLimitWindow: 700 * time.Millisecond},
 		}
-		m := mark()
+		m := env.Mark()
 		env.Sim.SetFaults(faults...)
 
 		By("creating under faults")
@@ -44,25 +45,25 @@ var _ = Describe("retryable WeCom failures", func() {
 		}
 		rng := rand.New(rand.NewPCG(uint64(GinkgoRandomSeed()), 1))
 		rng.Shuffle(len(objs), func(i, j int) { objs[i], objs[j] = objs[j], objs[i] })
-		create(objs...)
+		env.Create(objs...)
 		for _, o := range objs {
-			Eventually(ready(o), 90*time.Second).Should(Succeed())
+			Eventually(env.Ready(o), 90*time.Second).Should(Succeed())
 		}
 
 		By("updating under faults")
 		for i := range 3 {
 			d := department(ns, fmt.Sprintf("d%d", i), "")
-			change(d, func(d *v1.WeComDepartment) { d.Spec.Name = fmt.Sprintf("D%d renamed", i) })
+			testenv.Change(env, d, func(d *v1.WeComDepartment) { d.Spec.Name = fmt.Sprintf("D%d renamed", i) })
 			Eventually(expectDeptName(d, fmt.Sprintf("D%d renamed", i)), 90*time.Second).Should(Succeed())
 		}
 
 		By("deleting under faults")
 		for i := range 2 {
-			remove(user(ns, fmt.Sprintf("u%d", i), "", ""))
+			env.Remove(user(ns, fmt.Sprintf("u%d", i), "", ""))
 		}
 		for i := range 2 {
 			u := user(ns, fmt.Sprintf("u%d", i), fmt.Sprintf("f%d-%s", i, ns), "")
-			Eventually(gone(u), 90*time.Second).Should(Succeed())
+			Eventually(env.Gone(u), 90*time.Second).Should(Succeed())
 			_, ok := simUser(u.Spec.UserID)
 			Expect(ok).To(BeFalse())
 		}
@@ -70,7 +71,7 @@ var _ = Describe("retryable WeCom failures", func() {
 
 		By("the faults did happen")
 		injected := map[string]int{}
-		for _, c := range callsSince(m) {
+		for _, c := range env.CallsSince(m) {
 			if c.Fault != "" {
 				injected[c.Fault]++
 			}
@@ -81,7 +82,7 @@ var _ = Describe("retryable WeCom failures", func() {
 		Expect(injected).To(HaveKey("freq_limit"))
 
 		By("nothing was made twice")
-		Expect(countByEndpoint(applied(callsSince(m, "department/create", "user/create")))).
+		Expect(testenv.CountByEndpoint(applied(env.CallsSince(m, "department/create", "user/create")))).
 			To(Equal(map[string]int{"department/create": 4, "user/create": 6}))
 		Expect(simDeptsNamed(top.Spec.Name)).To(HaveLen(1))
 		Expect(deptsUnder(top.Status.ID, "D0 renamed")).To(HaveLen(1))

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,8 +14,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	eventsv1 "k8s.io/api/events/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -28,13 +25,6 @@ import (
 
 // interval is the drift interval testenv gives the manager; deep checks run every interval.
 const interval = 3 * time.Second
-
-// Default Eventually timeout and polling; drift repairs get their own, in intervals.
-func init() {
-	SetDefaultEventuallyTimeout(30 * time.Second)
-	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
-	SetDefaultConsistentlyDuration(2 * time.Second)
-}
 
 func randSuffix() string {
 	b := make([]byte, 4)
@@ -51,7 +41,7 @@ func newNamespace(prefix string) string {
 	ns, err := env.NewNamespace(ctx, prefix)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(cleanupNamespace, ns)
-	Eventually(ready(connection(ns, testenv.ContactsConnection))).Should(Succeed())
+	Eventually(env.Ready(connection(ns, testenv.ContactsConnection))).Should(Succeed())
 	return ns
 }
 
@@ -154,147 +144,6 @@ func inDept(name string) v1.UserDepartment {
 
 func ptr[T any](v T) *T { return &v }
 
-func create(objs ...client.Object) {
-	GinkgoHelper()
-	for _, o := range objs {
-		Expect(env.Client.Create(ctx, o)).To(Succeed())
-	}
-}
-
-// change applies mutate to the latest version of obj and updates it, retrying conflicts.
-func change[T client.Object](obj T, mutate func(T)) {
-	GinkgoHelper()
-	Eventually(func() error {
-		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
-			return err
-		}
-		mutate(obj)
-		return env.Client.Update(ctx, obj)
-	}).Should(Succeed())
-}
-
-func remove(objs ...client.Object) {
-	GinkgoHelper()
-	for _, o := range objs {
-		Expect(client.IgnoreNotFound(env.Client.Delete(ctx, o))).To(Succeed())
-	}
-}
-
-// gone waits until obj no longer exists in the API server (its finalizer was dropped).
-func gone(obj client.Object) func(Gomega) {
-	return func(g Gomega) {
-		err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj)
-		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%s still exists", obj.GetName())
-	}
-}
-
-// ---- conditions ----
-
-type conditioned interface {
-	client.Object
-	GetResourceStatus() *v1.ResourceStatus
-}
-
-func conditionsOf(obj client.Object) []metav1.Condition {
-	switch o := obj.(type) {
-	case *v1.WeComConnection:
-		return o.Status.Conditions
-	case conditioned:
-		return o.GetResourceStatus().Conditions
-	}
-	return nil
-}
-
-func observedGeneration(obj client.Object) int64 {
-	switch o := obj.(type) {
-	case *v1.WeComConnection:
-		return o.Status.ObservedGeneration
-	case conditioned:
-		return o.GetResourceStatus().ObservedGeneration
-	}
-	return 0
-}
-
-// ready passes when obj is Ready and Synced for its current generation.
-func ready(obj client.Object) func(Gomega) {
-	return func(g Gomega) {
-		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
-		conds := conditionsOf(obj)
-		for _, t := range []string{v1.ConditionReady, v1.ConditionSynced} {
-			c := meta.FindStatusCondition(conds, t)
-			g.Expect(c).NotTo(BeNil(), "%s has no %s condition", obj.GetName(), t)
-			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), "%s %s: %s %s", obj.GetName(), t, c.Reason, c.Message)
-			g.Expect(c.ObservedGeneration).To(Equal(obj.GetGeneration()))
-		}
-		g.Expect(observedGeneration(obj)).To(Equal(obj.GetGeneration()))
-	}
-}
-
-// hasCondition passes when obj's condition typ has status and reason, and its message
-// contains every one of parts.
-func hasCondition(obj client.Object, typ string, status metav1.ConditionStatus, reason string, parts ...string) func(Gomega) {
-	return func(g Gomega) {
-		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
-		c := meta.FindStatusCondition(conditionsOf(obj), typ)
-		g.Expect(c).NotTo(BeNil(), "%s has no %s condition", obj.GetName(), typ)
-		g.Expect(c.Status).To(Equal(status), "%s %s: %s %s", obj.GetName(), typ, c.Reason, c.Message)
-		g.Expect(c.Reason).To(Equal(reason), c.Message)
-		for _, p := range parts {
-			g.Expect(c.Message).To(ContainSubstring(p))
-		}
-	}
-}
-
-// ---- events ----
-
-func eventsFor(obj client.Object) []eventsv1.Event {
-	list := &eventsv1.EventList{}
-	Expect(env.Client.List(ctx, list, client.InNamespace(obj.GetNamespace()))).To(Succeed())
-	var out []eventsv1.Event
-	for _, e := range list.Items {
-		if e.Regarding.Name == obj.GetName() && e.Regarding.Kind == kindOf(obj) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func kindOf(obj client.Object) string {
-	switch obj.(type) {
-	case *v1.WeComConnection:
-		return "WeComConnection"
-	case *v1.WeComDepartment:
-		return "WeComDepartment"
-	case *v1.WeComUser:
-		return "WeComUser"
-	}
-	return ""
-}
-
-func reasons(obj client.Object) []string {
-	var out []string
-	for _, e := range eventsFor(obj) {
-		out = append(out, e.Reason)
-	}
-	return out
-}
-
-// hasEvent passes when obj has an event of type typ and reason whose note contains parts.
-func hasEvent(obj client.Object, typ, reason string, parts ...string) func(Gomega) {
-	return func(g Gomega) {
-		var notes []string
-		for _, e := range eventsFor(obj) {
-			if e.Type == typ && e.Reason == reason {
-				notes = append(notes, e.Note)
-			}
-		}
-		g.Expect(notes).NotTo(BeEmpty(), "%s: no %s event %s; events: %v", obj.GetName(), typ, reason, reasons(obj))
-		for _, p := range parts {
-			g.Expect(notes).To(ContainElement(ContainSubstring(p)))
-		}
-	}
-}
-
 // ---- secrets ----
 
 var (
@@ -378,53 +227,9 @@ func expectNoSecrets(ns string) {
 
 // ---- the simulator ----
 
-// mark returns the sequence number of the last call WeCom received; calls after it are
-// what the operator did since.
-func mark() int64 {
-	calls := env.Sim.Calls()
-	if len(calls) == 0 {
-		return 0
-	}
-	return calls[len(calls)-1].Seq
-}
-
-// callsSince returns the calls after m to the given endpoints (all when none are given).
-func callsSince(m int64, endpoints ...string) []wecomsim.Call {
-	var out []wecomsim.Call
-	for _, c := range env.Sim.Calls() {
-		if c.Seq <= m {
-			continue
-		}
-		ep := strings.TrimPrefix(c.Endpoint, "/cgi-bin/")
-		if len(endpoints) == 0 || slices.Contains(endpoints, ep) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 var writeEndpoints = []string{
 	"department/create", "department/update", "department/delete",
 	"user/create", "user/update", "user/delete", "user/batchdelete",
-}
-
-// countByEndpoint summarises calls as endpoint → count, for readable failures.
-func countByEndpoint(calls []wecomsim.Call) map[string]int {
-	out := map[string]int{}
-	for _, c := range calls {
-		out[strings.TrimPrefix(c.Endpoint, "/cgi-bin/")]++
-	}
-	return out
-}
-
-func succeeded(calls []wecomsim.Call) []wecomsim.Call {
-	var out []wecomsim.Call
-	for _, c := range calls {
-		if c.ErrCode == 0 && c.HTTPStatus == http.StatusOK {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // applied keeps the calls WeCom carried out: errcode 0, and no fault that stopped them (a
@@ -481,23 +286,7 @@ func currentOrgChart() orgChart {
 
 // byHand is a WeCom client of the contacts-sync app, standing for a person or another tool
 // changing WeCom behind the operator's back. It has its own token cache and rate limiters.
-var byHand = sync.OnceValue(func() *wecom.Client {
-	c, err := wecom.New(wecom.Config{
-		BaseURL:  env.Sim.URL,
-		CorpID:   env.Creds.CorpID,
-		Secret:   env.Creds.ContactsSecret,
-		Tokens:   wecom.NewTokenCache(wecom.TokenCacheOptions{}),
-		Limiters: wecom.NewLimiters(wecom.LimitersOptions{}),
-	})
-	Expect(err).NotTo(HaveOccurred())
-	return c
-})
+func byHand() *wecom.Client { return env.ByHand(env.Creds.ContactsSecret) }
 
 // unique makes a department name unique in the shared simulator (≤32 characters).
-func unique(name, ns string) string {
-	s := fmt.Sprintf("%s %s", name, ns)
-	if len(s) > 32 {
-		s = s[:32]
-	}
-	return s
-}
+func unique(name, ns string) string { return testenv.Unique(name, ns, 32) }

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/testenv"
 	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
 )
 
@@ -33,45 +34,45 @@ var _ = Describe("management policies", func() {
 		Expect(err).NotTo(HaveOccurred())
 
 		By("objects for it that only observe")
-		start := mark()
+		start := env.Mark()
 		dept := department(ns, "existing", deptName, observeOnly(v1.ManagementObserve))
 		member := user(ns, "member", userID, "Observed Member", inDept("existing"))
 		member.Spec.ManagementPolicies = []v1.ManagementPolicy{v1.ManagementObserve}
-		create(dept, member)
-		Eventually(ready(dept)).Should(Succeed())
-		Eventually(ready(member)).Should(Succeed())
+		env.Create(dept, member)
+		Eventually(env.Ready(dept)).Should(Succeed())
+		Eventually(env.Ready(member)).Should(Succeed())
 		Expect(dept.Status.ID).To(Equal(made.ID), "the department made by hand was adopted")
-		Expect(callsSince(start, orgWrites...)).To(BeEmpty(), "observing writes nothing to WeCom")
+		Expect(env.CallsSince(start, orgWrites...)).To(BeEmpty(), "observing writes nothing to WeCom")
 
 		By("a hand edit shows as drift, and is not repaired")
 		_, err = env.Sim.ConsoleUpdateUser(wecomsim.UserEdit{UserID: userID, Position: ptr("Edited by hand")})
 		Expect(err).NotTo(HaveOccurred())
-		Eventually(hasCondition(member, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDrifted, "position")).
+		Eventually(env.HasCondition(member, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDrifted, "position")).
 			WithTimeout(20 * time.Second).Should(Succeed())
 		Expect(member.Status.Drift).To(ContainElement(v1.DriftedField{Field: "position", WeCom: "Edited by hand", Spec: ""}))
-		Consistently(func() []wecomsim.Call { return callsSince(start, orgWrites...) }).
+		Consistently(func() []wecomsim.Call { return env.CallsSince(start, orgWrites...) }).
 			WithTimeout(4*time.Second).Should(BeEmpty(), "still nothing written")
 
 		By("allowing Update: exactly one write repairs it")
-		repair := mark()
-		change(member, func(u *v1.WeComUser) {
+		repair := env.Mark()
+		testenv.Change(env, member, func(u *v1.WeComUser) {
 			u.Spec.ManagementPolicies = []v1.ManagementPolicy{v1.ManagementObserve, v1.ManagementCreate, v1.ManagementUpdate}
 		})
-		Eventually(ready(member)).WithTimeout(20 * time.Second).Should(Succeed())
+		Eventually(env.Ready(member)).WithTimeout(20 * time.Second).Should(Succeed())
 		Expect(member.Status.Drift).To(BeEmpty())
 		for _, u := range env.Sim.State().Users {
 			if u.UserID == userID {
 				Expect(u.Position).To(BeEmpty(), "the hand edit is repaired")
 			}
 		}
-		Expect(callsSince(repair, orgWrites...)).To(HaveLen(1))
-		Expect(callsSince(repair, orgWrites...)[0].Endpoint).To(HaveSuffix("user/update"))
+		Expect(env.CallsSince(repair, orgWrites...)).To(HaveLen(1))
+		Expect(env.CallsSince(repair, orgWrites...)[0].Endpoint).To(HaveSuffix("user/update"))
 
 		By("deleting both objects, whose policies lack Delete: WeCom keeps both")
-		remove(member, dept)
-		Eventually(gone(member)).Should(Succeed())
-		Eventually(gone(dept)).Should(Succeed())
-		Expect(callsSince(repair, "user/delete", "department/delete")).To(BeEmpty())
+		env.Remove(member, dept)
+		Eventually(env.Gone(member)).Should(Succeed())
+		Eventually(env.Gone(dept)).Should(Succeed())
+		Expect(env.CallsSince(repair, "user/delete", "department/delete")).To(BeEmpty())
 		state := env.Sim.State()
 		Expect(state.Users).To(ContainElement(HaveField("UserID", userID)))
 		Expect(state.Departments).To(ContainElement(HaveField("ID", made.ID)))

@@ -15,10 +15,10 @@ var _ = Describe("a department with a member", func() {
 		member := user(ns, "alice", "alice-"+ns, "Alice", v1.UserDepartment{Ref: &v1.LocalObjectReference{Name: "noc"}, Leader: true})
 
 		// Children first: they wait for their parents' ids.
-		create(member, child, parent)
-		Eventually(ready(member)).Should(Succeed())
-		Eventually(ready(child)).Should(Succeed())
-		Eventually(ready(parent)).Should(Succeed())
+		env.Create(member, child, parent)
+		Eventually(env.Ready(member)).Should(Succeed())
+		Eventually(env.Ready(child)).Should(Succeed())
+		Eventually(env.Ready(parent)).Should(Succeed())
 
 		got, ok := simDept(child.Status.ID)
 		Expect(ok).To(BeTrue())

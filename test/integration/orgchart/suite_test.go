@@ -38,9 +38,7 @@ var _ = BeforeSuite(func() {
 		Expect(os.Setenv("WECOM_TEST_LOG", logFile)).To(Succeed())
 		DeferCleanup(func() { _ = os.Remove(logFile) })
 	}
-	var err error
-	env, err = testenv.Start(testenv.Options{})
-	Expect(err).NotTo(HaveOccurred())
+	env = testenv.StartSuite(testenv.Options{})
 	rememberTokens()
 })
 

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
+	"github.com/wecom-dev/wecom-operator/internal/testenv"
 )
 
 var _ = Describe("a whole org chart", func() {
@@ -66,14 +67,14 @@ var _ = Describe("a whole org chart", func() {
 		rng := rand.New(rand.NewPCG(uint64(GinkgoRandomSeed()), 2))
 		rng.Shuffle(len(objs), func(i, j int) { objs[i], objs[j] = objs[j], objs[i] })
 
-		m := mark()
+		m := env.Mark()
 		start := time.Now()
-		create(objs...)
+		env.Create(objs...)
 		for _, o := range objs {
-			Eventually(ready(o), 120*time.Second).Should(Succeed())
+			Eventually(env.Ready(o), 120*time.Second).Should(Succeed())
 		}
 		AddReportEntry("63 objects Ready after", time.Since(start).Round(100*time.Millisecond))
-		AddReportEntry("WeCom calls to apply the tree", countByEndpoint(callsSince(m)))
+		AddReportEntry("WeCom calls to apply the tree", testenv.CountByEndpoint(env.CallsSince(m)))
 
 		By("WeCom holds the tree as specified, made once")
 		ids := map[string]int64{}
@@ -104,24 +105,24 @@ var _ = Describe("a whole org chart", func() {
 			Expect(got.Disabled).To(Equal(u.Spec.Enabled != nil && !*u.Spec.Enabled), u.Name)
 			Expect(got.Mobile).To(Equal(u.Spec.Mobile), u.Name)
 		}
-		Expect(countByEndpoint(succeeded(callsSince(m, "department/create", "user/create")))).
+		Expect(testenv.CountByEndpoint(testenv.Succeeded(env.CallsSince(m, "department/create", "user/create")))).
 			To(Equal(map[string]int{"department/create": len(depts), "user/create": members}))
 
 		By("deleting everything at once, in random order")
 		rng.Shuffle(len(objs), func(i, j int) { objs[i], objs[j] = objs[j], objs[i] })
-		m = mark()
+		m = env.Mark()
 		start = time.Now()
-		remove(objs...)
+		env.Remove(objs...)
 		for _, o := range objs {
-			Eventually(gone(o), 120*time.Second).Should(Succeed())
+			Eventually(env.Gone(o), 120*time.Second).Should(Succeed())
 		}
 		AddReportEntry("63 objects deleted after", time.Since(start).Round(100*time.Millisecond))
-		deleting := callsSince(m, "department/delete", "user/delete")
-		AddReportEntry("WeCom delete calls to delete the tree", countByEndpoint(deleting))
-		Expect(countByEndpoint(applied(deleting))).To(Equal(map[string]int{"department/delete": len(depts), "user/delete": members}))
+		deleting := env.CallsSince(m, "department/delete", "user/delete")
+		AddReportEntry("WeCom delete calls to delete the tree", testenv.CountByEndpoint(deleting))
+		Expect(testenv.CountByEndpoint(applied(deleting))).To(Equal(map[string]int{"department/delete": len(depts), "user/delete": members}))
 		// A department is tried when its delete is requested and again when the last member or
 		// sub-department managed here lets go of it, not once per member that goes.
-		Expect(len(callsSince(m, "department/delete"))).To(BeNumerically("<=", 2*len(depts)+2))
+		Expect(len(env.CallsSince(m, "department/delete"))).To(BeNumerically("<=", 2*len(depts)+2))
 		Expect(currentOrgChart()).To(Equal(before))
 	})
 })

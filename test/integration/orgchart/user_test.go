@@ -13,6 +13,7 @@ import (
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/controller"
+	"github.com/wecom-dev/wecom-operator/internal/testenv"
 	"github.com/wecom-dev/wecom-operator/internal/wecom"
 	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
 )
@@ -25,7 +26,7 @@ func newMobile() string { return fmt.Sprintf("+86 139%08d", mobileSeq.Add(1)) }
 // simUserOf passes check with the member obj stands for, once obj is Ready.
 func simUserOf(obj *v1.WeComUser, check func(Gomega, wecomsim.User)) func(Gomega) {
 	return func(g Gomega) {
-		ready(obj)(g)
+		env.Ready(obj)(g)
 		got, ok := simUser(obj.Spec.UserID)
 		g.Expect(ok).To(BeTrue(), "member %s is not in WeCom", obj.Spec.UserID)
 		check(g, got)
@@ -37,17 +38,17 @@ var _ = Describe("WeComUser", func() {
 		ns := newNamespace("user")
 		a := department(ns, "a", unique("UserA", ns))
 		b := department(ns, "b", unique("UserB", ns))
-		create(a, b)
-		Eventually(ready(a)).Should(Succeed())
-		Eventually(ready(b)).Should(Succeed())
+		env.Create(a, b)
+		Eventually(env.Ready(a)).Should(Succeed())
+		Eventually(env.Ready(b)).Should(Succeed())
 
-		m := mark()
+		m := env.Mark()
 		u := user(ns, "alice", "alice."+ns, "Alice", v1.UserDepartment{Ref: &v1.LocalObjectReference{Name: "a"}, Order: 5, Leader: true})
 		mobile := newMobile()
 		u.Spec.Alias, u.Spec.Mobile, u.Spec.BizMail = "Al", mobile, "alice@biz."+ns+".example.com"
 		u.Spec.Telephone, u.Spec.Position, u.Spec.Gender = "010-12345678", "Engineer", v1.GenderFemale
 		u.Spec.Enabled, u.Spec.DirectLeaders = ptr(true), []string{"zhangsan"}
-		create(u)
+		env.Create(u)
 		Eventually(simUserOf(u, func(g Gomega, su wecomsim.User) {
 			g.Expect(su.UserID).To(Equal(u.Spec.UserID))
 			g.Expect(su.Name).To(Equal("Alice"))
@@ -66,17 +67,17 @@ var _ = Describe("WeComUser", func() {
 		})).Should(Succeed())
 		Expect(u.Status.UserID).To(Equal(u.Spec.UserID))
 		Expect(u.Status.DepartmentIDs).To(Equal([]int64{a.Status.ID}))
-		Eventually(hasEvent(u, corev1.EventTypeNormal, controller.EventCreated)).Should(Succeed())
+		Eventually(env.HasEvent(u, corev1.EventTypeNormal, controller.EventCreated)).Should(Succeed())
 
 		By("WeCom received one user/create with every field, to_invite false, and no other write")
-		creates := callsSince(m, "user/create")
+		creates := env.CallsSince(m, "user/create")
 		Expect(creates).To(HaveLen(1))
 		Expect(creates[0].Body).To(MatchJSON(fmt.Sprintf(`{
 			"userid": %q, "name": "Alice", "alias": "Al", "mobile": %q, "email": %q, "biz_mail": %q,
 			"telephone": "010-12345678", "position": "Engineer", "gender": "2",
 			"department": [%d], "order": [5], "is_leader_in_dept": [1], "direct_leader": ["zhangsan"],
 			"enable": 1, "to_invite": false}`, u.Spec.UserID, mobile, u.Spec.Email, u.Spec.BizMail, a.Status.ID)))
-		Expect(countByEndpoint(callsSince(m, writeEndpoints...))).To(Equal(map[string]int{"user/create": 1}))
+		Expect(testenv.CountByEndpoint(env.CallsSince(m, writeEndpoints...))).To(Equal(map[string]int{"user/create": 1}))
 
 		newMobileNumber := newMobile()
 		steps := []struct {
@@ -124,13 +125,13 @@ var _ = Describe("WeComUser", func() {
 		}
 		for _, step := range steps {
 			By("changing " + step.what)
-			m := mark()
-			change(u, step.mutate)
+			m := env.Mark()
+			testenv.Change(env, u, step.mutate)
 			Eventually(simUserOf(u, step.check)).Should(Succeed())
-			Expect(countByEndpoint(callsSince(m, writeEndpoints...))).To(Equal(map[string]int{"user/update": 1}), step.what)
+			Expect(testenv.CountByEndpoint(env.CallsSince(m, writeEndpoints...))).To(Equal(map[string]int{"user/update": 1}), step.what)
 		}
 		Expect(u.Status.DepartmentIDs).To(Equal([]int64{b.Status.ID, a.Status.ID}))
-		Eventually(hasEvent(u, corev1.EventTypeNormal, controller.EventUpdated)).Should(Succeed())
+		Eventually(env.HasEvent(u, corev1.EventTypeNormal, controller.EventUpdated)).Should(Succeed())
 	})
 
 	It("is deleted from WeCom with deletionPolicy Delete, and left in WeCom with Orphan", func() {
@@ -138,27 +139,27 @@ var _ = Describe("WeComUser", func() {
 		del := user(ns, "del", "del-"+ns, "Deleted")
 		kept := user(ns, "kept", "kept-"+ns, "Kept")
 		kept.Spec.DeletionPolicy = v1.DeletionOrphan
-		create(del, kept)
-		Eventually(ready(del)).Should(Succeed())
-		Eventually(ready(kept)).Should(Succeed())
+		env.Create(del, kept)
+		Eventually(env.Ready(del)).Should(Succeed())
+		Eventually(env.Ready(kept)).Should(Succeed())
 
-		m := mark()
-		remove(del)
-		Eventually(gone(del)).Should(Succeed())
+		m := env.Mark()
+		env.Remove(del)
+		Eventually(env.Gone(del)).Should(Succeed())
 		_, ok := simUser(del.Spec.UserID)
 		Expect(ok).To(BeFalse())
-		deletes := callsSince(m, "user/delete")
+		deletes := env.CallsSince(m, "user/delete")
 		Expect(deletes).To(HaveLen(1))
 		Expect(deletes[0].Query).To(HaveKeyWithValue("userid", del.Spec.UserID))
-		Eventually(hasEvent(del, corev1.EventTypeNormal, controller.EventDeleted)).Should(Succeed())
+		Eventually(env.HasEvent(del, corev1.EventTypeNormal, controller.EventDeleted)).Should(Succeed())
 
-		m = mark()
-		remove(kept)
-		Eventually(gone(kept)).Should(Succeed())
+		m = env.Mark()
+		env.Remove(kept)
+		Eventually(env.Gone(kept)).Should(Succeed())
 		_, ok = simUser(kept.Spec.UserID)
 		Expect(ok).To(BeTrue(), "an orphaned member stays in WeCom")
-		Expect(callsSince(m, writeEndpoints...)).To(BeEmpty())
-		Eventually(hasEvent(kept, corev1.EventTypeNormal, controller.EventOrphaned)).Should(Succeed())
+		Expect(env.CallsSince(m, writeEndpoints...)).To(BeEmpty())
+		Eventually(env.HasEvent(kept, corev1.EventTypeNormal, controller.EventOrphaned)).Should(Succeed())
 
 		Expect(byHand().DeleteUser(ctx, kept.Spec.UserID)).To(Succeed())
 	})
@@ -171,10 +172,10 @@ var _ = Describe("WeComUser", func() {
 		})
 		Expect(err).NotTo(HaveOccurred())
 
-		m := mark()
+		m := env.Mark()
 		u := user(ns, "adopted", strings.ToLower(handID), "New Name")
 		u.Spec.Position = "New"
-		create(u)
+		env.Create(u)
 		Eventually(simUserOf(u, func(g Gomega, su wecomsim.User) {
 			g.Expect(su.UserID).To(Equal(handID))
 			g.Expect(su.Name).To(Equal("New Name"))
@@ -182,22 +183,22 @@ var _ = Describe("WeComUser", func() {
 			g.Expect(su.Email).To(Equal(u.Spec.Email))
 		})).Should(Succeed())
 		Expect(u.Status.UserID).To(Equal(handID), "status shows WeCom's spelling")
-		Eventually(hasEvent(u, corev1.EventTypeNormal, controller.EventAdopted)).Should(Succeed())
-		Expect(callsSince(m, "user/create")).To(BeEmpty())
-		Expect(callsSince(m, "user/update")).To(HaveLen(1))
+		Eventually(env.HasEvent(u, corev1.EventTypeNormal, controller.EventAdopted)).Should(Succeed())
+		Expect(env.CallsSince(m, "user/create")).To(BeEmpty())
+		Expect(env.CallsSince(m, "user/update")).To(HaveLen(1))
 	})
 
 	It("puts back a name, a membership and a whole member changed by hand in WeCom", func() {
 		ns := newNamespace("userdrift")
 		team := department(ns, "team", unique("UserDrift", ns))
 		u := user(ns, "bob", "bob-"+ns, "Bob", inDept("team"))
-		create(team, u)
-		Eventually(ready(u)).Should(Succeed())
+		env.Create(team, u)
+		Eventually(env.Ready(u)).Should(Succeed())
 		matches := func(g Gomega, su wecomsim.User) {
 			g.Expect(su.Name).To(Equal("Bob"))
 			g.Expect(su.Department).To(Equal([]int64{team.Status.ID}))
 		}
-		Eventually(ready(team)).Should(Succeed())
+		Eventually(env.Ready(team)).Should(Succeed())
 
 		By("a rename through the simulator's seeding API (found by the deep check)")
 		su, _ := simUser(u.Spec.UserID)
@@ -212,13 +213,13 @@ var _ = Describe("WeComUser", func() {
 		start = time.Now()
 		Eventually(simUserOf(u, matches), 4*interval).Should(Succeed())
 		AddReportEntry("member move repaired after", time.Since(start).Round(100*time.Millisecond))
-		Eventually(hasEvent(u, corev1.EventTypeNormal, controller.EventUpdated)).Should(Succeed())
+		Eventually(env.HasEvent(u, corev1.EventTypeNormal, controller.EventUpdated)).Should(Succeed())
 
 		By("a delete through WeCom's API: the member is made again")
-		m := mark()
+		m := env.Mark()
 		Expect(byHand().DeleteUser(ctx, u.Spec.UserID)).To(Succeed())
 		Eventually(func(g Gomega) {
-			g.Expect(applied(callsSince(m, "user/create"))).To(HaveLen(1))
+			g.Expect(applied(env.CallsSince(m, "user/create"))).To(HaveLen(1))
 			simUserOf(u, matches)(g)
 		}, 4*interval).Should(Succeed())
 	})
@@ -227,33 +228,33 @@ var _ = Describe("WeComUser", func() {
 		ns := newNamespace("userrejected")
 		u := user(ns, "dup", "dup-"+ns, "Duplicate Email")
 		u.Spec.Email = "zhangsan@example.com" // the demo corp's zhangsan has it
-		create(u)
-		Eventually(hasCondition(u, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonWeComRejected,
+		env.Create(u)
+		Eventually(env.HasCondition(u, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonWeComRejected,
 			"errcode 60106", "Another member already has this email address")).Should(Succeed())
-		Eventually(hasEvent(u, corev1.EventTypeWarning, controller.EventCreateFailed, "60106")).Should(Succeed())
+		Eventually(env.HasEvent(u, corev1.EventTypeWarning, controller.EventCreateFailed, "60106")).Should(Succeed())
 
-		m := mark()
-		Consistently(func() int { return len(callsSince(m, "user/create")) }, 2*interval).
+		m := env.Mark()
+		Consistently(func() int { return len(env.CallsSince(m, "user/create")) }, 2*interval).
 			Should(BeNumerically("<=", 3), "retried only at the drift interval")
 
-		change(u, func(u *v1.WeComUser) { u.Spec.Email = "dup@" + ns + ".example.com" })
-		Eventually(ready(u)).Should(Succeed())
+		testenv.Change(env, u, func(u *v1.WeComUser) { u.Spec.Email = "dup@" + ns + ".example.com" })
+		Eventually(env.Ready(u)).Should(Succeed())
 	})
 
 	It("does not fail or duplicate when the reply to user/create is lost", func() {
 		ns := newNamespace("userlost")
-		m := mark()
+		m := env.Mark()
 		env.Sim.SetFaults(wecomsim.Faults{Endpoints: []string{"user/create"}, LostReplyRate: 1})
 		u := user(ns, "lost", "lost-"+ns, "Lost Reply")
-		create(u)
-		Eventually(func() int { return len(callsSince(m, "user/create")) }, 20*time.Second, 10*time.Millisecond).
+		env.Create(u)
+		Eventually(func() int { return len(env.CallsSince(m, "user/create")) }, 20*time.Second, 10*time.Millisecond).
 			Should(BeNumerically(">=", 1))
 		env.Sim.ClearFaults()
 		Eventually(simUserOf(u, func(g Gomega, su wecomsim.User) {
 			g.Expect(su.Name).To(Equal("Lost Reply"))
 		})).Should(Succeed())
 		Expect(u.Status.UserID).To(Equal(u.Spec.UserID))
-		Expect(applied(callsSince(m, "user/create"))).To(HaveLen(1))
-		Expect(callsSince(m, "user/create")[0].Fault).To(Equal("lost_reply"))
+		Expect(applied(env.CallsSince(m, "user/create"))).To(HaveLen(1))
+		Expect(env.CallsSince(m, "user/create")[0].Fault).To(Equal("lost_reply"))
 	})
 })

@@ -51,9 +51,9 @@ func orgWithTag(ns string) (*v1.WeComTag, *v1.WeComUser) {
 	dept := department(ns, "oncall", unique("Oncall", ns))
 	inside := member(ns, "carol", "carol-"+ns, "oncall")
 	outside := member(ns, "dave", "dave-"+ns, "")
-	create(dept, inside, outside)
+	env.Create(dept, inside, outside)
 	for _, o := range []v1.Managed{dept, inside, outside} {
-		Eventually(ready(o)).Should(Succeed())
+		Eventually(env.Ready(o)).Should(Succeed())
 	}
 	return tag(ns, "oncall", unique("Oncall", ns), withUsers(userID("lisi")), withDepartments(deptRef("oncall"))), inside
 }
@@ -70,7 +70,7 @@ var _ = Describe("tagRefs", func() {
 			To:            &v1.Recipients{TagRefs: []v1.LocalObjectReference{{Name: "oncall"}}},
 			Message:       v1.Message{Text: &v1.TextMessage{Content: marker}},
 		}}
-		create(n)
+		env.Create(n)
 		Eventually(func(g Gomega) {
 			g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(n), n)).To(Succeed())
 			c := meta.FindStatusCondition(n.Status.Conditions, v1.ConditionReady)
@@ -81,8 +81,8 @@ var _ = Describe("tagRefs", func() {
 		Expect(messagesWith(marker)).To(BeEmpty())
 
 		By("the tag is made; the message goes to its id and reaches lisi and the department's member only")
-		create(t)
-		Eventually(ready(t)).Should(Succeed())
+		env.Create(t)
+		Eventually(env.Ready(t)).Should(Succeed())
 		Eventually(func(g Gomega) {
 			g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(n), n)).To(Succeed())
 			g.Expect(n.Status.Phase).To(Equal(v1.NotificationSent), "conditions: %+v", n.Status.Conditions)
@@ -95,17 +95,17 @@ var _ = Describe("tagRefs", func() {
 	It("routes an Alertmanager alert to the members of the tag its AlertReceiver names", func() {
 		ns := newNamespace("tagalert")
 		t, carol := orgWithTag(ns)
-		create(t)
-		Eventually(ready(t)).Should(Succeed())
+		env.Create(t)
+		Eventually(env.Ready(t)).Should(Succeed())
 
 		const token = "tag-routing-token-0123456789abcdefghij"
-		create(testenv.Secret(ns, "am-auth", map[string]string{"token": token}))
+		env.Create(testenv.Secret(ns, "am-auth", map[string]string{"token": token}))
 		r := &v1.AlertReceiver{ObjectMeta: metav1.ObjectMeta{Name: "sre", Namespace: ns}}
 		r.Spec.ConnectionRef = &v1.ConnectionReference{Name: testenv.AppConnection}
 		r.Spec.To = &v1.Recipients{TagRefs: []v1.LocalObjectReference{{Name: "oncall"}}}
 		r.Spec.Format = v1.AlertFormatText
 		r.Spec.AuthSecretRef = v1.AlertReceiverAuth{Name: "am-auth", BearerTokenKey: "token"}
-		create(r)
+		env.Create(r)
 		Eventually(func(g Gomega) {
 			g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(r), r)).To(Succeed())
 			g.Expect(meta.IsStatusConditionTrue(r.Status.Conditions, v1.ConditionReady)).To(BeTrue(), "%+v", r.Status.Conditions)

@@ -9,10 +9,8 @@ package tags
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"testing"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -38,18 +36,5 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	receiverAddr = l.Addr().String()
 	Expect(l.Close()).To(Succeed())
-	env, err = testenv.Start(testenv.Options{Controller: controller.Options{ReceiverAddr: receiverAddr}})
-	Expect(err).NotTo(HaveOccurred(), fmt.Sprintf("receiver at %s", receiverAddr))
+	env = testenv.StartSuite(testenv.Options{Controller: controller.Options{ReceiverAddr: receiverAddr}})
 })
-
-var _ = AfterSuite(func() {
-	if env != nil {
-		env.Stop()
-	}
-})
-
-func init() {
-	SetDefaultEventuallyTimeout(30 * time.Second)
-	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
-	SetDefaultConsistentlyDuration(2 * time.Second)
-}

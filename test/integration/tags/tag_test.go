@@ -12,6 +12,7 @@ import (
 
 	v1 "github.com/wecom-dev/wecom-operator/api/v1alpha1"
 	"github.com/wecom-dev/wecom-operator/internal/controller"
+	"github.com/wecom-dev/wecom-operator/internal/testenv"
 	"github.com/wecom-dev/wecom-operator/internal/wecom/wecomsim"
 )
 
@@ -19,24 +20,24 @@ var _ = Describe("WeComTag", func() {
 	It("waits for its members, is created with two calls, then each field is updated with the calls it needs", func() {
 		ns := newNamespace("tag")
 		dept := department(ns, "dept", unique("Tagged", ns))
-		create(dept)
-		Eventually(ready(dept)).Should(Succeed())
+		env.Create(dept)
+		Eventually(env.Ready(dept)).Should(Succeed())
 
 		By("a tag whose WeComUser does not exist yet waits for it, calling WeCom for nothing")
-		m := mark()
+		m := env.Mark()
 		name := unique("SRE", ns)
 		t := tag(ns, "sre", name, withUsers(userRef("alice"), userID("lisi")), withDepartments(deptRef("dept"), deptID(4)))
-		create(t)
-		Eventually(hasCondition(t, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDependencyNotReady, `WeComUser "alice"`)).Should(Succeed())
+		env.Create(t)
+		Eventually(env.HasCondition(t, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDependencyNotReady, `WeComUser "alice"`)).Should(Succeed())
 		Expect(tagCalls(m)).To(BeEmpty())
 
 		By("the member's creation in WeCom wakes the tag")
 		alice := member(ns, "alice", "alice-"+ns, "")
-		create(alice)
+		env.Create(alice)
 		Eventually(expectTag(t, name, []string{alice.Spec.UserID, "lisi"}, []int64{dept.Status.ID, 4})).Should(Succeed())
-		Eventually(hasEvent(t, corev1.EventTypeNormal, controller.EventCreated)).Should(Succeed())
-		calls := succeeded(callsSince(m, tagWrites...))
-		Expect(countByEndpoint(calls)).To(Equal(map[string]int{"tag/create": 1, "tag/addtagusers": 1}))
+		Eventually(env.HasEvent(t, corev1.EventTypeNormal, controller.EventCreated)).Should(Succeed())
+		calls := testenv.Succeeded(env.CallsSince(m, tagWrites...))
+		Expect(testenv.CountByEndpoint(calls)).To(Equal(map[string]int{"tag/create": 1, "tag/addtagusers": 1}))
 		Expect(calls[0].Body).To(MatchJSON(`{"tagname":"` + name + `"}`))
 		Expect(calls[1].Body).To(MatchJSON(`{"tagid":` + strconv.FormatInt(t.Status.TagID, 10) +
 			`,"userlist":["` + alice.Spec.UserID + `","lisi"],"partylist":[` + strconv.FormatInt(dept.Status.ID, 10) + `,4]}`))
@@ -63,22 +64,22 @@ var _ = Describe("WeComTag", func() {
 		}
 		for _, step := range steps {
 			By("changing " + step.what)
-			m := mark()
-			change(t, step.mutate)
+			m := env.Mark()
+			testenv.Change(env, t, step.mutate)
 			Eventually(expectTag(t, t.Spec.Name, step.users, step.depts)).Should(Succeed())
-			Expect(countByEndpoint(callsSince(m, tagWrites...))).To(Equal(step.calls), step.what)
+			Expect(testenv.CountByEndpoint(env.CallsSince(m, tagWrites...))).To(Equal(step.calls), step.what)
 		}
-		Eventually(hasEvent(t, corev1.EventTypeNormal, controller.EventUpdated)).Should(Succeed())
+		Eventually(env.HasEvent(t, corev1.EventTypeNormal, controller.EventUpdated)).Should(Succeed())
 	})
 
 	It("puts back a name and members changed by hand, and makes a tag deleted by hand again", func() {
 		ns := newNamespace("tagdrift")
 		name := unique("Drift", ns)
 		t := tag(ns, "drift", name, withUsers(userID("lisi"), userID("wangwu")), withDepartments(deptID(4)))
-		create(t)
+		env.Create(t)
 		Eventually(expectTag(t, name, []string{"lisi", "wangwu"}, []int64{4})).Should(Succeed())
 		id := int(t.Status.TagID)
-		hand := byHand(env.Creds.ContactsSecret) // the tag's own app: WeCom lets it write
+		hand := env.ByHand(env.Creds.ContactsSecret) // the tag's own app: WeCom lets it write
 
 		By("a rename, a member added and a department removed through WeCom's API")
 		Expect(hand.UpdateTag(ctx, id, "Renamed by hand "+ns)).To(Succeed())
@@ -86,25 +87,25 @@ var _ = Describe("WeComTag", func() {
 		Expect(err).NotTo(HaveOccurred())
 		_, err = hand.DeleteTagUsers(ctx, id, nil, []int{4})
 		Expect(err).NotTo(HaveOccurred())
-		m := mark()
+		m := env.Mark()
 		start := time.Now()
 		Eventually(expectTag(t, name, []string{"lisi", "wangwu"}, []int64{4}), 4*interval).Should(Succeed())
 		AddReportEntry("tag edits repaired after", time.Since(start).Round(100*time.Millisecond))
-		Expect(countByEndpoint(succeeded(callsSince(m, tagWrites...)))).To(Equal(map[string]int{
+		Expect(testenv.CountByEndpoint(testenv.Succeeded(env.CallsSince(m, tagWrites...)))).To(Equal(map[string]int{
 			"tag/update": 1, "tag/deltagusers": 1, "tag/addtagusers": 1,
 		}))
 
 		By("a drift check that finds nothing to do reads the tag once and writes nothing")
-		m = mark()
-		Consistently(func() map[string]int { return countByEndpoint(callsSince(m, tagWrites...)) }, interval+interval/2).Should(BeEmpty())
-		Expect(callsSince(m, "tag/get")).NotTo(BeEmpty())
-		Expect(callsSince(m, "tag/list")).To(BeEmpty())
+		m = env.Mark()
+		Consistently(func() map[string]int { return testenv.CountByEndpoint(env.CallsSince(m, tagWrites...)) }, interval+interval/2).Should(BeEmpty())
+		Expect(env.CallsSince(m, "tag/get")).NotTo(BeEmpty())
+		Expect(env.CallsSince(m, "tag/list")).To(BeEmpty())
 
 		By("a delete through WeCom's API: the tag is made again")
-		m = mark()
+		m = env.Mark()
 		Expect(hand.DeleteTag(ctx, id)).To(Succeed())
 		Eventually(func(g Gomega) {
-			g.Expect(succeeded(callsSince(m, "tag/create"))).To(HaveLen(1))
+			g.Expect(testenv.Succeeded(env.CallsSince(m, "tag/create"))).To(HaveLen(1))
 			expectTag(t, name, []string{"lisi", "wangwu"}, []int64{4})(g)
 		}, 4*interval).Should(Succeed())
 		Expect(simTagsNamed(name)).To(HaveLen(1))
@@ -114,62 +115,62 @@ var _ = Describe("WeComTag", func() {
 		ns := newNamespace("tagdel")
 		del := tag(ns, "del", unique("Delete", ns), withUsers(userID("lisi")))
 		kept := tag(ns, "kept", unique("Orphan", ns), withUsers(userID("lisi")), func(t *v1.WeComTag) { t.Spec.DeletionPolicy = v1.DeletionOrphan })
-		create(del, kept)
-		Eventually(ready(del)).Should(Succeed())
-		Eventually(ready(kept)).Should(Succeed())
+		env.Create(del, kept)
+		Eventually(env.Ready(del)).Should(Succeed())
+		Eventually(env.Ready(kept)).Should(Succeed())
 		delID, keptID := del.Status.TagID, kept.Status.TagID
 		Expect(del.Finalizers).To(ContainElement(controller.Finalizer))
 
-		m := mark()
-		remove(del)
-		Eventually(gone(del)).Should(Succeed())
+		m := env.Mark()
+		env.Remove(del)
+		Eventually(env.Gone(del)).Should(Succeed())
 		_, ok := simTag(delID)
 		Expect(ok).To(BeFalse())
-		deletes := callsSince(m, "tag/delete")
+		deletes := env.CallsSince(m, "tag/delete")
 		Expect(deletes).To(HaveLen(1))
 		Expect(deletes[0].Query).To(HaveKeyWithValue("tagid", strconv.FormatInt(delID, 10)))
-		Expect(countByEndpoint(callsSince(m, tagWrites...))).To(Equal(map[string]int{"tag/delete": 1}))
+		Expect(testenv.CountByEndpoint(env.CallsSince(m, tagWrites...))).To(Equal(map[string]int{"tag/delete": 1}))
 
-		m = mark()
-		remove(kept)
-		Eventually(gone(kept)).Should(Succeed())
+		m = env.Mark()
+		env.Remove(kept)
+		Eventually(env.Gone(kept)).Should(Succeed())
 		got, ok := simTag(keptID)
 		Expect(ok).To(BeTrue(), "an orphaned tag stays in WeCom")
 		Expect(got.Users).To(Equal([]string{"lisi"}))
-		Expect(callsSince(m, tagWrites...)).To(BeEmpty())
-		Expect(byHand(env.Creds.ContactsSecret).DeleteTag(ctx, int(keptID))).To(Succeed())
+		Expect(env.CallsSince(m, tagWrites...)).To(BeEmpty())
+		Expect(env.ByHand(env.Creds.ContactsSecret).DeleteTag(ctx, int(keptID))).To(Succeed())
 	})
 
 	It("adopts the tag WeCom already has of its name and makes it match", func() {
 		ns := newNamespace("tagadopt")
 		name := unique("Adopted", ns)
-		handID, err := byHand(env.Creds.ContactsSecret).CreateTag(ctx, name, 0)
+		handID, err := env.ByHand(env.Creds.ContactsSecret).CreateTag(ctx, name, 0)
 		Expect(err).NotTo(HaveOccurred())
-		_, err = byHand(env.Creds.ContactsSecret).AddTagUsers(ctx, handID, []string{"zhaoliu"}, []int{3})
+		_, err = env.ByHand(env.Creds.ContactsSecret).AddTagUsers(ctx, handID, []string{"zhaoliu"}, []int{3})
 		Expect(err).NotTo(HaveOccurred())
 
-		m := mark()
+		m := env.Mark()
 		t := tag(ns, "adopted", name, withUsers(userID("lisi")), withDepartments(deptID(3)))
-		create(t)
+		env.Create(t)
 		Eventually(expectTag(t, name, []string{"lisi"}, []int64{3})).Should(Succeed())
 		Expect(t.Status.TagID).To(Equal(int64(handID)))
-		Eventually(hasEvent(t, corev1.EventTypeNormal, controller.EventAdopted)).Should(Succeed())
+		Eventually(env.HasEvent(t, corev1.EventTypeNormal, controller.EventAdopted)).Should(Succeed())
 		Expect(simTagsNamed(name)).To(HaveLen(1))
-		Expect(callsSince(m, "tag/create")).To(BeEmpty(), "no second tag")
-		Expect(countByEndpoint(callsSince(m, tagWrites...))).To(Equal(map[string]int{"tag/deltagusers": 1, "tag/addtagusers": 1}))
+		Expect(env.CallsSince(m, "tag/create")).To(BeEmpty(), "no second tag")
+		Expect(testenv.CountByEndpoint(env.CallsSince(m, tagWrites...))).To(Equal(map[string]int{"tag/deltagusers": 1, "tag/addtagusers": 1}))
 	})
 
 	It("finds the tag a create whose reply was lost made, instead of making a second", func() {
 		ns := newNamespace("taglost")
 		name := unique("Lost", ns)
 		env.Sim.SetFaults(wecomsim.Faults{Endpoints: []string{"tag/create"}, LostReplyRate: 1})
-		m := mark()
+		m := env.Mark()
 		t := tag(ns, "lost", name, withUsers(userID("lisi")))
-		create(t)
+		env.Create(t)
 		Eventually(expectTag(t, name, []string{"lisi"}, nil)).Should(Succeed())
 		env.Sim.ClearFaults()
-		Expect(callsSince(m, "tag/create")).NotTo(BeEmpty())
-		Eventually(hasEvent(t, corev1.EventTypeNormal, controller.EventRecovered)).Should(Succeed())
+		Expect(env.CallsSince(m, "tag/create")).NotTo(BeEmpty())
+		Eventually(env.HasEvent(t, corev1.EventTypeNormal, controller.EventRecovered)).Should(Succeed())
 		Expect(simTagsNamed(name)).To(HaveLen(1))
 	})
 
@@ -178,47 +179,47 @@ var _ = Describe("WeComTag", func() {
 
 		By("a tag the contacts-sync secret made, managed through the app's connection")
 		name := unique("Theirs", ns)
-		theirs, err := byHand(env.Creds.ContactsSecret).CreateTag(ctx, name, 0)
+		theirs, err := env.ByHand(env.Creds.ContactsSecret).CreateTag(ctx, name, 0)
 		Expect(err).NotTo(HaveOccurred())
-		m := mark()
+		m := env.Mark()
 		foreign := tag(ns, "foreign", name, onApp, withUsers(userID("lisi")))
-		create(foreign)
-		Eventually(hasCondition(foreign, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonWeComRejected,
+		env.Create(foreign)
+		Eventually(env.HasCondition(foreign, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonWeComRejected,
 			"81011", "belongs to another app", "Use a connection with that app's secret")).Should(Succeed())
-		Eventually(hasCondition(foreign, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonWeComRejected, "81011")).Should(Succeed())
+		Eventually(env.HasCondition(foreign, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonWeComRejected, "81011")).Should(Succeed())
 		Expect(foreign.Status.TagID).To(Equal(int64(theirs)), "the tag is found (adopted), only not writable")
-		Eventually(hasEvent(foreign, corev1.EventTypeNormal, controller.EventAdopted)).Should(Succeed())
-		Expect(countByEndpoint(callsSince(m, tagWrites...))).To(HaveKey("tag/addtagusers"))
-		Expect(callsSince(m, "tag/create", "tag/update", "tag/delete")).To(BeEmpty())
+		Eventually(env.HasEvent(foreign, corev1.EventTypeNormal, controller.EventAdopted)).Should(Succeed())
+		Expect(testenv.CountByEndpoint(env.CallsSince(m, tagWrites...))).To(HaveKey("tag/addtagusers"))
+		Expect(env.CallsSince(m, "tag/create", "tag/update", "tag/delete")).To(BeEmpty())
 
 		By("deleting it is blocked, and says how to release it")
-		remove(foreign)
-		Eventually(hasCondition(foreign, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonDeleteBlocked,
+		env.Remove(foreign)
+		Eventually(env.HasCondition(foreign, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonDeleteBlocked,
 			"81011", "deletionPolicy: Orphan")).Should(Succeed())
-		change(foreign, func(t *v1.WeComTag) { t.Spec.DeletionPolicy = v1.DeletionOrphan })
-		Eventually(gone(foreign)).Should(Succeed())
+		testenv.Change(env, foreign, func(t *v1.WeComTag) { t.Spec.DeletionPolicy = v1.DeletionOrphan })
+		Eventually(env.Gone(foreign)).Should(Succeed())
 		_, ok := simTag(int64(theirs))
 		Expect(ok).To(BeTrue())
 
 		By("a fixed id with a name another tag has")
 		free := int64(900000 + len(env.Sim.State().Tags))
 		dup := tag(ns, "dup", name, func(t *v1.WeComTag) { t.Spec.ID = &free })
-		create(dup)
-		Eventually(hasCondition(dup, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonWeComRejected,
+		env.Create(dup)
+		Eventually(env.HasCondition(dup, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonWeComRejected,
 			"40071", "Another tag already has this name")).Should(Succeed())
 		_, ok = simTag(free)
 		Expect(ok).To(BeFalse())
-		Expect(byHand(env.Creds.ContactsSecret).DeleteTag(ctx, theirs)).To(Succeed())
+		Expect(env.ByHand(env.Creds.ContactsSecret).DeleteTag(ctx, theirs)).To(Succeed())
 		Eventually(func(g Gomega) {
-			ready(dup)(g)
+			env.Ready(dup)(g)
 			g.Expect(dup.Status.TagID).To(Equal(free))
 		}, 4*interval).Should(Succeed(), "the name is free now: the tag is made with its fixed id")
 
 		By("members WeCom leaves out are listed, and the rest is applied")
 		ghost := "ghost-" + ns
 		partial := tag(ns, "partial", unique("Partial", ns), withUsers(userID("lisi"), userID(ghost)), withDepartments(deptID(4), deptID(999999)))
-		create(partial)
-		Eventually(hasCondition(partial, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonWeComRejected,
+		env.Create(partial)
+		Eventually(env.HasCondition(partial, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonWeComRejected,
 			"users "+ghost, "departments 999999", "not in the visible range")).Should(Succeed())
 		Expect(partial.Status.InvalidUsers).To(Equal([]string{ghost}))
 		Expect(partial.Status.InvalidDepartments).To(Equal([]int64{999999}))
@@ -226,7 +227,7 @@ var _ = Describe("WeComTag", func() {
 		Expect(ok).To(BeTrue())
 		Expect(got.Users).To(Equal([]string{"lisi"}))
 		Expect(got.Parties).To(Equal([]int64{4}))
-		change(partial, func(t *v1.WeComTag) {
+		testenv.Change(env, partial, func(t *v1.WeComTag) {
 			t.Spec.Users, t.Spec.Departments = []v1.TagUser{userID("lisi")}, []v1.TagDepartment{deptID(4)}
 		})
 		Eventually(expectTag(partial, partial.Spec.Name, []string{"lisi"}, []int64{4})).Should(Succeed())
@@ -250,8 +251,8 @@ var _ = Describe("WeComTag", func() {
 		}
 
 		t := tag(ns, "fixed", unique("Fixed", ns), func(t *v1.WeComTag) { t.Spec.ID = ptr(int64(910000)) })
-		create(t)
-		Eventually(ready(t)).Should(Succeed())
+		env.Create(t)
+		Eventually(env.Ready(t)).Should(Succeed())
 		t.Spec.ID = ptr(int64(910001))
 		err := env.Client.Update(ctx, t)
 		Expect(err).To(HaveOccurred())
