@@ -59,6 +59,17 @@ func foldKey(n *v1.Notification) string {
 	return string(b)
 }
 
+// mayJoin says whether m may join a fold plan of key: waiting, never attempted, in no plan.
+func mayJoin(m *v1.Notification, key string) bool {
+	return !finished(m) && m.DeletionTimestamp.IsZero() && foldable(m) && m.Status.Attempts == 0 &&
+		m.Status.DeliveredIn == nil && m.Status.Fold == nil && foldKey(m) == key
+}
+
+// markedFor says whether m waits for leader's plan to deliver it.
+func markedFor(m *v1.Notification, leader string) bool {
+	return !finished(m) && m.Status.DeliveredIn != nil && m.Status.DeliveredIn.Notification == leader
+}
+
 // foldEntry is n's line in a digest.
 func foldEntry(n *v1.Notification) notify.FoldEntry {
 	e := notify.FoldEntry{}
@@ -126,8 +137,7 @@ func (r *NotificationReconciler) maybeFold(ctx context.Context, n, before *v1.No
 		var out []*v1.Notification
 		for i := range list.Items {
 			m := &list.Items[i]
-			if m.Name == n.Name || finished(m) || !m.DeletionTimestamp.IsZero() || !foldable(m) ||
-				m.Status.Attempts > 0 || m.Status.DeliveredIn != nil || m.Status.Fold != nil || foldKey(m) != key {
+			if m.Name == n.Name || !mayJoin(m, key) {
 				continue
 			}
 			out = append(out, m)
@@ -220,11 +230,10 @@ func (r *NotificationReconciler) markMember(ctx context.Context, m *v1.Notificat
 			if err := r.reader().Get(ctx, client.ObjectKeyFromObject(m), m); err != nil {
 				return false, client.IgnoreNotFound(err)
 			}
-			if in := m.Status.DeliveredIn; in != nil && in.Notification == leader && !finished(m) {
+			if markedFor(m, leader) {
 				return true, nil // marked already (a resumed plan, or a write this cache has not seen)
 			}
-			if finished(m) || !m.DeletionTimestamp.IsZero() || m.Status.Attempts > 0 || m.Status.DeliveredIn != nil ||
-				m.Status.Fold != nil || !foldable(m) || foldKey(m) != key {
+			if !mayJoin(m, key) {
 				return false, nil
 			}
 		}
@@ -378,12 +387,11 @@ func (r *NotificationReconciler) sendDigest(ctx context.Context, n *v1.Notificat
 			if m == n || m.CreationTimestamp.IsZero() {
 				continue
 			}
-			if in := m.Status.DeliveredIn; in != nil && in.Notification == n.Name && !finished(m) {
+			if markedFor(m, n.Name) {
 				continue
 			}
 			ok := false
-			if !finished(m) && m.DeletionTimestamp.IsZero() && m.Status.Attempts == 0 && m.Status.DeliveredIn == nil &&
-				m.Status.Fold == nil && foldable(m) && foldKey(m) == foldKey(n) {
+			if mayJoin(m, foldKey(n)) {
 				if ok, err = r.markMember(ctx, m, n.Name, foldKey(n)); err != nil {
 					grant.Requeue()
 					return ctrl.Result{}, false, err
