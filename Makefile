@@ -9,12 +9,14 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 HELM ?= $(LOCALBIN)/helm
 ALERTMANAGER ?= $(LOCALBIN)/alertmanager
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+ACTIONLINT ?= $(LOCALBIN)/actionlint
 PROMTOOL ?= $(LOCALBIN)/promtool
 
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 HELM_VERSION ?= v3.21.4
 ALERTMANAGER_VERSION ?= v0.34.2
 GOLANGCI_LINT_VERSION ?= v2.15.0
+ACTIONLINT_VERSION ?= v1.7.12
 # Prometheus v3.16.0's Go module version.
 PROMTOOL_VERSION ?= v0.316.0
 
@@ -81,8 +83,9 @@ vet: ## Run go vet (test/cluster too: it builds only with -tags cluster).
 	go vet -tags cluster ./...
 
 .PHONY: lint
-lint: golangci-lint ## Run golangci-lint (.golangci.yml): linters and the gofmt/goimports formatters.
+lint: golangci-lint actionlint ## Run golangci-lint (.golangci.yml): linters and the gofmt/goimports formatters; actionlint on .github/workflows.
 	$(GOLANGCI_LINT) run
+	$(ACTIONLINT) -shellcheck= -pyflakes= .github/workflows/*.yml
 
 .PHONY: lint-fix
 lint-fix: golangci-lint ## Run golangci-lint and apply the fixes it can make.
@@ -208,6 +211,11 @@ $(HELM_STAMP): | $(LOCALBIN)
 golangci-lint: $(GOLANGCI_LINT) ## Build golangci-lint from its Go module source into ./bin.
 $(GOLANGCI_LINT): | $(LOCALBIN)
 	GOBIN=$(LOCALBIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+.PHONY: actionlint
+actionlint: $(ACTIONLINT) ## Build actionlint (GitHub workflow checks; the release workflow cannot run here) into ./bin.
+$(ACTIONLINT): | $(LOCALBIN)
+	GOBIN=$(LOCALBIN) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 .PHONY: promtool
 promtool: $(PROMTOOL) ## Build promtool (alert rule checks and unit tests) from its Go module source into ./bin.
