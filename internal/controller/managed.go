@@ -261,7 +261,7 @@ func (r *ManagedReconciler[T]) reconcileNormal(ctx context.Context, obj T) (ctrl
 			}
 			return ctrl.Result{}, r.failed(obj, EventUpdateFailed, "update", err)
 		}
-		r.event(obj, "Normal", EventUpdated, "Update", "Updated in WeCom to match the spec")
+		r.event(obj, "Normal", EventUpdated, "Update", updatedMessage(obs.Drift))
 	}
 	obj.GetManagedStatus().Drift = nil
 	r.setReady(obj, metav1.ConditionTrue, v1.ReasonAvailable, "The WeCom object exists and matches the spec")
@@ -316,8 +316,10 @@ func boundDrift(d []v1.DriftedField) []v1.DriftedField {
 	return out
 }
 
-func clip(s string) string {
-	const limit = 256
+func clip(s string) string { return clipTo(s, 256) }
+
+// clipTo cuts s to at most limit bytes at a rune boundary, ending with "…" when cut.
+func clipTo(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}
@@ -326,6 +328,26 @@ func clip(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// updatedMessage is the Updated event's message: what was repaired, so that a fully managed
+// object's drift (cleared in the reconcile that repairs it) can still be read afterwards, in
+// its events. At most five fields, each value cut to 64 bytes: an Event's note holds 1 KiB.
+func updatedMessage(d []v1.DriftedField) string {
+	const fields, value = 5, 64
+	msg := "Updated in WeCom to match the spec"
+	if len(d) == 0 {
+		return msg
+	}
+	parts := make([]string, 0, min(len(d), fields))
+	for _, f := range d[:min(len(d), fields)] {
+		parts = append(parts, fmt.Sprintf("%s (WeCom %q, spec %q)", f.Field, clipTo(f.WeCom, value), clipTo(f.Spec, value)))
+	}
+	msg += "; it differed in " + strings.Join(parts, ", ")
+	if more := len(d) - fields; more > 0 {
+		msg += fmt.Sprintf(" and %d more", more)
+	}
+	return msg
 }
 
 // driftMessage is the Ready message of an object that differs and may not be repaired.

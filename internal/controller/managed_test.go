@@ -3,10 +3,12 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -721,5 +723,46 @@ func TestManagedChanges(t *testing.T) {
 				t.Errorf("passes = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// status.drift and the Updated event stay bounded whatever WeCom or the spec hold, and cut
+// values only at rune boundaries.
+func TestDriftIsBounded(t *testing.T) {
+	long := strings.Repeat("部门", 200) // 1,200 bytes of 3-byte runes
+	var d []v1.DriftedField
+	for i := range 25 {
+		d = append(d, v1.DriftedField{Field: fmt.Sprintf("f%02d", i), WeCom: long, Spec: "spec"})
+	}
+	got := boundDrift(d)
+	if len(got) != v1.MaxDriftedFields {
+		t.Fatalf("boundDrift kept %d fields, want %d", len(got), v1.MaxDriftedFields)
+	}
+	for _, f := range got {
+		if len(f.WeCom) > 256 || !utf8.ValidString(f.WeCom) || !strings.HasSuffix(f.WeCom, "…") {
+			t.Fatalf("value cut to %d bytes (valid UTF-8: %v): %q", len(f.WeCom), utf8.ValidString(f.WeCom), f.WeCom)
+		}
+		if f.Spec != "spec" {
+			t.Errorf("a short value changed: %q", f.Spec)
+		}
+	}
+	if boundDrift(nil) != nil {
+		t.Error("no drift is not an empty list")
+	}
+
+	msg := updatedMessage(d)
+	if len(msg) > 1024 {
+		t.Errorf("Updated event note is %d bytes, over an Event's 1 KiB", len(msg))
+	}
+	for _, want := range []string{`f00 (WeCom "部门`, `spec "spec")`, "f04", "and 20 more"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Updated message %q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "f05") || !utf8.ValidString(msg) {
+		t.Errorf("Updated message names more than five fields or is not UTF-8: %q", msg)
+	}
+	if got := updatedMessage(nil); got != "Updated in WeCom to match the spec" {
+		t.Errorf("no drift: %q", got)
 	}
 }

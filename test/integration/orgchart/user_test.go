@@ -207,6 +207,8 @@ var _ = Describe("WeComUser", func() {
 		start := time.Now()
 		Eventually(simUserOf(u, matches), 4*interval).Should(Succeed())
 		AddReportEntry("member rename repaired after", time.Since(start).Round(100*time.Millisecond))
+		// What was repaired can be read afterwards: status.drift is empty again, the event says.
+		Eventually(env.HasEvent(u, corev1.EventTypeNormal, controller.EventUpdated, `name (WeCom "Robert", spec "Bob")`)).Should(Succeed())
 
 		By("a move to another department through WeCom's API (found by user/list_id)")
 		Expect(byHand().UpdateUser(ctx, wecom.UpdateUserRequest{UserID: u.Spec.UserID, Department: []int{1}})).To(Succeed())
