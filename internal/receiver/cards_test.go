@@ -400,3 +400,37 @@ func TestCardClickRefusedAndFailures(t *testing.T) {
 		t.Errorf("events:\n%s", ev)
 	}
 }
+
+// A click on a card whose alerts have already resolved still does what was asked (a silence
+// also covers the alerts firing again) and says that they had resolved.
+func TestCardClickAfterTheAlertsResolved(t *testing.T) {
+	f := newCardFixture(t)
+	n := f.notification()
+	before := n.DeepCopy()
+	n.Status.Card.ResolvedBy = "team/oncall-1-resolved-2"
+	if err := f.kube.Status().Patch(context.Background(), n, client.MergeFrom(before)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.deliver(0, f.click("wangwu", "silence-4h0m0s")); got != http.StatusOK {
+		t.Fatalf("click: %d", got)
+	}
+	if f.am.count() != 1 {
+		t.Fatalf("%d silences created, want 1", f.am.count())
+	}
+	a := f.notification().Status.Actions[0]
+	if a.State != v1.ActionDone || a.SilenceID == "" || a.CardUpdated || !strings.HasPrefix(a.Message, "the alerts had already resolved; the silence applies if they fire again") {
+		t.Errorf("action %+v", a)
+	}
+	if ev := f.events(); !strings.Contains(ev, "Normal Silenced") || !strings.Contains(ev, "already resolved") {
+		t.Errorf("events:\n%s", ev)
+	}
+
+	if got := f.deliver(1, f.click("lisi", "ack")); got != http.StatusOK {
+		t.Fatalf("ack: %d", got)
+	}
+	// The card already shows them resolved (its buttons are gone): it is left as it is.
+	if a := f.notification().Status.Actions[1]; a.State != v1.ActionDone || a.CardUpdated ||
+		a.Message != "the alerts had already resolved; the card was not updated: it already shows the alerts resolved" {
+		t.Errorf("acknowledgement %+v", a)
+	}
+}
