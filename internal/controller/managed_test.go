@@ -546,6 +546,17 @@ func TestManagedReconcilerBranches(t *testing.T) {
 				ready: "False/ConnectionNotReady", synced: "False/ConnectionNotReady"},
 		},
 	}
+	for _, pc := range everyPolicySet() {
+		cases = append(cases, struct {
+			name          string
+			obj           *v1.WeComDepartment
+			ext           fakeExternal
+			conn          error
+			staleRead     bool
+			nsTerminating bool
+			want          want
+		}{name: pc.name, obj: pc.obj, ext: pc.ext, want: pc.want})
+	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			scheme := runtime.NewScheme()
@@ -765,4 +776,66 @@ func TestDriftIsBounded(t *testing.T) {
 	if got := updatedMessage(nil); got != "Updated in WeCom to match the spec" {
 		t.Errorf("no drift: %q", got)
 	}
+}
+
+type policyCase struct {
+	name string
+	obj  *v1.WeComDepartment
+	ext  fakeExternal
+	want want
+}
+
+// everyPolicySet is, for every valid managementPolicies set (Observe with each subset of
+// Create, Update, Delete and LateInitialize, and "*"), the four situations an object can be
+// in and what the skeleton must do: write to WeCom only what the set allows.
+func everyPolicySet() []policyCase {
+	optional := []v1.ManagementPolicy{v1.ManagementCreate, v1.ManagementUpdate, v1.ManagementDelete, v1.ManagementLateInitialize}
+	var sets [][]v1.ManagementPolicy
+	for mask := range 1 << len(optional) {
+		set := []v1.ManagementPolicy{v1.ManagementObserve}
+		for i, p := range optional {
+			if mask&(1<<i) != 0 {
+				set = append(set, p)
+			}
+		}
+		sets = append(sets, set)
+	}
+	sets = append(sets, []v1.ManagementPolicy{v1.ManagementAll})
+
+	ext := map[string]string{v1.AnnotationExternalName: "3"}
+	var out []policyCase
+	for _, set := range sets {
+		allows := func(p v1.ManagementPolicy) bool {
+			return slices.Contains(set, v1.ManagementAll) || slices.Contains(set, p)
+		}
+		name := fmt.Sprint(set)
+
+		c := policyCase{name: name + ", not in WeCom", obj: department(withFinalizer, policies(set...)), ext: fakeExternal{newID: 7},
+			want: want{calls: []string{"observe"}, annotations: map[string]string{}, ready: "False/NotInWeCom"}}
+		if allows(v1.ManagementCreate) {
+			c.want = want{calls: []string{"observe", "create"}, statusID: 7, annotations: map[string]string{v1.AnnotationExternalName: "7"},
+				ready: "True/Available", events: []string{"Normal Created"}}
+		}
+		out = append(out, c)
+
+		c = policyCase{name: name + ", differs", obj: department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), policies(set...)),
+			ext: fakeExternal{observes: []fakeObservation{{obs: Observation{Exists: true, Drift: []v1.DriftedField{{Field: "name", WeCom: "x", Spec: "Ops"}}}, id: 3}}},
+			want: want{calls: []string{"observe"}, statusID: 3, annotations: ext, ready: "False/Drifted", drift: []string{"name: x → Ops"}}}
+		if allows(v1.ManagementUpdate) {
+			c.want = want{calls: []string{"observe", "update"}, statusID: 3, annotations: ext, ready: "True/Available", events: []string{"Normal Updated"}}
+		}
+		out = append(out, c)
+
+		out = append(out, policyCase{name: name + ", matches", obj: department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), policies(set...)),
+			ext:  fakeExternal{observes: []fakeObservation{{obs: Observation{Exists: true, UpToDate: true}, id: 3}}},
+			want: want{calls: []string{"observe"}, statusID: 3, annotations: ext, ready: "True/Available"}})
+
+		c = policyCase{name: name + ", deleted in Kubernetes", obj: department(deleting, withID(3), policies(set...)),
+			want: want{gone: true, events: []string{"Normal Orphaned"}}}
+		if allows(v1.ManagementDelete) {
+			c.want = want{calls: []string{"delete", "observe"}, gone: true, events: []string{"Normal Deleted"}}
+		}
+		out = append(out, c)
+	}
+	return out
 }
