@@ -819,7 +819,7 @@ func everyPolicySet() []policyCase {
 		out = append(out, c)
 
 		c = policyCase{name: name + ", differs", obj: department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), policies(set...)),
-			ext: fakeExternal{observes: []fakeObservation{{obs: Observation{Exists: true, Drift: []v1.DriftedField{{Field: "name", WeCom: "x", Spec: "Ops"}}}, id: 3}}},
+			ext:  fakeExternal{observes: []fakeObservation{{obs: Observation{Exists: true, Drift: []v1.DriftedField{{Field: "name", WeCom: "x", Spec: "Ops"}}}, id: 3}}},
 			want: want{calls: []string{"observe"}, statusID: 3, annotations: ext, ready: "False/Drifted", drift: []string{"name: x → Ops"}}}
 		if allows(v1.ManagementUpdate) {
 			c.want = want{calls: []string{"observe", "update"}, statusID: 3, annotations: ext, ready: "True/Available", events: []string{"Normal Updated"}}
