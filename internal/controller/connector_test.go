@@ -277,3 +277,36 @@ func TestCacheTransformStripsWhatIsNeverRead(t *testing.T) {
 		t.Errorf("annotations (-want +got):\n%s", diff)
 	}
 }
+
+// The cache keeps no managedFields and no last-applied-configuration (most of a small
+// object's size), and everything else of the object.
+func TestCacheDropsWhatIsNeverRead(t *testing.T) {
+	o := CacheOptions([]string{"team", "ops"})
+	if _, ok := o.DefaultNamespaces["ops"]; !ok || len(o.DefaultNamespaces) != 2 {
+		t.Errorf("namespaces %v", o.DefaultNamespaces)
+	}
+	u := &v1.WeComUser{ObjectMeta: metav1.ObjectMeta{Name: "bob", Namespace: "team",
+		Annotations: map[string]string{
+			corev1.LastAppliedConfigAnnotation: `{"apiVersion":"wecom.dev/v1alpha1","kind":"WeComUser"}`,
+			v1.AnnotationExternalName:          "bob",
+		},
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}},
+	}, Spec: v1.WeComUserSpec{UserID: "bob"}}
+	got, err := o.DefaultTransform(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := got.(*v1.WeComUser)
+	if len(g.ManagedFields) != 0 {
+		t.Errorf("managedFields kept: %v", g.ManagedFields)
+	}
+	if _, ok := g.Annotations[corev1.LastAppliedConfigAnnotation]; ok {
+		t.Error("last-applied-configuration kept")
+	}
+	if g.Annotations[v1.AnnotationExternalName] != "bob" || g.Spec.UserID != "bob" || g.Name != "bob" {
+		t.Errorf("the transform dropped what the operator reads: %+v", g)
+	}
+	if _, ok := CacheOptions(nil).DefaultNamespaces["team"]; ok {
+		t.Error("no namespaces given, yet some are set: all namespaces are watched")
+	}
+}
