@@ -98,15 +98,21 @@ verify: manifests generate ## Fail when `make manifests generate` changes any tr
 		git status --porcelain -- api config charts internal cmd docs/api-reference.md docs/api.md; git --no-pager diff --stat; exit 1; fi
 
 .PHONY: test
-test: manifests generate fmt vet envtest test-rules ## Run the alert rule tests, unit, simulator, API validation and envtest suites, the metrics endpoint and dashboard checks, then fuzz (all but the rest of test/e2e).
+test: manifests generate fmt vet envtest test-rules ## Run the alert rule tests, unit, simulator, API validation and envtest suites, the metrics endpoint and dashboard checks, the public SDKs against the simulator, then fuzz (all but the rest of test/e2e).
 	go test $(GOTEST_FLAGS) $$(go list ./... | grep -v '/test/e2e\|/test/cluster') -coverprofile cover.out -timeout 25m
 	go test $(GOTEST_FLAGS) ./test/e2e/ -timeout 10m -ginkgo.label-filter=metrics
+	$(MAKE) test-sdk
 	$(MAKE) fuzz
 
 .PHONY: test-rules
 test-rules: promtool ## Check the chart's alert rules and run their unit tests (test/rules/) with promtool.
 	$(PROMTOOL) check rules charts/wecom-operator/files/alerts.yaml
 	$(PROMTOOL) test rules test/rules/*.yaml
+
+.PHONY: test-sdk
+test-sdk: ## Run public WeCom SDKs, unchanged, against the simulator binary (test/sdk: silenceper/wechat, npm wechat-enterprise-api and TNWX; needs node and npm).
+	cd test/sdk/node && npm ci --no-audit --no-fund
+	cd test/sdk && go test $(GOTEST_FLAGS) -count=1 -v -timeout 5m .
 
 .PHONY: test-e2e
 test-e2e: manifests generate fmt vet envtest kubectl helm alertmanager ## Run test/e2e: built manager, Helm install, real Alertmanager, faults, upgrade, demo (the metrics specs run in make test).
