@@ -3,9 +3,18 @@
 package cluster
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,7 +28,9 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -127,6 +138,14 @@ var _ = Describe("the operator installed on a node", Ordered, ContinueOnFailure,
 		out, err := helm(append([]string{"upgrade", release, "charts/wecom-operator", "-n", releaseNS, "--set", "replicas=2"}, helmValues()...)...)
 		Expect(err).NotTo(HaveOccurred(), out)
 		expectAvailable(releaseNS, fullname, 2)
+		// The disruption controller counts both replicas: a drain may take one of them.
+		Eventually(func(g Gomega) {
+			pdb := &policyv1.PodDisruptionBudget{}
+			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: releaseNS, Name: fullname}, pdb)).To(Succeed())
+			g.Expect(pdb.Status.ExpectedPods).To(BeEquivalentTo(2))
+			g.Expect(pdb.Status.CurrentHealthy).To(BeEquivalentTo(2))
+			g.Expect(pdb.Status.DisruptionsAllowed).To(BeEquivalentTo(1))
+		}, time.Minute, time.Second).Should(Succeed())
 		// The upgrade may have replaced the pods (the template changes with replicas > 1):
 		// wait until one of today's pods holds the Lease.
 		var leader string
@@ -200,6 +219,8 @@ var _ = Describe("the operator installed on a node", Ordered, ContinueOnFailure,
 				}
 			}
 		})
+		deletes := sim.CallCount("user/delete")
+		start := time.Now()
 		Expect(k8s.Delete(ctx, ns)).To(Succeed())
 		Eventually(func() error {
 			return k8s.Get(ctx, client.ObjectKey{Name: "doomed"}, ns)
@@ -207,6 +228,71 @@ var _ = Describe("the operator installed on a node", Ordered, ContinueOnFailure,
 			out, _ := kubectl("", "get", "wecom", "-n", "doomed", "-o", "custom-columns=NAME:.metadata.name,KIND:.kind,MESSAGE:.status.conditions[0].message")
 			return "the namespace is stuck terminating:\n" + out
 		})
+		GinkgoWriter.Printf("namespace deleted in %s\n", time.Since(start).Round(100*time.Millisecond))
+		// Deleted through WeCom, not released after the grace because the connection went
+		// first: lisi (deletionPolicy Delete) was deleted with user/delete.
+		Expect(sim.CallCount("user/delete")).To(BeNumerically(">", deletes), "the namespace's members were released, not deleted from WeCom")
+	})
+
+	It("with watchNamespaces and a private CA bundle, reaches a WeCom behind that CA and answers for an unwatched namespace as for an unknown receiver", func() {
+		// A WeCom API behind a corporate CA (a TLS-inspecting proxy, say): the simulator over
+		// TLS with a certificate the image's public roots do not trust.
+		caPEM, cert := privateCA(nodeIP)
+		l, err := tls.Listen("tcp", fmt.Sprintf("%s:%d", nodeIP, simTLSPort), &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		Expect(err).NotTo(HaveOccurred())
+		srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			current.Load().ServeHTTP(w, r)
+		})}
+		go func() { _ = srv.Serve(l) }()
+		DeferCleanup(srv.Close)
+		tlsURL := fmt.Sprintf("https://%s:%d", nodeIP, simTLSPort)
+
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: releaseNS, Name: "corp-ca"}, Data: map[string]string{"ca.crt": string(caPEM)}}
+		Expect(k8s.Create(ctx, cm)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, cm))).To(Succeed()) })
+		values := helmValues()
+		values[len(values)-1] = "allowedAPIURLs={https://qyapi.weixin.qq.com," + simURL + "," + tlsURL + "}"
+		out, err := helm(append([]string{"upgrade", release, "charts/wecom-operator", "-n", releaseNS,
+			"--set", "watchNamespaces={samples}", "--set", "caBundle.configMapName=corp-ca"}, values...)...)
+		Expect(err).NotTo(HaveOccurred(), out)
+		expectAvailable(releaseNS, fullname, 1)
+		expectOnlyReleaseObjects()
+
+		conn := &v1.WeComConnection{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: "samples", Name: "wecom-contacts"}, conn)).To(Succeed())
+		behind := &v1.WeComConnection{ObjectMeta: metav1.ObjectMeta{Namespace: "samples", Name: "behind-corp-ca"}, Spec: *conn.Spec.DeepCopy()}
+		behind.Spec.APIURL, behind.Spec.Callback = tlsURL, nil
+		Expect(k8s.Create(ctx, behind)).To(Succeed())
+		tokens := sim.CallCount("gettoken")
+		Eventually(func(g Gomega) {
+			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(behind), behind)).To(Succeed())
+			g.Expect(behind.Status.Conditions).To(ContainElement(And(HaveField("Type", "Ready"), HaveField("Status", metav1.ConditionTrue))), "%v", behind.Status.Conditions)
+		}, time.Minute, time.Second).Should(Succeed())
+		Expect(sim.CallCount("gettoken")).To(BeNumerically(">", tokens), "the token came over TLS, trusted through caBundle")
+
+		// Alertmanager posting for a namespace the operator does not watch gets what an unknown
+		// receiver gets (404), not 503 with a stack trace that it would retry forever.
+		svc := &corev1.Service{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: releaseNS, Name: fullname + "-receiver"}, svc)).To(Succeed())
+		post := func(path string) (int, string) {
+			req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://%s:%d%s", svc.Spec.ClusterIP, svc.Spec.Ports[0].Port, path), strings.NewReader("{}"))
+			Expect(err).NotTo(HaveOccurred())
+			req.Header.Set("Authorization", "Bearer "+amToken)
+			resp, err := http.DefaultClient.Do(req)
+			Expect(err).NotTo(HaveOccurred())
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		var unknownCode int
+		var unknownBody string
+		Eventually(func() int {
+			unknownCode, unknownBody = post("/alertmanager/samples/nobody")
+			return unknownCode
+		}, time.Minute, time.Second).Should(Equal(http.StatusNotFound))
+		code, body := post("/alertmanager/unwatched/oncall-alerts")
+		Expect(code).To(Equal(unknownCode), body)
+		Expect(body).To(Equal(unknownBody))
 	})
 
 	It("after the objects are deleted, helm uninstall leaves no resources of the release behind", func() {
@@ -430,4 +516,30 @@ func followLogs(ns, pod string) {
 		<-done
 		_ = f.Close()
 	})
+}
+
+// privateCA makes a CA and a server certificate for ip signed by it: the CA's PEM and the
+// server's key pair.
+func privateCA(ip string) ([]byte, tls.Certificate) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	Expect(err).NotTo(HaveOccurred())
+	ca := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "corp test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	Expect(err).NotTo(HaveOccurred())
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	Expect(err).NotTo(HaveOccurred())
+	leaf := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: ip},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP(ip)}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
+	Expect(err).NotTo(HaveOccurred())
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: key}
 }

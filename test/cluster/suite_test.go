@@ -42,6 +42,7 @@ import (
 // (hack/cluster/env.sh): nothing envtest runs take.
 const (
 	simPort          = 32500
+	simTLSPort       = 32501 // the simulator behind a private CA
 	alertmanagerPort = 32093
 )
 
