@@ -141,6 +141,77 @@ var _ = Describe("folding a storm into digests", Serial, func() {
 			total, len(contents), folded, len(leaders)))
 	})
 
+	It("folds a storm to a group robot into digests within its 20 messages a minute, each alert once", func() {
+		ns := namespace("robotfold")
+		// As above, the storm waits together: for the robot's Secret this time.
+		env.Sim.Advance(time.Minute + time.Second)
+		const total, secret = 45, "storm-bot"
+		for i := range total {
+			create(ns, fmt.Sprintf("robot-storm-%03d", i), v1.NotificationSpec{
+				Robot:   &v1.RobotTarget{WebhookSecretRef: v1.SecretKeySelector{Name: secret, Key: "webhook"}},
+				Message: v1.Message{Markdown: &v1.MarkdownMessage{Content: fmt.Sprintf("## robot storm %03d\n> details", i)}},
+				Fold: &v1.NotificationFold{Severity: "warning", Summary: fmt.Sprintf("robot storm %03d summary", i),
+					URL: fmt.Sprintf("https://prometheus.example.com/robot/%03d", i)},
+			})
+		}
+		Eventually(func(g Gomega) {
+			list := &v1.NotificationList{}
+			g.Expect(env.Client.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			waiting := 0
+			for _, n := range list.Items {
+				if c := readyCond(&n); c != nil && c.Reason == v1.ReasonSecretNotFound {
+					waiting++
+				}
+			}
+			g.Expect(waiting).To(Equal(total))
+		}, 20*time.Second, 100*time.Millisecond).Should(Succeed())
+		before := len(env.Sim.Messages())
+		robotSecret(ns, secret, webhookURL(env.Creds.RobotKey))
+
+		By("every one Sent within the robot's minute")
+		Eventually(func(g Gomega) {
+			list := &v1.NotificationList{}
+			g.Expect(env.Client.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			sent := 0
+			for _, n := range list.Items {
+				if n.Status.Phase == v1.NotificationSent {
+					sent++
+				}
+			}
+			g.Expect(sent).To(Equal(total))
+		}, 50*time.Second, 100*time.Millisecond).Should(Succeed())
+
+		By("the robot's group got each alert in exactly one message, at most 20, none dropped")
+		marker := regexp.MustCompile(`robot storm \d{3}`)
+		seen := map[string]int{}
+		var messages int
+		for _, m := range env.Sim.Messages()[before:] {
+			if m.Channel != "webhook" || !marker.Match(m.Body) {
+				continue
+			}
+			messages++
+			var body struct{ Markdown struct{ Content string } }
+			Expect(jsonUnmarshal(m.Body, &body)).To(Succeed())
+			Expect(len(body.Markdown.Content)).To(BeNumerically("<=", 4096), "a robot markdown message over WeCom's 4,096 bytes")
+			found := map[string]bool{}
+			for _, a := range marker.FindAllString(body.Markdown.Content, -1) {
+				found[a] = true
+			}
+			for a := range found {
+				seen[a]++
+			}
+		}
+		Expect(seen).To(HaveLen(total))
+		for a, n := range seen {
+			Expect(n).To(Equal(1), "%s delivered in %d messages", a, n)
+		}
+		Expect(messages).To(BeNumerically("<=", 20))
+		Expect(messages).To(BeNumerically("<", total), "nothing was folded")
+		Expect(env.Sim.Drops()).To(BeEmpty())
+		env.Sim.Advance(time.Minute + time.Second)
+		AddReportEntry("robot fold", fmt.Sprintf("%d Notifications to one robot: %d messages", total, messages))
+	})
+
 	It("resumes a plan whose writer stopped while marking its members, and never delivers a member twice", func() {
 		// What a manager leaves behind when it stops (a deleted leader pod) between writing a
 		// plan and marking every member: the plan lists resume-b, which was never marked and
