@@ -223,7 +223,7 @@ func (r *AlertReceiverReconciler) SetupWithManager(mgr ctrl.Manager, o Options) 
 		WatchesMetadata(&corev1.Secret{}, secretToReceivers, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		WithOptions(controllerOptions(o)).
 		Named("alertreceiver").
-		Complete(r)
+		Complete(errorWins(r))
 }
 
 // setupAlerting registers the Notification and AlertReceiver controllers. The Alertmanager

@@ -455,5 +455,5 @@ func setupContactWays(mgr ctrl.Manager, o Options, connector *Connector, recorde
 	}
 	return managedController(mgr, o, "contactway", &v1.ContactWay{}, func() client.ObjectList { return &v1.ContactWayList{} }).
 		Watches(&v1.WeComUser{}, waysOfMember, builder.WithPredicates(userIDChanged)).
-		Complete(r)
+		Complete(errorWins(r))
 }

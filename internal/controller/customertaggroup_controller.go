@@ -226,5 +226,5 @@ func setupCustomerTagGroups(mgr ctrl.Manager, o Options, connector *Connector, r
 		External:  customerTagGroups{},
 	}
 	return managedController(mgr, o, "customertaggroup", &v1.CustomerTagGroup{}, func() client.ObjectList { return &v1.CustomerTagGroupList{} }).
-		Complete(r)
+		Complete(errorWins(r))
 }

@@ -179,5 +179,5 @@ func setupGroupWelcomeTemplates(mgr ctrl.Manager, o Options, connector *Connecto
 		External:  groupWelcomeTemplates{},
 	}
 	return managedController(mgr, o, "groupwelcometemplate", &v1.GroupWelcomeTemplate{}, func() client.ObjectList { return &v1.GroupWelcomeTemplateList{} }).
-		Complete(r)
+		Complete(errorWins(r))
 }

@@ -812,7 +812,7 @@ func setupNotifications(mgr ctrl.Manager, o Options, shared *Connector, recorder
 		WatchesRawSource(source.Channel(wake, &handler.EnqueueRequestForObject{})).
 		WithOptions(controllerOptions(o)).
 		Named("notification").
-		Complete(r)
+		Complete(errorWins(r))
 }
 
 // interactiveCard completes a button_interaction card, which the shared renderer leaves as a

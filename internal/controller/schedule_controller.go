@@ -431,5 +431,5 @@ func setupSchedules(mgr ctrl.Manager, o Options, connector *Connector, recorder 
 		Watches(&v1.WeComCalendar{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return dependants(ctx, kube, &v1.ScheduleList{}, obj.GetNamespace(), indexScheduleCalendar, obj.GetName())
 		}), builder.WithPredicates(calendarIDChanged)).
-		Complete(r)
+		Complete(errorWins(r))
 }

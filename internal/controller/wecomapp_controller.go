@@ -259,5 +259,5 @@ func setupApps(mgr ctrl.Manager, o Options, connector *Connector, recorder event
 		External:  apps{kube: kube},
 	}
 	return managedController(mgr, o, "wecomapp", &v1.WeComApp{}, func() client.ObjectList { return &v1.WeComAppList{} }).
-		Complete(r)
+		Complete(errorWins(r))
 }

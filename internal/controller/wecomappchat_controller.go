@@ -170,5 +170,5 @@ func setupAppChats(mgr ctrl.Manager, o Options, connector *Connector, recorder e
 		External:  appChats{},
 	}
 	return managedController(mgr, o, "wecomappchat", &v1.WeComAppChat{}, func() client.ObjectList { return &v1.WeComAppChatList{} }).
-		Complete(r)
+		Complete(errorWins(r))
 }

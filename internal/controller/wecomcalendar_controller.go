@@ -218,5 +218,5 @@ func setupCalendars(mgr ctrl.Manager, o Options, connector *Connector, recorder 
 		External:  calendars{},
 	}
 	return managedController(mgr, o, "wecomcalendar", &v1.WeComCalendar{}, func() client.ObjectList { return &v1.WeComCalendarList{} }).
-		Complete(r)
+		Complete(errorWins(r))
 }

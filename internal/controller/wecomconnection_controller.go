@@ -458,7 +458,7 @@ func (r *ConnectionReconciler) SetupWithManager(mgr ctrl.Manager, o Options) err
 	}
 	return b.WithOptions(controllerOptions(o)).
 		Named("wecomconnection").
-		Complete(r)
+		Complete(errorWins(r))
 }
 
 // deletionStarted passes the update that sets an object's deletionTimestamp.

@@ -467,5 +467,5 @@ func setupDepartments(mgr ctrl.Manager, o Options, connector *Connector, recorde
 		Watches(&v1.WeComDepartment{}, children, builder.WithPredicates(idChanged)).
 		Watches(&v1.WeComDepartment{}, unblock, builder.WithPredicates(leftDepartment)).
 		Watches(&v1.WeComUser{}, unblock, builder.WithPredicates(leftDepartment)).
-		Complete(r)
+		Complete(errorWins(r))
 }

@@ -416,7 +416,7 @@ func setupTags(mgr ctrl.Manager, o Options, connector *Connector, recorder event
 	return managedController(mgr, o, "wecomtag", &v1.WeComTag{}, func() client.ObjectList { return &v1.WeComTagList{} }).
 		Watches(&v1.WeComUser{}, referrers(indexTagUser), builder.WithPredicates(userIDChanged)).
 		Watches(&v1.WeComDepartment{}, referrers(indexTagDepartment), builder.WithPredicates(idChanged)).
-		Complete(r)
+		Complete(errorWins(r))
 }
 
 // resolveTagRefs returns to with its tagRefs turned into WeCom tag ids (added to tags), as

@@ -503,5 +503,5 @@ func setupUsers(mgr ctrl.Manager, o Options, connector *Connector, recorder even
 	})
 	return managedController(mgr, o, "wecomuser", &v1.WeComUser{}, func() client.ObjectList { return &v1.WeComUserList{} }).
 		Watches(&v1.WeComDepartment{}, members, builder.WithPredicates(idChanged)).
-		Complete(r)
+		Complete(errorWins(r))
 }
