@@ -18,6 +18,10 @@ const (
 	maxCalGetIDs       = 1000
 	maxCorpCalendars   = 20
 	defaultCalColor    = "#3F84E9"
+	// public_range: "公开的成员列表范围。最多指定1000个成员", "公开的部门列表范围。最多指定100个部门"
+	// (DOC-93647/97716).
+	maxPublicRangeUsers   = 1000
+	maxPublicRangeParties = 100
 )
 
 var colorPattern = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
@@ -98,12 +102,37 @@ func (s *Sim) checkCalendarBody(b *calendarBody) (calendarFields, *apiError) {
 		}
 	}
 	f.admins = nonNil(slices.Clone(b.Admins.v))
-	pr, e := rawObject(b.PublicRange)
+	pr, e := checkPublicRange(b.PublicRange)
 	if e != nil {
 		return f, e
 	}
 	f.publicRange = pr
 	return f, nil
+}
+
+// checkPublicRange validates public_range {userids ≤1000, partyids ≤100}. The pages give
+// the limits but no errcode: more than that, or a field of the wrong shape, gets 40058
+// (a choice). The limits are checked even where public_range is ignored (a calendar that
+// isn't public), also a choice. The object is kept as sent.
+func checkPublicRange(raw json.RawMessage) (json.RawMessage, *apiError) {
+	pr, e := rawObject(raw)
+	if e != nil || pr == nil {
+		return pr, e
+	}
+	var r struct {
+		UserIDs  strList `json:"userids"`
+		PartyIDs intList `json:"partyids"`
+	}
+	if e := decodeBody(pr, &r); e != nil {
+		return nil, e
+	}
+	if len(r.UserIDs.v) > maxPublicRangeUsers {
+		return nil, errCodef(codeInvalidParam, "public_range: more than %d userids", maxPublicRangeUsers)
+	}
+	if len(r.PartyIDs.v) > maxPublicRangeParties {
+		return nil, errCodef(codeInvalidParam, "public_range: more than %d partyids", maxPublicRangeParties)
+	}
+	return pr, nil
 }
 
 // handleCalendarAdd implements POST oa/calendar/add.

@@ -22,6 +22,9 @@ type env struct {
 	sync   string // contacts-sync token
 	app    string // operator app token (agent 1000002)
 	lim    string // limited app token (agent 1000003)
+	// vars are ids made by a rule's setup: "$NAME" in the rule's body and
+	// query is replaced by vars["NAME"].
+	vars map[string]string
 }
 
 func newEnv(t *testing.T, opts ...func(*Options)) *env {
@@ -34,7 +37,8 @@ func newEnv(t *testing.T, opts ...func(*Options)) *env {
 	e := &env{t: t, srv: NewServer(t, o), creds: creds,
 		// No keep-alive: a dropped connection must never be retried
 		// transparently by the transport.
-		client: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}}
+		client: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second},
+		vars:   map[string]string{}}
 	e.sync = e.token(creds.ContactsSecret)
 	e.app = e.token(creds.AppSecret)
 	e.lim = e.token(creds.LimitedAppSecret)

@@ -162,6 +162,7 @@ func (s *Sim) applySeedLocked(seed Seed) error {
 		if ch.ChatID == "" || s.users[lower(ch.Owner)] == nil {
 			return fmt.Errorf("seed: customer group chat %q needs an id and an existing owner (%q)", ch.ChatID, ch.Owner)
 		}
+		ch.Transfers = slices.Clone(ch.Transfers)
 		s.groupChats[ch.ChatID] = &ch
 	}
 	for _, r := range seed.Robots {

@@ -54,7 +54,9 @@ func (s *Sim) State() Snapshot {
 	}
 	s.settleTransfers(s.Now())
 	for _, ch := range s.sortedGroupChats() {
-		snap.CustomerGroupChats = append(snap.CustomerGroupChats, *ch)
+		cp := *ch
+		cp.Transfers = slices.Clone(ch.Transfers)
+		snap.CustomerGroupChats = append(snap.CustomerGroupChats, cp)
 	}
 	for _, t := range s.transfers {
 		snap.CustomerTransfers = append(snap.CustomerTransfers, *t)

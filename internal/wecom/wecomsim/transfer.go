@@ -36,6 +36,15 @@ const (
 	maxChatTransfer = 100
 	// maxGroupChatListLimit: groupchat/list limit "取值范围 1 ~ 1000" (DOC-92120).
 	maxGroupChatListLimit = 1000
+	// maxGroupChatOwners: owner_filter.userid_list "最多100个" (DOC-92120).
+	maxGroupChatOwners = 100
+	// maxGroupChatVisible: without owner_filter, "如果可见范围内人数超过1000人，为了防止数据包过大，
+	// 会报错 81017" (DOC-92120).
+	maxGroupChatVisible = 1000
+	// chatTransferProtection and maxChatTransfersInProtection: "90个自然日内,在职成员的每个
+	// 客户群仅可被转接2次" (DOC-95703).
+	chatTransferProtection       = 90 * 24 * time.Hour
+	maxChatTransfersInProtection = 2
 )
 
 // Transfer statuses of transfer_result.
@@ -53,6 +62,19 @@ type CustomerGroupChat struct {
 	Owner  string `json:"owner"`
 	// Status as groupchat/list reports it: 0 normal (the only one simulated).
 	Status int `json:"status"`
+	// Transfers are the times (simulator clock) of its handovers with onjob_transfer.
+	Transfers []time.Time `json:"transfers,omitempty"`
+}
+
+// recentTransfers counts the chat's handovers within the 90-day protection before now.
+func (ch *CustomerGroupChat) recentTransfers(now time.Time) int {
+	n := 0
+	for _, t := range ch.Transfers {
+		if now.Sub(t) < chatTransferProtection {
+			n++
+		}
+	}
+	return n
 }
 
 // CustomerTransfer is one customer handed over with transfer_customer.
@@ -108,7 +130,9 @@ func (s *Sim) external(id string) *ExternalContact {
 
 // handleExternalList implements GET externalcontact/list?userid=: the external_userids of
 // the member's customers. A member without customers gets 84061 (不存在外部联系人的关系),
-// which is what SDK issue threads report for it (unconfirmed in the official page).
+// which is what SDK issue threads report for it (unconfirmed in the official page). A
+// missing userid gets 41009 and an unknown one 40003: the page names no codes, so these
+// are choices.
 func handleExternalList(s *Sim, c *call) reply {
 	s.settleTransfers(c.now)
 	id := strings.TrimSpace(c.query.Get("userid"))
@@ -151,7 +175,9 @@ func (s *Sim) transferMember(id string) (*User, *apiError) {
 // handleTransferCustomer implements POST externalcontact/transfer_customer. Each customer
 // gets its own errcode: 0 (handover started), 40096 (no such customer), 84061 (not a
 // customer of handover_userid), 40129 (a handover of this customer is in progress), 40128
-// (already handed over twice in 90 days).
+// (already handed over twice in 90 days). The page gives the limits but not the codes of
+// the whole-call refusals, so these are choices: more than 100 customers 81017, none 40063,
+// a message over 200 characters 40058, the same member on both sides 40058.
 func handleTransferCustomer(s *Sim, c *call) reply {
 	var req struct {
 		Handover   optString `json:"handover_userid"`
@@ -220,7 +246,9 @@ func (s *Sim) startTransfer(id string, from, to *User, msg string, now time.Time
 }
 
 // handleTransferResult implements POST externalcontact/transfer_result: the handovers from
-// handover_userid to takeover_userid, oldest first, in pages of at most 1000.
+// handover_userid to takeover_userid, oldest first, in pages of at most 1000. A missing
+// userid gets 41009; userids that are not members are not checked and give an empty list
+// (a choice: the page names no codes).
 func handleTransferResult(s *Sim, c *call) reply {
 	var req struct {
 		Handover optString `json:"handover_userid"`
@@ -263,6 +291,12 @@ func handleTransferResult(s *Sim, c *call) reply {
 
 // handleGroupChatList implements POST externalcontact/groupchat/list: customer group chats,
 // filtered by owner_filter.userid_list, in pages of limit (1–1000, required) by cursor.
+// Only chats whose owner is in the app's visible range are listed ("如果不填，表示获取应用可见
+// 范围内全部群主的数据"); an owner named in owner_filter but outside the range is left out
+// rather than refused (a choice). A limit out of range gets 40058 and more than 100 owners
+// 81017: the page gives the limits, not the errcodes (choices; 81017 is the code the page
+// names for too many members in the visible range). status_filter values other than 0–3
+// match no chat rather than being refused (a choice).
 func handleGroupChatList(s *Sim, c *call) reply {
 	var req struct {
 		StatusFilter optInt    `json:"status_filter"`
@@ -286,6 +320,12 @@ func handleGroupChatList(s *Sim, c *call) reply {
 	if req.OwnerFilter != nil {
 		owners = req.OwnerFilter.UserIDList.v
 	}
+	if len(owners) > maxGroupChatOwners {
+		return failf(codeTooManyItems, "owner_filter.userid_list: more than %d userids", maxGroupChatOwners)
+	}
+	if len(owners) == 0 && s.countVisible(c.app) > maxGroupChatVisible {
+		return failf(codeTooManyItems, "more than %d members in the app's visible range: give owner_filter", maxGroupChatVisible)
+	}
 	chats := s.sortedGroupChats()
 	var match []*CustomerGroupChat
 	for _, ch := range chats {
@@ -293,6 +333,9 @@ func handleGroupChatList(s *Sim, c *call) reply {
 			continue
 		}
 		if len(owners) > 0 && !slices.ContainsFunc(owners, func(o string) bool { return equalFoldASCII(o, ch.Owner) }) {
+			continue
+		}
+		if u := s.users[lower(ch.Owner)]; u == nil || !s.visibleTo(c.app, u) {
 			continue
 		}
 		match = append(match, ch)
@@ -309,6 +352,17 @@ func handleGroupChatList(s *Sim, c *call) reply {
 	return ok(map[string]any{"group_chat_list": out, "next_cursor": next})
 }
 
+// countVisible counts the members in the app's visible range.
+func (s *Sim) countVisible(app *appState) int {
+	n := 0
+	for _, u := range s.users {
+		if s.visibleTo(app, u) {
+			n++
+		}
+	}
+	return n
+}
+
 func (s *Sim) sortedGroupChats() []*CustomerGroupChat {
 	out := make([]*CustomerGroupChat, 0, len(s.groupChats))
 	for _, ch := range s.groupChats {
@@ -320,8 +374,10 @@ func (s *Sim) sortedGroupChats() []*CustomerGroupChat {
 
 // handleGroupChatOnjobTransfer implements POST externalcontact/groupchat/onjob_transfer:
 // the chats' owner becomes new_owner at once. Chats that cannot be handed over are listed in
-// failed_chat_list (90501 not a customer group chat, 90504 the owner is already new_owner)
-// and do not fail the call.
+// failed_chat_list (90501 not a customer group chat, 90504 the owner is already new_owner,
+// 40128 the chat was already handed over twice in the last 90 days) and do not fail the
+// call. The page states the 90-day rule but no errcode for it: 40128, the code of the same
+// rule for customers, is a choice, as are 40063 for no chats and 81017 for more than 100.
 func handleGroupChatOnjobTransfer(s *Sim, c *call) reply {
 	var req struct {
 		ChatIDs  strList   `json:"chat_id_list"`
@@ -349,8 +405,11 @@ func handleGroupChatOnjobTransfer(s *Sim, c *call) reply {
 			code = codeNotCustomerChat
 		case equalFoldASCII(ch.Owner, to.UserID):
 			code = codeChatOwnerSame
+		case ch.recentTransfers(c.now) >= maxChatTransfersInProtection:
+			code = codeTransferTooOften
 		default:
 			ch.Owner = to.UserID
+			ch.Transfers = append(ch.Transfers, c.now)
 		}
 		if code != codeOK {
 			failed = append(failed, map[string]any{"chat_id": id, "errcode": code, "errmsg": errText(code)})

@@ -17,7 +17,7 @@ type rule struct {
 	query    string
 	body     string
 	header   map[string]string
-	setup    func(e *env) // optional state preparation
+	setup    func(e *env) // optional state preparation; it may set e.vars
 	want     int
 }
 
@@ -52,7 +52,11 @@ func runRules(t *testing.T, rules []rule) {
 			if method == "" {
 				method = http.MethodPost
 			}
-			req, err := http.NewRequest(method, e.srv.URL+apiPath(e.tokenFor(r.tok), r.endpoint, r.query), strings.NewReader(r.body))
+			body, query := r.body, r.query
+			for k, v := range e.vars {
+				body, query = strings.ReplaceAll(body, "$"+k, v), strings.ReplaceAll(query, "$"+k, v)
+			}
+			req, err := http.NewRequest(method, e.srv.URL+apiPath(e.tokenFor(r.tok), r.endpoint, query), strings.NewReader(body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -375,6 +379,11 @@ func TestValidationCalendars(t *testing.T) {
 		{name: "calendar admin not shared", tok: "app", endpoint: "oa/calendar/add", body: `{"calendar":{"summary":"s","color":"#FF0000","admins":["lisi"]}}`, want: 90492},
 		{name: "calendar four admins", tok: "app", endpoint: "oa/calendar/add", body: `{"calendar":{"summary":"s","color":"#FF0000","admins":["a","b","c","d"]}}`, want: 40058},
 		{name: "public calendar without range", tok: "app", endpoint: "oa/calendar/add", body: `{"calendar":{"summary":"s","color":"#FF0000","is_public":1}}`, want: 90483},
+		{name: "public calendar 1000 public userids ok", tok: "app", endpoint: "oa/calendar/add", body: `{"calendar":{"summary":"s","color":"#FF0000","is_public":1,"public_range":{"userids":` + jsonStrs("u", 1000) + `}}}`, want: 0},
+		{name: "public calendar 1001 public userids", tok: "app", endpoint: "oa/calendar/add", body: `{"calendar":{"summary":"s","color":"#FF0000","is_public":1,"public_range":{"userids":` + jsonStrs("u", 1001) + `}}}`, want: 40058},
+		{name: "public calendar 101 public partyids", tok: "app", endpoint: "oa/calendar/add", body: `{"calendar":{"summary":"s","color":"#FF0000","is_public":1,"public_range":{"partyids":` + jsonInts(101) + `}}}`, want: 40058},
+		{name: "public calendar partyids as strings", tok: "app", endpoint: "oa/calendar/add", body: `{"calendar":{"summary":"s","color":"#FF0000","is_public":1,"public_range":{"userids":["lisi"],"partyids":["2","3"]}}}`, want: 0},
+		{name: "public_range a list", tok: "app", endpoint: "oa/calendar/add", body: `{"calendar":{"summary":"s","color":"#FF0000","is_public":1,"public_range":["lisi"]}}`, want: 40058},
 		{name: "calendar get empty list", tok: "app", endpoint: "oa/calendar/get", body: `{"cal_id_list":[]}`, want: 90458},
 		{name: "calendar get unknown", tok: "app", endpoint: "oa/calendar/get", body: `{"cal_id_list":["nope"]}`, want: 90457},
 		{name: "schedule ok with organizer ignored", tok: "app", endpoint: "oa/schedule/add", body: schedule(`,"organizer":"zhangsan","summary":"需求评审会议","reminders":{"is_remind":1,"remind_time_diffs":[-3600],"is_repeat":1,"repeat_type":1},"location":"10F"`), want: 0},
@@ -402,6 +411,62 @@ func TestValidationCalendars(t *testing.T) {
 		{name: "schedule get empty list", tok: "app", endpoint: "oa/schedule/get", body: `{"schedule_id_list":[]}`, want: 90462},
 		{name: "schedule del unknown", tok: "app", endpoint: "oa/schedule/del", body: `{"schedule_id":"nope"}`, want: 90461},
 		{name: "get_by_calendar unknown calendar", tok: "app", endpoint: "oa/schedule/get_by_calendar", body: `{"cal_id":"x"}`, want: 90457},
+	})
+
+	// oa/calendar/update (DOC-97716): $CAL is a calendar of the operator app; the update
+	// overwrites every field, so summary and color are required again.
+	withCal := func(tok string, fields string) func(*env) {
+		return func(e *env) {
+			m := e.post(e.tokenFor(tok), "oa/calendar/add", `{"calendar":{"summary":"s","color":"#FF0000"`+fields+`}}`)
+			e.wantCode(m, 0)
+			e.vars["CAL"] = m["cal_id"].(string)
+		}
+	}
+	own, public := withCal("app", ""), withCal("app", `,"is_public":1,"public_range":{"userids":["lisi"]}`)
+	deleted := func(e *env) {
+		own(e)
+		e.wantCode(e.post(e.app, "oa/calendar/del", `{"cal_id":"`+e.vars["CAL"]+`"}`), 0)
+	}
+	upd := func(fields string) string {
+		return `{"calendar":{"cal_id":"$CAL","summary":"s2","color":"#0000FF"` + fields + `}}`
+	}
+	const cu = "oa/calendar/update"
+	runRules(t, []rule{
+		{name: "update ok, the documented example", tok: "app", endpoint: cu, setup: public, body: `{"skip_public_range":0,"calendar":{"cal_id":"$CAL","admins":["lisi"],"summary":"test_summary","color":"#FF3030","description":"test_describe_1","shares":[{"userid":"lisi","permission":1},{"userid":"wangwu","permission":3},{"userid":"ghost"}],"public_range":{"userids":["lisi","wangwu"],"partyids":[2,3]}}}`, want: 0},
+		{name: "update summary and color only", tok: "app", endpoint: cu, setup: own, body: upd(``), want: 0},
+		{name: "update skip_public_range as a string", tok: "app", endpoint: cu, setup: public, body: `{"skip_public_range":"1","calendar":{"cal_id":"$CAL","summary":"s2","color":"#0000FF","public_range":{"userids":["wangwu"]}}}`, want: 0},
+		{name: "update permission as a string", tok: "app", endpoint: cu, setup: own, body: upd(`,"shares":[{"userid":"lisi","permission":"3"}]`), want: 0},
+		{name: "update null lists", tok: "app", endpoint: cu, setup: own, body: upd(`,"admins":null,"shares":null,"public_range":null,"description":null`), want: 0},
+		{name: "update public_range of a private calendar ignored", tok: "app", endpoint: cu, setup: own, body: upd(`,"public_range":{"userids":["lisi"]}`), want: 0},
+		{name: "update is_public and is_corp_calendar ignored", tok: "app", endpoint: cu, setup: own, body: upd(`,"is_public":1,"is_corp_calendar":1`), want: 0},
+		{name: "update obsolete organizer and readonly ignored", tok: "app", endpoint: cu, setup: own, body: upd(`,"organizer":"zhangsan","readonly":1`), want: 0},
+		{name: "update agentid ignored", tok: "app", endpoint: cu, setup: own, body: `{"agentid":1000002,"calendar":{"cal_id":"$CAL","summary":"s2","color":"#0000FF"}}`, want: 0},
+		{name: "update without calendar", tok: "app", endpoint: cu, setup: own, body: `{"skip_public_range":0}`, want: 40058},
+		{name: "update calendar null", tok: "app", endpoint: cu, setup: own, body: `{"calendar":null}`, want: 40058},
+		{name: "update calendar a list", tok: "app", endpoint: cu, setup: own, body: `{"calendar":[]}`, want: 40058},
+		{name: "update without cal_id", tok: "app", endpoint: cu, setup: own, body: `{"calendar":{"summary":"s2","color":"#0000FF"}}`, want: 90457},
+		{name: "update unknown cal_id", tok: "app", endpoint: cu, setup: own, body: `{"calendar":{"cal_id":"wcnope","summary":"s2","color":"#0000FF"}}`, want: 90457},
+		{name: "update cal_id a number", tok: "app", endpoint: cu, setup: own, body: `{"calendar":{"cal_id":1,"summary":"s2","color":"#0000FF"}}`, want: 40058},
+		{name: "update another app's calendar", tok: "app", endpoint: cu, setup: withCal("lim", ""), body: upd(``), want: 90466},
+		{name: "update a deleted calendar", tok: "app", endpoint: cu, setup: deleted, body: upd(``), want: 90459},
+		{name: "update without summary", tok: "app", endpoint: cu, setup: own, body: `{"calendar":{"cal_id":"$CAL","color":"#0000FF"}}`, want: 40058},
+		{name: "update summary 128 characters ok", tok: "app", endpoint: cu, setup: own, body: `{"calendar":{"cal_id":"$CAL","summary":"` + repeatStr("日", 128) + `","color":"#0000FF"}}`, want: 0},
+		{name: "update summary 129 characters", tok: "app", endpoint: cu, setup: own, body: `{"calendar":{"cal_id":"$CAL","summary":"` + repeatStr("日", 129) + `","color":"#0000FF"}}`, want: 40058},
+		{name: "update summary a number", tok: "app", endpoint: cu, setup: own, body: `{"calendar":{"cal_id":"$CAL","summary":1,"color":"#0000FF"}}`, want: 40058},
+		{name: "update without color", tok: "app", endpoint: cu, setup: own, body: `{"calendar":{"cal_id":"$CAL","summary":"s2"}}`, want: 90473},
+		{name: "update short color", tok: "app", endpoint: cu, setup: own, body: `{"calendar":{"cal_id":"$CAL","summary":"s2","color":"#00F"}}`, want: 90473},
+		{name: "update description 512 characters ok", tok: "app", endpoint: cu, setup: own, body: upd(`,"description":"` + repeatStr("d", 512) + `"`), want: 0},
+		{name: "update description 513 characters", tok: "app", endpoint: cu, setup: own, body: upd(`,"description":"` + repeatStr("d", 513) + `"`), want: 40058},
+		{name: "update four admins", tok: "app", endpoint: cu, setup: own, body: upd(`,"admins":["a","b","c","d"]`), want: 40058},
+		{name: "update admin not shared", tok: "app", endpoint: cu, setup: own, body: upd(`,"admins":["lisi"]`), want: 90492},
+		{name: "update share permission 2", tok: "app", endpoint: cu, setup: own, body: upd(`,"shares":[{"userid":"lisi","permission":2}]`), want: 40058},
+		{name: "update 2000 shares ok", tok: "app", endpoint: cu, setup: own, body: upd(`,"shares":` + attendees(2000)), want: 0},
+		{name: "update 2001 shares", tok: "app", endpoint: cu, setup: own, body: upd(`,"shares":` + attendees(2001)), want: 40058},
+		{name: "update 1001 public userids", tok: "app", endpoint: cu, setup: public, body: upd(`,"public_range":{"userids":` + jsonStrs("u", 1001) + `}`), want: 40058},
+		{name: "update 101 public partyids", tok: "app", endpoint: cu, setup: public, body: upd(`,"public_range":{"partyids":` + jsonInts(101) + `}`), want: 40058},
+		{name: "update public userids a string", tok: "app", endpoint: cu, setup: public, body: upd(`,"public_range":{"userids":"lisi"}`), want: 40058},
+		{name: "update empty body", tok: "app", endpoint: cu, setup: own, body: ``, want: 40063},
+		{name: "update with contacts secret", tok: "sync", endpoint: cu, setup: own, body: upd(``), want: 48002},
 	})
 
 	// Rows whose bodies depend on ids created during setup.
