@@ -46,6 +46,9 @@ var _ = Describe("make demo", func() {
 		Expect(text).To(ContainSubstring("customer tag group "))
 		Expect(text).To(ContainSubstring("group welcome template "))
 		Expect(text).To(MatchRegexp(`message markdown to .*zhangsan`))
+		// hello-oncall also names the WeComTag platform-oncall: its members (zhaoliu and SRE's
+		// wangwu are in it, not in touser) got the message through totag.
+		Expect(text).To(MatchRegexp(`message markdown to [^:\n]*zhaoliu[^:\n]*: \{"touser":"zhangsan\|lisi","totag":"\d+"`))
 		Expect(text).To(ContainSubstring("dropped by WeCom's quotas: 0"))
 		Expect(strings.Count(text, "False")).To(BeZero(), "a condition is False in the final listing")
 	})
