@@ -191,18 +191,21 @@ type want struct {
 	nameEn      string   // spec.nameEn afterwards
 }
 
+// branchCase is one reconcile of the skeleton and what a user sees afterwards.
+type branchCase struct {
+	name string
+	obj  *v1.WeComDepartment
+	ext  fakeExternal
+	conn error
+	// staleRead makes the reconcile read an older version than the API server holds.
+	staleRead bool
+	// nsTerminating: the object's namespace is being deleted.
+	nsTerminating bool
+	want          want
+}
+
 func TestManagedReconcilerBranches(t *testing.T) {
-	cases := []struct {
-		name string
-		obj  *v1.WeComDepartment
-		ext  fakeExternal
-		conn error
-		// staleRead makes the reconcile read an older version than the API server holds.
-		staleRead bool
-		// nsTerminating: the object's namespace is being deleted.
-		nsTerminating bool
-		want          want
-	}{
+	cases := []branchCase{
 		{
 			name: "not in WeCom: created behind the pending mark, id recorded in status and annotation",
 			obj:  department(),
@@ -546,17 +549,7 @@ func TestManagedReconcilerBranches(t *testing.T) {
 				ready: "False/ConnectionNotReady", synced: "False/ConnectionNotReady"},
 		},
 	}
-	for _, pc := range everyPolicySet() {
-		cases = append(cases, struct {
-			name          string
-			obj           *v1.WeComDepartment
-			ext           fakeExternal
-			conn          error
-			staleRead     bool
-			nsTerminating bool
-			want          want
-		}{name: pc.name, obj: pc.obj, ext: pc.ext, want: pc.want})
-	}
+	cases = append(cases, everyPolicySet()...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			scheme := runtime.NewScheme()
@@ -778,17 +771,10 @@ func TestDriftIsBounded(t *testing.T) {
 	}
 }
 
-type policyCase struct {
-	name string
-	obj  *v1.WeComDepartment
-	ext  fakeExternal
-	want want
-}
-
 // everyPolicySet is, for every valid managementPolicies set (Observe with each subset of
 // Create, Update, Delete and LateInitialize, and "*"), the four situations an object can be
 // in and what the skeleton must do: write to WeCom only what the set allows.
-func everyPolicySet() []policyCase {
+func everyPolicySet() []branchCase {
 	optional := []v1.ManagementPolicy{v1.ManagementCreate, v1.ManagementUpdate, v1.ManagementDelete, v1.ManagementLateInitialize}
 	var sets [][]v1.ManagementPolicy
 	for mask := range 1 << len(optional) {
@@ -803,14 +789,14 @@ func everyPolicySet() []policyCase {
 	sets = append(sets, []v1.ManagementPolicy{v1.ManagementAll})
 
 	ext := map[string]string{v1.AnnotationExternalName: "3"}
-	var out []policyCase
+	var out []branchCase
 	for _, set := range sets {
 		allows := func(p v1.ManagementPolicy) bool {
 			return slices.Contains(set, v1.ManagementAll) || slices.Contains(set, p)
 		}
 		name := fmt.Sprint(set)
 
-		c := policyCase{name: name + ", not in WeCom", obj: department(withFinalizer, policies(set...)), ext: fakeExternal{newID: 7},
+		c := branchCase{name: name + ", not in WeCom", obj: department(withFinalizer, policies(set...)), ext: fakeExternal{newID: 7},
 			want: want{calls: []string{"observe"}, annotations: map[string]string{}, ready: "False/NotInWeCom"}}
 		if allows(v1.ManagementCreate) {
 			c.want = want{calls: []string{"observe", "create"}, statusID: 7, annotations: map[string]string{v1.AnnotationExternalName: "7"},
@@ -818,7 +804,7 @@ func everyPolicySet() []policyCase {
 		}
 		out = append(out, c)
 
-		c = policyCase{name: name + ", differs", obj: department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), policies(set...)),
+		c = branchCase{name: name + ", differs", obj: department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), policies(set...)),
 			ext:  fakeExternal{observes: []fakeObservation{{obs: Observation{Exists: true, Drift: []v1.DriftedField{{Field: "name", WeCom: "x", Spec: "Ops"}}}, id: 3}}},
 			want: want{calls: []string{"observe"}, statusID: 3, annotations: ext, ready: "False/Drifted", drift: []string{"name: x → Ops"}}}
 		if allows(v1.ManagementUpdate) {
@@ -826,11 +812,11 @@ func everyPolicySet() []policyCase {
 		}
 		out = append(out, c)
 
-		out = append(out, policyCase{name: name + ", matches", obj: department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), policies(set...)),
+		out = append(out, branchCase{name: name + ", matches", obj: department(withFinalizer, withID(3), withAnnotation(v1.AnnotationExternalName, "3"), policies(set...)),
 			ext:  fakeExternal{observes: []fakeObservation{{obs: Observation{Exists: true, UpToDate: true}, id: 3}}},
 			want: want{calls: []string{"observe"}, statusID: 3, annotations: ext, ready: "True/Available"}})
 
-		c = policyCase{name: name + ", deleted in Kubernetes", obj: department(deleting, withID(3), policies(set...)),
+		c = branchCase{name: name + ", deleted in Kubernetes", obj: department(deleting, withID(3), policies(set...)),
 			want: want{gone: true, events: []string{"Normal Orphaned"}}}
 		if allows(v1.ManagementDelete) {
 			c.want = want{calls: []string{"delete", "observe"}, gone: true, events: []string{"Normal Deleted"}}
